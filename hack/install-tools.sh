@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Provisions every external component the tests run, from package registries only, and caches
+# each by version under $SLSA_ML_CACHE (default ~/.cache/slsa-ml), outside the repository:
+#   bin/kube-apiserver-<v>, bin/etcd-<v>      built from their Go modules (hack/tools/*)
+#   bin/fake-gcs-server-<v>, bin/cosign-<v>   go install
+#   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
+#   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
+# Safe to run concurrently: each item is built under a lock and moved into place atomically.
+# Usage: hack/install-tools.sh [kube-apiserver|etcd|fake-gcs-server|cosign|tekton|verifiers ...]
+set -euo pipefail
+hack=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+. "$hack/versions.env"
+cache=${SLSA_ML_CACHE:-$HOME/.cache/slsa-ml}
+mkdir -p "$cache/bin" "$cache/locks"
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+need_go() {
+  command -v go >/dev/null || { echo "install-tools: Go >= 1.24 is required (see README, Prerequisites)" >&2; exit 1; }
+}
+
+# with_lock NAME TARGET COMMAND...: runs COMMAND unless TARGET exists, holding a per-item lock.
+with_lock() {
+  local name=$1 target=$2; shift 2
+  [ -e "$target" ] && return 0
+  exec {fd}>"$cache/locks/$name"
+  flock "$fd"
+  if [ ! -e "$target" ]; then
+    local start=$SECONDS
+    echo "install-tools: building $name (first time on this machine; cached afterwards)" >&2
+    "$@"
+    echo "install-tools: $name ready in $((SECONDS - start))s" >&2
+  fi
+  exec {fd}>&-
+}
+
+build_kube_apiserver() {
+  need_go
+  local out="$cache/bin/kube-apiserver-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
+  minor=${minor%%.*}
+  (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+    k8s.io/kubernetes/cmd/kube-apiserver)
+  mv "$out.tmp.$$" "$out"
+}
+
+build_etcd() {
+  need_go
+  local out="$cache/bin/etcd-$ETCD_VERSION"
+  (cd "$hack/tools/etcd" && go build -trimpath -ldflags "-s -w" -o "$out.tmp.$$" go.etcd.io/etcd/server/v3)
+  mv "$out.tmp.$$" "$out"
+}
+
+go_install() { # go_install NAME PACKAGE VERSION
+  need_go
+  local tmp
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "$2@$3"
+  mv "$tmp/$(basename "$2")" "$cache/bin/$1-$3"
+  rm -rf "$tmp"
+}
+
+fetch_tekton() {
+  need_go
+  local dir
+  dir=$(go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -d "$dir/config/300-crds" ] || { echo "install-tools: no config/300-crds in $dir" >&2; exit 1; }
+  rm -rf "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp"
+  mkdir -p "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp"
+  cp "$dir"/config/300-crds/*.yaml "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp/"
+  mv "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp" "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION"
+}
+
+verifiers_dir() {
+  echo "$cache/venv-verifiers-$(sha256sum "$hack/requirements-verifiers.txt" | cut -c1-12)"
+}
+
+build_verifiers() {
+  local dir py=${PYTHON:-python3}
+  dir=$(verifiers_dir)
+  "$py" -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
+    || { echo "install-tools: Python >= 3.11 is required for the verifier venv" >&2; exit 1; }
+  rm -rf "$dir"
+  "$py" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
+    -r "$hack/requirements-verifiers.txt" || { rm -rf "$dir"; exit 1; }
+  touch "$dir/.complete"
+}
+
+items=("$@")
+[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver fake-gcs-server cosign tekton verifiers)
+for item in "${items[@]}"; do
+  case "$item" in
+    kube-apiserver) with_lock kube-apiserver "$cache/bin/kube-apiserver-$KUBE_VERSION" build_kube_apiserver ;;
+    etcd) with_lock etcd "$cache/bin/etcd-$ETCD_VERSION" build_etcd ;;
+    fake-gcs-server) with_lock fake-gcs-server "$cache/bin/fake-gcs-server-$FAKE_GCS_SERVER_VERSION" \
+      go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" ;;
+    cosign) with_lock cosign "$cache/bin/cosign-$COSIGN_VERSION" \
+      go_install cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" ;;
+    tekton) with_lock tekton "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION" fetch_tekton ;;
+    verifiers) with_lock verifiers "$(verifiers_dir)/.complete" build_verifiers ;;
+    *) echo "install-tools: unknown item '$item'" >&2; exit 2 ;;
+  esac
+done
