@@ -1,0 +1,56 @@
+// Where hack/install-tools.sh put each pinned component. One place reads versions.env so the
+// shell builder and the TypeScript environment can never disagree on a path.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const hackDir = join(import.meta.dirname, '..');
+
+export interface ToolPaths {
+  readonly kubeApiserver: string;
+  readonly etcd: string;
+  readonly fakeGcsServer: string;
+  readonly cosign: string;
+  readonly tektonCrdDir: string;
+  /** python3 of the virtualenv holding securesystemslib and model-signing. */
+  readonly verifierPython: string;
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+export function cacheDir(): string {
+  return process.env.SLSA_ML_CACHE ?? join(homedir(), '.cache', 'slsa-ml');
+}
+
+export function pinnedVersions(): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const line of readFileSync(join(hackDir, 'versions.env'), 'utf8').split('\n')) {
+    const match = /^([A-Z_]+)=(\S+)$/.exec(line.trim());
+    if (match?.[1] && match[2]) versions[match[1]] = match[2];
+  }
+  return versions;
+}
+
+export function toolPaths(): ToolPaths {
+  const v = pinnedVersions();
+  const cache = cacheDir();
+  const requirements = readFileSync(join(hackDir, 'requirements-verifiers.txt'));
+  const venv = join(cache, `venv-verifiers-${createHash('sha256').update(requirements).digest('hex').slice(0, 12)}`);
+  return {
+    kubeApiserver: join(cache, 'bin', `kube-apiserver-${v.KUBE_VERSION}`),
+    etcd: join(cache, 'bin', `etcd-${v.ETCD_VERSION}`),
+    fakeGcsServer: join(cache, 'bin', `fake-gcs-server-${v.FAKE_GCS_SERVER_VERSION}`),
+    cosign: join(cache, 'bin', `cosign-${v.COSIGN_VERSION}`),
+    tektonCrdDir: join(cache, `tekton-pipeline-${v.TEKTON_PIPELINE_VERSION}`),
+    verifierPython: join(venv, 'bin', 'python3'),
+    versions: v,
+  };
+}
+
+/** Throws a message that says how to provision a missing component, instead of skipping. */
+export function requireTool(path: string, item: string): string {
+  if (!existsSync(path)) {
+    throw new Error(`${item} is not provisioned at ${path}: run \`bash hack/install-tools.sh ${item}\``);
+  }
+  return path;
+}
