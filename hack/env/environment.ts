@@ -1,0 +1,109 @@
+// The whole local environment: etcd + kube-apiserver (Tekton CRDs, RBAC identities) +
+// fake-gcs-server. `start` leaves it running and describes it in <stateDir>/env.json;
+// `stop` ends every process it started and removes its temporary state.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { applyRestrictedRbac } from './bootstrap-rbac.ts';
+import { startEtcd } from './etcd.ts';
+import { startFakeGcs } from './fake-gcs.ts';
+import { generateIdentities } from './identities.ts';
+import { startKubeApiserver } from './kube-apiserver.ts';
+import { kubeconfigYaml } from './kubeconfig.ts';
+import { stopGroup, type Started } from './processes.ts';
+import { installTektonCrds } from './tekton-crds.ts';
+import { requireTool, toolPaths } from './tools.ts';
+
+export interface EnvInfo {
+  readonly stateDir: string;
+  readonly kubeconfig: string;
+  readonly server: string;
+  readonly kubeVersion: string;
+  readonly tektonVersion: string;
+  readonly gcsEndpoint: string;
+  readonly tektonCrds: readonly string[];
+  readonly identities: Readonly<Record<string, string>>;
+  readonly processes: readonly Started[];
+  readonly startupMs: Readonly<Record<string, number>>;
+}
+
+export const ENV_FILE = 'env.json';
+
+export async function startEnvironment(): Promise<EnvInfo> {
+  for (let attempt = 1; ; attempt++) {
+    const stateDir = mkdtempSync(join(tmpdir(), 'slsa-ml-env-'));
+    try {
+      return await startIn(stateDir);
+    } catch (err) {
+      // A port taken between choosing it and binding it: pick new ports and try again.
+      if (attempt < 3 && /address already in use/i.test(String(err))) continue;
+      throw err;
+    }
+  }
+}
+
+async function startIn(stateDir: string): Promise<EnvInfo> {
+  const tools = toolPaths();
+  const started: Started[] = [];
+  const startupMs: Record<string, number> = {};
+  const t0 = Date.now();
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    const result = await fn();
+    startupMs[name] = Date.now() - t;
+    return result;
+  };
+  try {
+    const identities = generateIdentities();
+    const [etcd, gcs] = await Promise.all([
+      timed('etcd', () => startEtcd(requireTool(tools.etcd, 'etcd'), stateDir)),
+      timed('fake-gcs-server', () => startFakeGcs(requireTool(tools.fakeGcsServer, 'fake-gcs-server'), stateDir)),
+    ]);
+    started.push(etcd, gcs);
+    const api = await timed('kube-apiserver', () =>
+      startKubeApiserver(requireTool(tools.kubeApiserver, 'kube-apiserver'), stateDir, etcd.clientURL, identities));
+    started.push(api);
+    const kubeconfig = join(stateDir, 'kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigYaml(api.server, api.caPem, identities), { mode: 0o600 });
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const tektonCrds = await timed('tekton-crds', () => installTektonCrds(kc, requireTool(tools.tektonCrdDir, 'tekton')));
+    const restricted = identities.find((i) => i.name === 'restricted');
+    await applyRestrictedRbac(kc, restricted?.user ?? '');
+    const version = await kc.makeApiClient(VersionApi).getCode();
+    startupMs.total = Date.now() - t0;
+    const info: EnvInfo = {
+      stateDir,
+      kubeconfig,
+      server: api.server,
+      kubeVersion: version.gitVersion,
+      tektonVersion: tools.versions.TEKTON_PIPELINE_VERSION ?? 'unknown',
+      gcsEndpoint: gcs.endpoint,
+      tektonCrds,
+      identities: Object.fromEntries(identities.map((i) => [i.name, i.user])),
+      processes: started,
+      startupMs,
+    };
+    writeFileSync(join(stateDir, ENV_FILE), JSON.stringify(info, null, 2));
+    return info;
+  } catch (err) {
+    await stopProcesses(started);
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export function readEnvInfo(envFile: string): EnvInfo {
+  return JSON.parse(readFileSync(envFile, 'utf8')) as EnvInfo;
+}
+
+async function stopProcesses(processes: readonly Started[]): Promise<void> {
+  // Reverse start order: the API server before etcd, so it never logs a storm of etcd errors.
+  for (const proc of [...processes].reverse()) await stopGroup(proc.pid);
+}
+
+export async function stopEnvironment(info: EnvInfo): Promise<void> {
+  await stopProcesses(info.processes);
+  rmSync(info.stateDir, { recursive: true, force: true });
+}

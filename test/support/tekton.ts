@@ -1,0 +1,60 @@
+// Plays the Tekton controller's part on a bare API server: creates TaskRuns and writes their
+// status through the status subresource (UpdateStatus, as the Tekton reconciler does).
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+
+export interface TaskRunObject {
+  apiVersion: 'tekton.dev/v1';
+  kind: 'TaskRun';
+  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+const TASKRUNS = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
+
+export function trainingTaskRun(namespace: string, name: string): TaskRunObject {
+  return {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name, namespace },
+    spec: {
+      taskRef: { name: 'train-model', kind: 'Task' },
+      params: [{ name: 'format', value: 'pytorch_model.pth' }],
+      serviceAccountName: 'default',
+    },
+  };
+}
+
+export async function createTaskRun(kc: KubeConfig, tr: TaskRunObject): Promise<TaskRunObject> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return (await api.createNamespacedCustomObject({ ...TASKRUNS, namespace: tr.metadata.namespace, body: tr })) as TaskRunObject;
+}
+
+export async function getTaskRun(kc: KubeConfig, namespace: string, name: string): Promise<TaskRunObject> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return (await api.getNamespacedCustomObject({ ...TASKRUNS, namespace, name })) as TaskRunObject;
+}
+
+/** Replaces the whole status of the live object, as the Tekton reconciler's UpdateStatus does. */
+export async function updateTaskRunStatus(kc: KubeConfig, namespace: string, name: string, status: Record<string, unknown>): Promise<TaskRunObject> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const live = await getTaskRun(kc, namespace, name);
+  return (await api.replaceNamespacedCustomObjectStatus({ ...TASKRUNS, namespace, name, body: { ...live, status } })) as TaskRunObject;
+}
+
+export function succeededStatus(podName: string, results: Array<{ name: string; type: 'string' | 'array' | 'object'; value: unknown }>): Record<string, unknown> {
+  const now = new Date().toISOString();
+  return {
+    podName,
+    startTime: new Date(Date.now() - 60_000).toISOString(),
+    completionTime: now,
+    conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded', message: 'All Steps have completed executing', lastTransitionTime: now }],
+    results,
+    steps: [{
+      name: 'train',
+      container: 'step-train',
+      imageID: 'docker.io/library/python@sha256:9f3e0c2b8a7d6e5f4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a2918f7e6d5c',
+      terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now },
+    }],
+  };
+}
