@@ -1,0 +1,32 @@
+// The one place that turns configuration into a Signer. Each kind is a KeyHolder wrapped by
+// the DSSE signer; keyless adds Fulcio around the key and Rekor as a witness.
+import { DsseSigner } from './dsse-signer.ts';
+import { SigningError } from './errors.ts';
+import { KmsClient } from './kms/client.ts';
+import { KmsKeyHolder } from './kms/key-holder.ts';
+import { kmsResourceName } from './kms/key-name.ts';
+import { LocalKeyHolder } from './local-key.ts';
+import { keylessSigner } from './sigstore/keyless.ts';
+import type { IdentityTokenProvider } from './sigstore/tokens.ts';
+import type { Signer } from './signer.ts';
+
+export type SignerConfig =
+  | { kind: 'key'; keyPem: string }
+  | { kind: 'kms'; keyName: string; apiEndpoint?: string }
+  | { kind: 'sigstore'; fulcioURL: string; rekorURL: string; identityToken: IdentityTokenProvider };
+
+export async function createSigner(config: SignerConfig): Promise<Signer> {
+  switch (config.kind) {
+    case 'key':
+      return new DsseSigner({ keyHolder: new LocalKeyHolder(config.keyPem) });
+    case 'kms': {
+      const name = kmsResourceName(config.keyName);
+      const keyHolder = await KmsKeyHolder.create(new KmsClient(config.apiEndpoint), name);
+      return new DsseSigner({ keyHolder });
+    }
+    case 'sigstore':
+      return keylessSigner(config);
+    default:
+      throw new SigningError({ code: 'SIGNER_KIND_UNKNOWN', message: `unknown signer kind ${JSON.stringify((config as { kind?: unknown }).kind)}` });
+  }
+}

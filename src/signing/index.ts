@@ -1,0 +1,14 @@
+export { createSigner } from './config.ts';
+export type { SignerConfig } from './config.ts';
+export { crc32c } from './crc32c.ts';
+export { SigningError } from './errors.ts';
+export { sshFingerprint } from './fingerprint.ts';
+export { KmsClient } from './kms/client.ts';
+export type { KmsPublicKey } from './kms/client.ts';
+export { kmsResourceName } from './kms/key-name.ts';
+export { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from './pae.ts';
+export { signStatement } from './provenance-files.ts';
+export type { SignedProvenance } from './provenance-files.ts';
+export type { Signer } from './signer.ts';
+export { tokenFromFile, tokenFromGceMetadata } from './sigstore/tokens.ts';
+export type { IdentityTokenProvider } from './sigstore/tokens.ts';

@@ -1,0 +1,13 @@
+export { createSignatureVerifier } from './config.ts';
+export type { TrustConfig } from './config.ts';
+export type { Envelope, EnvelopeSignature, ProvenanceDocument } from './document.ts';
+export { VerifyError } from './errors.ts';
+export type { IdentityPolicy } from './identity-verifier.ts';
+export type { Check, CheckOutcome, SignerIdentity, VerificationResult } from './result.ts';
+export { failed, passed } from './result.ts';
+export type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
+export { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement-checks.ts';
+export type { ArtifactDigest, ArtifactSource, StatementCheck } from './statement-checks.ts';
+export type { InTotoStatement, StatementSubject } from './statement.ts';
+export { verifyProvenance } from './verify.ts';
+export type { VerifyRequest } from './verify.ts';

@@ -1,0 +1,67 @@
+// Verifies against one public key (a PEM file, or a KMS key version's public key). A bundle goes
+// through @sigstore/verify with every threshold at 0 — a key-signed bundle has no certificate,
+// log entry or timestamp to count; a bare envelope is checked here with the DSSE PAE.
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+
+import type { TrustMaterial } from '@sigstore/verify';
+
+import { preAuthEncoding, sshFingerprint } from '../signing/index.ts';
+import type { Envelope, EnvelopeSignature, ProvenanceDocument } from './document.ts';
+import { VerifyError } from './errors.ts';
+import { failed, passed, type CheckOutcome } from './result.ts';
+import type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
+import { isOutcome, readBundle, verifyBundle } from './sigstore-verify.ts';
+
+const NO_THRESHOLDS = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
+
+export class PublicKeyVerifier implements SignatureVerifier {
+  readonly #key: KeyObject;
+  readonly #fingerprint: string;
+
+  constructor(publicKeyPem: string) {
+    try {
+      this.#key = createPublicKey(publicKeyPem);
+      this.#fingerprint = sshFingerprint(this.#key);
+    } catch (cause) {
+      throw new VerifyError('KEY_INVALID', 'verification key is not an ECDSA P-256 public key in PEM', cause);
+    }
+  }
+
+  verify(document: ProvenanceDocument): Promise<SignatureVerdict> {
+    const outcome = document.bundleJson ? this.#verifyBundle(document.bundleJson) : this.#verifyEnvelope(document.envelope);
+    const signature = document.envelope.signatures[0];
+    if (outcome.ok) return Promise.resolve({ outcome, signer: { kind: 'key', fingerprint: this.#fingerprint } });
+    return Promise.resolve({ outcome: signature ? this.#explain(outcome, signature) : outcome });
+  }
+
+  #verifyBundle(json: Readonly<Record<string, unknown>>): CheckOutcome {
+    const bundle = readBundle(json);
+    if (isOutcome(bundle)) return bundle;
+    if (bundle.verificationMaterial.content.$case !== 'publicKey') {
+      return failed('WRONG_KEY', 'bundle is signed with a certificate (keyless), not with a key');
+    }
+    const signer = verifyBundle(bundle, { trust: this.#trust(), options: NO_THRESHOLDS });
+    return isOutcome(signer) ? signer : passed(`signed by ${this.#fingerprint}`);
+  }
+
+  #verifyEnvelope(envelope: Envelope): CheckOutcome {
+    const signature = envelope.signatures[0];
+    const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
+    const ok = signature !== undefined && verify('sha256', pae, { key: this.#key, dsaEncoding: 'der' }, signature.sig);
+    return ok ? passed(`signed by ${this.#fingerprint}`) : failed('SIGNATURE_INVALID', 'signature does not verify');
+  }
+
+  // A keyid names the signing key: when it names another key, "wrong key" says more than "bad signature".
+  #explain(outcome: CheckOutcome, signature: EnvelopeSignature): CheckOutcome {
+    if (outcome.ok || outcome.code !== 'SIGNATURE_INVALID' || signature.keyid === '' || signature.keyid === this.#fingerprint) {
+      return outcome;
+    }
+    return failed('WRONG_KEY', `signed by key ${signature.keyid}, expected ${this.#fingerprint}`);
+  }
+
+  // Hints are unauthenticated, so every hint resolves to the one trusted key; the signature decides.
+  #trust(): TrustMaterial {
+    const key = { publicKey: this.#key, validFor: (): boolean => true };
+    return { certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [], publicKey: () => key };
+  }
+}
