@@ -1,0 +1,48 @@
+// Fixed identifiers of the statement we produce and of the type hints we read (Tekton Chains names).
+
+export const BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/tekton-training/v1';
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
+
+/** Result-name suffixes and exact names that Tekton Chains treats as type hints. */
+export const HINT = {
+  outputs: 'ARTIFACT_OUTPUTS',
+  inputs: 'ARTIFACT_INPUTS',
+  uri: 'ARTIFACT_URI',
+  digest: 'ARTIFACT_DIGEST',
+  gitUrl: 'CHAINS-GIT_URL',
+  gitCommit: 'CHAINS-GIT_COMMIT',
+  frameworks: 'FRAMEWORKS',
+} as const;
+
+/** Annotation keys we write into ResourceDescriptors. */
+export const ANNOTATION = {
+  tenantReported: 'tenantReported',
+  kind: 'slsa-ml.dev/kind',
+  hashMethod: 'slsa-ml.dev/hashMethod',
+  fileCount: 'slsa-ml.dev/fileCount',
+  entryPoint: 'entryPoint',
+} as const;
+
+/** How a directory model's root digest is computed (OpenSSF model-signing v1.0, sha256 per file). */
+export const DIRECTORY_HASH_METHOD = 'model-signing-v1.0-sha256';
+
+/** Node labels GKE sets; the platform, not the tenant, decides them. */
+export const NODE_LABEL = {
+  nodePool: 'cloud.google.com/gke-nodepool',
+  machineType: 'node.kubernetes.io/instance-type',
+  gpu: 'cloud.google.com/gke-accelerator',
+  tpu: 'cloud.google.com/gke-tpu-accelerator',
+  tpuTopology: 'cloud.google.com/gke-tpu-topology',
+} as const;
+
+/** Extended resources that count accelerators in a Pod's containers. */
+export const ACCELERATOR_RESOURCE = { gpu: 'nvidia.com/gpu', tpu: 'google.com/tpu' } as const;
+
+/** Annotation the Tekton controller sets on every TaskRun Pod with its own release. */
+export const TEKTON_RELEASE_ANNOTATION = 'pipeline.tekton.dev/release';
+/** Label Tekton sets on TaskRuns that belong to a PipelineRun; Chains names byproducts after it. */
+export const PIPELINE_TASK_LABEL = 'tekton.dev/pipelineTask';
+
+/** Output URI schemes accepted when the caller does not say otherwise. */
+export const DEFAULT_OUTPUT_SCHEMES: readonly string[] = ['gs'];

@@ -1,0 +1,25 @@
+export { BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+export { HintError, ProvenanceError } from './errors.ts';
+export type { HintErrorCode, ProvenanceErrorCode } from './errors.ts';
+export type { DigestAlgorithm, HintDigest } from './digest-syntax.ts';
+export type { ArtifactHint } from './hint-objects.ts';
+export type { SourceHint } from './hint-source.ts';
+export type { JsonObject, JsonValue } from './json.ts';
+export type { Node, Pod, TaskRun } from './kube.ts';
+export { serializeStatement } from './serialize.ts';
+export { buildStatement } from './statement.ts';
+export { modelSubject } from './subjects.ts';
+export type { MeasuredModel } from './subjects.ts';
+export { isTypeHintName, readTypeHints } from './type-hints.ts';
+export type { HintOptions, TypeHints } from './type-hints.ts';
+export type {
+  BuildDefinition,
+  BuildStatementInput,
+  DigestSet,
+  Provenance,
+  ProvenanceSettings,
+  ResourceDescriptor,
+  RunDetails,
+  Statement,
+  Subject,
+} from './types.ts';

@@ -1,0 +1,52 @@
+// The few Kubernetes shapes we read, typed loosely: values arrive as the API server returns them
+// (TaskRun tekton.dev/v1 as plain JSON; Pod and Node also as @kubernetes/client-node models) and
+// every read below re-checks the type, because a Task can write almost anything into its results.
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface TaskRun {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: Record<string, unknown>;
+  status?: TaskRunStatus;
+}
+
+export interface TaskRunStatus {
+  startTime?: string | Date;
+  completionTime?: string | Date;
+  podName?: string;
+  results?: unknown[];
+  steps?: unknown[];
+  sidecars?: unknown[];
+  provenance?: {
+    refSource?: { uri?: string; digest?: Record<string, string>; entryPoint?: string };
+    featureFlags?: Record<string, unknown>;
+  };
+  [field: string]: unknown;
+}
+
+export interface ResourceRequirements {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+export interface Container {
+  name?: string;
+  resources?: ResourceRequirements;
+}
+
+export interface Pod {
+  metadata?: ObjectMeta;
+  spec?: { nodeName?: string; containers?: Container[]; initContainers?: Container[] };
+}
+
+export interface Node {
+  metadata?: ObjectMeta;
+}

@@ -1,0 +1,69 @@
+// in-toto Statement v1 carrying a SLSA provenance v1 predicate, as we emit it.
+import type { BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+import type { JsonObject, JsonValue } from './json.ts';
+import type { Node, Pod, TaskRun } from './kube.ts';
+
+export type DigestSet = Record<string, string>;
+
+/** in-toto ResourceDescriptor; `content` is base64 of the raw bytes. */
+export interface ResourceDescriptor {
+  name?: string;
+  uri?: string;
+  digest?: DigestSet;
+  content?: string;
+  downloadLocation?: string;
+  mediaType?: string;
+  annotations?: Record<string, JsonValue>;
+}
+
+/** One measured model. `name` is its object path, `uri` the full gs:// (or file://) URI. */
+export interface Subject {
+  name: string;
+  uri?: string;
+  digest: { sha256: string };
+  annotations?: Record<string, JsonValue>;
+}
+
+export interface BuildDefinition {
+  buildType: typeof BUILD_TYPE;
+  externalParameters: JsonObject;
+  internalParameters?: JsonObject;
+  resolvedDependencies?: ResourceDescriptor[];
+}
+
+export interface RunDetails {
+  builder: { id: string; version?: Record<string, string> };
+  metadata?: { invocationId?: string; startedOn?: string; finishedOn?: string };
+  byproducts?: ResourceDescriptor[];
+}
+
+export interface Provenance {
+  buildDefinition: BuildDefinition;
+  runDetails: RunDetails;
+}
+
+export interface Statement {
+  _type: typeof STATEMENT_TYPE;
+  subject: Subject[];
+  predicateType: typeof PREDICATE_TYPE;
+  predicate: Provenance;
+}
+
+export interface ProvenanceSettings {
+  /** Identifies this operator installation (runDetails.builder.id). */
+  builderId: string;
+  /** e.g. { 'slsa-ml': '0.1.0' }; the Tekton release seen on the Pod is added as 'tekton-pipelines'. */
+  builderVersion: Record<string, string>;
+  /** Operator configuration that affects the output; recorded as internalParameters.operatorConfig. */
+  operatorConfig?: Record<string, unknown>;
+  /** URI schemes an output hint may use; default ['gs']. Add 'file' for the local demo. */
+  outputSchemes?: readonly string[];
+}
+
+export interface BuildStatementInput {
+  taskRun: TaskRun;
+  pod?: Pod;
+  node?: Node;
+  settings: ProvenanceSettings;
+  subjects: Subject[];
+}
