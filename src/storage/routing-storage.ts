@@ -1,0 +1,40 @@
+// One Storage for both schemes: each call goes to the backend its URI names.
+import { StorageError } from './errors.ts';
+import type { Storage, StoredObject } from './types.ts';
+import type { Readable } from 'node:stream';
+
+export type Backends = { gs: () => Storage; file: () => Storage };
+
+export class RoutingStorage implements Storage {
+  readonly #backends: Backends;
+
+  constructor(backends: Backends) {
+    this.#backends = backends;
+  }
+
+  list(prefixUri: string): AsyncIterable<StoredObject> {
+    return this.#for(prefixUri).list(prefixUri);
+  }
+
+  stat(uri: string): Promise<StoredObject | undefined> {
+    return this.#for(uri).stat(uri);
+  }
+
+  openRead(uri: string): Promise<Readable> {
+    return this.#for(uri).openRead(uri);
+  }
+
+  read(uri: string, maxBytes: number): Promise<Buffer> {
+    return this.#for(uri).read(uri, maxBytes);
+  }
+
+  createOnly(uri: string, data: Buffer, contentType: string): Promise<void> {
+    return this.#for(uri).createOnly(uri, data, contentType);
+  }
+
+  #for(uri: string): Storage {
+    if (uri.startsWith('gs://')) return this.#backends.gs();
+    if (uri.startsWith('file:')) return this.#backends.file();
+    throw new StorageError('INVALID_URI', `invalid storage URI ${JSON.stringify(uri)}: only gs:// and file:// are supported`);
+  }
+}

@@ -1,0 +1,32 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  uri: string;
+  size: number;
+  /** GCS object generation; absent for file://. */
+  generation?: string;
+}
+
+/**
+ * Object storage as slsa-ml needs it. URIs are `gs://bucket/key` (optionally `#generation`,
+ * as gsutil writes it) or `file:///abs/path`. Errors are StorageError.
+ */
+export interface Storage {
+  /** Every object whose name starts with the prefix, recursively; order not guaranteed. */
+  list(prefixUri: string): AsyncIterable<StoredObject>;
+  /** Undefined when the object does not exist. */
+  stat(uri: string): Promise<StoredObject | undefined>;
+  /** A byte stream of the object; some failures (GCS) surface as a stream error. */
+  openRead(uri: string): Promise<Readable>;
+  /** The whole object, refused with TOO_LARGE beyond `maxBytes` without buffering more. */
+  read(uri: string, maxBytes: number): Promise<Buffer>;
+  /** Writes a new object; ALREADY_EXISTS when one exists. Never overwrites. */
+  createOnly(uri: string, data: Buffer, contentType: string): Promise<void>;
+}
+
+export interface StorageConfig {
+  /** Settings for gs://; the client is built on first use (Application Default Credentials). */
+  gcs?: { apiEndpoint?: string; projectId?: string };
+  /** When set, file:// URIs must lie under this absolute directory. */
+  fileRoot?: string;
+}
