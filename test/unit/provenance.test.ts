@@ -87,7 +87,9 @@ describe('when the same run is attested more than once', () => {
 
 describe('when the Pod or the Node could not be read', () => {
   it('leaves out what only they can tell, without failing', () => {
-    const { pod: _pod, node: _node, ...input } = loadCase('gpu-t4');
+    const input = loadCase('gpu-t4');
+    delete input.pod;
+    delete input.node;
     const statement = buildStatement(input);
     const internal = statement.predicate.buildDefinition.internalParameters ?? {};
     assert.equal(internal.node, undefined);
@@ -96,14 +98,16 @@ describe('when the Pod or the Node could not be read', () => {
   });
 
   it('still records the accelerator count and node name from the Pod alone', () => {
-    const { node: _node, ...input } = loadCase('gpu-t4');
+    const input = loadCase('gpu-t4');
+    delete input.node;
     const internal = buildStatement(input).predicate.buildDefinition.internalParameters ?? {};
     assert.deepEqual(internal.accelerator, { kind: 'gpu', count: 1 });
     assert.deepEqual(internal.node, { name: 'gke-ml-prod-gpu-t4-pool-7a3b1c9d-zx2m' });
   });
 
   it('still records the TPU shape from the Node alone', () => {
-    const { pod: _pod, ...input } = loadCase('tpu-v5e');
+    const input = loadCase('tpu-v5e');
+    delete input.pod;
     const internal = buildStatement(input).predicate.buildDefinition.internalParameters ?? {};
     assert.deepEqual(internal.accelerator, { kind: 'tpu', type: 'tpu-v5-lite-podslice', topology: '2x4' });
   });
