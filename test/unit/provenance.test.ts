@@ -1,6 +1,8 @@
 // Golden pairs and determinism of the provenance statement. Regenerate goldens with
 //   UPDATE_GOLDEN=1 node --test test/unit/provenance.test.ts
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildStatement, serializeStatement } from '../../src/provenance/index.ts';
 import type { Statement } from '../../src/provenance/index.ts';
@@ -25,6 +27,13 @@ describe('when a finished training TaskRun is turned into provenance', () => {
       assert.equal(bytes.toString('utf8'), serializeStatement(golden).toString('utf8'));
     });
   }
+
+  it('is documented in docs/buildtype.md with the CPU run as its complete example', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'buildtype.md'), 'utf8');
+    const example = /The complete statement of the CPU run:\s*```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example, 'docs/buildtype.md has lost its complete example');
+    assert.deepEqual(JSON.parse(example), readGolden('cpu-pytorch'));
+  });
 });
 
 /** The same JSON with every object's keys in another order (reversed, then rotated by depth). */
