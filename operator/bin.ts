@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// The `slsa-ml` executable. `slsa-ml operator` runs the controller (this folder); every other
+// command is the user-facing CLI in src/cli, which must not depend on the operator.
+import { parseArgs } from 'node:util';
+
+const [command, ...rest] = process.argv.slice(2);
+
+if (command === 'operator') {
+  let values: { config?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({ args: rest, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (err) {
+    console.error(`slsa-ml operator: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(`Usage: slsa-ml operator [--config FILE]
+
+Watches Tekton TaskRuns and writes signed SLSA provenance next to the models they train.
+
+  --config FILE   the operator configuration (the mounted ConfigMap); default $SLSA_ML_CONFIG.
+                  Reloaded when it changes. Environment variables SLSA_ML_* override its keys.
+
+See docs/configuration.md for every key.`);
+    process.exit(0);
+  }
+  const { runOperator } = await import('./main.ts');
+  await runOperator({ configPath: values.config ?? process.env.SLSA_ML_CONFIG });
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+}

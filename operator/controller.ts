@@ -1,0 +1,89 @@
+// Feeds the work queue from TaskRun watches and runs the reconcile workers. Runs only on the
+// leader; stop() lets in-flight reconciles finish (graceful SIGTERM).
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Reflector, type ObjectWithMeta } from './kube/index.ts';
+import { WorkQueue } from './queue/index.ts';
+import { classify, type Reconciler } from './reconcile/index.ts';
+
+export interface ControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly collections: readonly string[];
+  readonly labelSelector: string;
+  readonly workers: number;
+  readonly retry: { initialDelayMs: number; maxDelayMs: number };
+  readonly watch: { relistSeconds: number; stallSeconds: number };
+  readonly classifyOptions: () => { attestFailedRuns: boolean; useFinalizer: boolean };
+  readonly reconciler: Reconciler;
+  readonly logger: Logger;
+  readonly onQueueDepth: (depth: number) => void;
+  readonly onWatchRestart: (reason: string) => void;
+}
+
+export class Controller {
+  readonly #opts: ControllerOptions;
+  readonly #queue: WorkQueue;
+  readonly #reflectors: Reflector[];
+  #workers: Promise<void> | undefined;
+
+  constructor(options: ControllerOptions) {
+    this.#opts = options;
+    this.#queue = new WorkQueue(options.retry, {
+      onDepth: options.onQueueDepth,
+      onError: (key, err) => options.logger.error({ key, err: String(err) }, 'reconcile failed unexpectedly; backing off'),
+    });
+    this.#reflectors = options.collections.map((path) => new Reflector({
+      kubeConfig: options.kubeConfig,
+      path,
+      ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+      relistSeconds: options.watch.relistSeconds,
+      stallSeconds: options.watch.stallSeconds,
+      logger: options.logger,
+      onObject: (type, obj) => this.#onObject(type, obj),
+      onRestart: options.onWatchRestart,
+    }));
+  }
+
+  start(): void {
+    for (const r of this.#reflectors) r.start();
+    this.#workers ??= this.#queue.run(this.#opts.workers, (key) => this.#reconcile(key));
+  }
+
+  /** Stops watching, drops queued keys and waits for in-flight reconciles to finish. */
+  async stop(): Promise<void> {
+    this.#queue.shutDown();
+    await Promise.all(this.#reflectors.map((r) => r.stop()));
+    await this.#workers;
+  }
+
+  hasSynced(): boolean {
+    return this.#reflectors.every((r) => r.hasSynced());
+  }
+
+  /** Longest time any watch has heard nothing from the API server. */
+  maxSilenceMs(): number {
+    return Math.max(0, ...this.#reflectors.map((r) => r.silenceMs()));
+  }
+
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  #onObject(type: string, obj: ObjectWithMeta): void {
+    if (type === 'DELETED') return;
+    const ns = obj.metadata?.namespace;
+    const name = obj.metadata?.name;
+    if (!ns || !name) return;
+    if (classify(obj, this.#opts.classifyOptions()) !== 'ignore') this.#queue.add(`${ns}/${name}`);
+  }
+
+  async #reconcile(key: string): Promise<'done' | 'retry'> {
+    try {
+      return await this.#opts.reconciler.reconcile(key);
+    } catch (err) {
+      // API faults while reading or recording: the key backs off and is tried again.
+      this.#opts.logger.warn({ key, err: String(err) }, 'reconcile error; will retry');
+      return 'retry';
+    }
+  }
+}

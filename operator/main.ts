@@ -1,0 +1,145 @@
+// `slsa-ml operator`: the controller process. Wires configuration, clients, leader election,
+// the controller and the health/metrics server, and shuts down gracefully on SIGTERM.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { loadConfig, watchConfig, type OperatorConfig } from './config/index.ts';
+import { Controller } from './controller.ts';
+import { ClusterFacts, EventRecorder, TaskRuns } from './kube/index.ts';
+import { LeaderElector } from './leader/index.ts';
+import { createLogger, createMetrics, startHealthServer, type Metrics } from './observability/index.ts';
+import { Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
+import { buildSigner, buildStorage, reconcileSettings, taskRunCollections } from './wiring.ts';
+import { OPERATOR_VERSION } from './version.ts';
+
+export interface OperatorArgs {
+  readonly configPath: string | undefined;
+}
+
+export async function runOperator(args: OperatorArgs): Promise<void> {
+  let config = loadConfig(args.configPath, process.env);
+  const logger = createLogger({ level: config.logLevel });
+  const metrics = createMetrics();
+  const identity = process.env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+  logger.info({ version: OPERATOR_VERSION, identity, namespaces: config.namespaces, signer: config.signer.kind }, 'slsa-ml operator starting');
+
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  let signer = await buildSigner(config.signer);
+  let storage = buildStorage(config);
+  const reconciler = new Reconciler({
+    taskRuns: new TaskRuns(kc),
+    facts: new ClusterFacts(kc),
+    events: new EventRecorder(kc, identity),
+    storage: () => storage,
+    signer: () => signer,
+    settings: () => reconcileSettings(config),
+    metrics: reconcileMetrics(metrics),
+    logger,
+  });
+  const controller = new Controller({
+    kubeConfig: kc,
+    collections: taskRunCollections(config),
+    labelSelector: config.labelSelector,
+    workers: config.workers,
+    retry: config.retry,
+    watch: config.watch,
+    classifyOptions: () => ({ attestFailedRuns: config.attestFailedRuns, useFinalizer: config.finalizer.enabled }),
+    reconciler,
+    logger,
+    onQueueDepth: (depth) => metrics.queueDepth.set(depth),
+    onWatchRestart: () => metrics.watchRestarts.inc(),
+  });
+
+  let leading = false;
+  const server = await startHealthServer({
+    port: config.http.port,
+    host: config.http.host,
+    metrics,
+    isReady: () => true,
+    // A leader whose watches heard nothing for twice the stall limit is wedged: let the kubelet restart it.
+    isHealthy: () => !leading || controller.maxSilenceMs() < config.watch.stallSeconds * 2000,
+  });
+  logger.info({ port: server.port }, 'serving /metrics, /healthz, /readyz');
+
+  const stopWatchingConfig = args.configPath
+    ? watchConfig(args.configPath, process.env, (next) => {
+      void applyConfig(next).catch((err: unknown) => logger.error({ err: String(err) }, 'config reload failed; keeping the previous signer and storage'));
+    }, (err) => logger.error({ err: err.message }, 'new configuration rejected; keeping the previous one'))
+    : () => undefined;
+
+  async function applyConfig(next: OperatorConfig): Promise<void> {
+    if (JSON.stringify(next.signer) !== JSON.stringify(config.signer)) signer = await buildSigner(next.signer);
+    if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
+    const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch']
+      .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));
+    config = next;
+    logger.info({ restartNeededFor: restartNeeded }, 'configuration reloaded');
+  }
+
+  const elector = config.leaderElection.enabled
+    ? new LeaderElector({
+      kubeConfig: kc,
+      namespace: config.leaderElection.namespace,
+      name: config.leaderElection.leaseName,
+      identity,
+      leaseDurationSeconds: config.leaderElection.leaseDurationSeconds,
+      renewDeadlineSeconds: config.leaderElection.renewDeadlineSeconds,
+      retryPeriodSeconds: config.leaderElection.retryPeriodSeconds,
+      logger,
+      onStartedLeading: () => {
+        leading = true;
+        metrics.leader.set(1);
+        logger.info('became leader; starting the controller');
+        controller.start();
+      },
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        if (!shuttingDown) {
+          // As controller-runtime does: a replica that lost its lease exits and starts afresh.
+          logger.error('lost the leader lease; exiting');
+          process.exit(1);
+        }
+      },
+    })
+    : undefined;
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight work');
+    stopWatchingConfig();
+    await controller.stop();
+    await elector?.stop();
+    await server.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  if (elector) {
+    await elector.run();
+  } else {
+    leading = true;
+    metrics.leader.set(1);
+    controller.start();
+  }
+}
+
+function reconcileMetrics(metrics: Metrics): ReconcileMetrics {
+  return {
+    outcome(outcome, seconds): void {
+      metrics.attestations.inc({ outcome: outcome.kind });
+      if (outcome.kind === 'failed') metrics.failures.inc({ reason: outcome.code });
+      if (outcome.kind === 'signed' && seconds !== undefined) metrics.completionToStored.observe(seconds);
+    },
+    retried(): void {
+      metrics.retries.inc();
+    },
+  };
+}
+
+export type { Logger };

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { digestLocalPath } from '../../src/digest/index.ts';
+import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
+import { cosignVerifyAttestation } from '../support/cosign.ts';
+import { applyOperatorRbac, generateSigningKeys, startOperator, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { finishTrainingRun, modelOutput, outcomeOf, sha256, uploadModel, waitForTaskRun } from '../support/training-run.ts';
+
+describe('the operator, running under its least-privilege identity', () => {
+  const env = testEnv();
+  const admin = env.kubeConfig('admin');
+  const prefix = uniqueName('operator');
+  const allowed = `gs://${env.bucket}/${prefix}/`;
+  let keys: SigningKeys;
+  let operator: OperatorProcess;
+
+  before(async () => {
+    await applyOperatorRbac(env);
+    keys = generateSigningKeys();
+    operator = startOperator(env, {
+      allowedPrefixes: [allowed],
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      signer: { kind: 'key', keyPath: keys.privateKeyPath },
+      builderId: 'https://slsa-ml.dev/operator/test',
+      leaderElection: { enabled: true, namespace: 'slsa-ml-system', leaseName: uniqueName('lease'), leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 },
+    });
+  });
+
+  after(async () => {
+    const code = await operator.stop('SIGTERM');
+    assert.equal(code, 0, `graceful shutdown; output:\n${operator.output()}`);
+  });
+
+  const bucket = () => env.storageClient().bucket(env.bucket);
+  const objectName = (uri: string): string => uri.replace(`gs://${env.bucket}/`, '');
+  const exists = async (uri: string): Promise<boolean> => (await bucket().file(objectName(uri)).exists())[0];
+
+  async function download(uri: string, dir: string): Promise<string> {
+    const path = join(dir, objectName(uri).split('/').pop() ?? 'object');
+    await bucket().file(objectName(uri)).download({ destination: path });
+    return path;
+  }
+
+  async function eventReasons(ns: string, name: string): Promise<string[]> {
+    const list = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` });
+    return list.items.map((e) => e.reason ?? '');
+  }
+
+  async function attested(ns: string, name: string) {
+    return waitForTaskRun(admin, ns, name, (t) => outcomeOf(t) !== undefined);
+  }
+
+  describe('when a training TaskRun that wrote a .pth model succeeds', () => {
+    it('stores both provenance objects next to the model, cosign verifies them, and the TaskRun says so', async () => {
+      const ns = await newNamespace(env, 'op-pth');
+      const model = Buffer.from(`weights of ${ns}`);
+      const uri = await uploadModel(env, `${prefix}/${ns}/v1/pytorch_model.pth`, model);
+      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+
+      const tr = await attested(ns, 'train');
+      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/failure']);
+      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/provenance'], `${uri}.sigstore.json`);
+      assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'signed');
+      assert.ok(!(tr.metadata as { finalizers?: string[] }).finalizers?.includes('slsa-ml.dev/provenance'), 'finalizer released');
+      assert.ok((await eventReasons(ns, 'train')).includes('ProvenanceStored'));
+
+      const dir = mkdtempSync(join(tmpdir(), 'op-pth-'));
+      const modelPath = join(dir, 'pytorch_model.pth');
+      writeFileSync(modelPath, model);
+      const bundle = await download(`${uri}.sigstore.json`, dir);
+      const envelope = await download(`${uri}.intoto.jsonl`, dir);
+      const viaBundle = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, bundlePath: bundle, artifact: { file: modelPath } });
+      assert.ok(viaBundle.ok, viaBundle.output);
+      const viaEnvelope = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, envelopePath: envelope, artifact: { file: modelPath } });
+      assert.ok(viaEnvelope.ok, viaEnvelope.output);
+      // Both objects carry the same single signature.
+      const bundleEnvelope = (JSON.parse(readFileSync(bundle, 'utf8')) as { dsseEnvelope: unknown }).dsseEnvelope;
+      assert.deepEqual(JSON.parse(readFileSync(envelope, 'utf8')), bundleEnvelope);
+      // What the operator saw of the node pool is in the provenance.
+      const statement = JSON.parse(Buffer.from((bundleEnvelope as { payload: string }).payload, 'base64').toString()) as {
+        predicate: { buildDefinition: { internalParameters: unknown }; runDetails: { metadata: { invocationId: string } } };
+      };
+      assert.equal(statement.predicate.runDetails.metadata.invocationId, tr.metadata.uid);
+      assert.match(JSON.stringify(statement.predicate.buildDefinition.internalParameters), /nvidia-tesla-t4/);
+    });
+  });
+
+  describe('when the model is a SavedModel directory', () => {
+    it('attests the directory root digest with siblings outside the prefix, and cosign verifies by digest', async () => {
+      const ns = await newNamespace(env, 'op-savedmodel');
+      const local = mkdtempSync(join(tmpdir(), 'savedmodel-'));
+      const files: Record<string, string> = {
+        'saved_model.pb': 'graph', 'variables/variables.index': 'index', 'variables/variables.data-00000-of-00001': 'data', 'assets/vocab.txt': 'a b c', 'fingerprint.pb': 'fp',
+      };
+      for (const [name, content] of Object.entries(files)) {
+        mkdirSync(dirname(join(local, name)), { recursive: true });
+        writeFileSync(join(local, name), content);
+        await uploadModel(env, `${prefix}/${ns}/saved_model/${name}`, Buffer.from(content));
+      }
+      const root = (await digestLocalPath(local)).sha256;
+      const uri = `gs://${env.bucket}/${prefix}/${ns}/saved_model/`;
+      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, root)]);
+
+      const tr = await attested(ns, 'train');
+      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/failure']);
+      const bundleUri = `gs://${env.bucket}/${prefix}/${ns}/saved_model.sigstore.json`;
+      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/provenance'], bundleUri);
+      const dir = mkdtempSync(join(tmpdir(), 'op-sm-'));
+      const result = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, bundlePath: await download(bundleUri, dir), artifact: { sha256: root } });
+      assert.ok(result.ok, result.output);
+      assert.ok(await exists(`gs://${env.bucket}/${prefix}/${ns}/saved_model.intoto.jsonl`));
+    });
+  });
+
+  describe('when the input is bad, it fails at once with a reason and a Warning Event', () => {
+    it('refuses a reported digest that differs from the stored model', async () => {
+      const ns = await newNamespace(env, 'op-mismatch');
+      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, Buffer.from('real bytes'));
+      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256('other bytes'))]);
+      const tr = await attested(ns, 'train');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^DIGEST_MISMATCH: .*m\.pth/);
+      assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'failed');
+      assert.equal(await exists(`${uri}.sigstore.json`), false);
+      assert.ok((await eventReasons(ns, 'train')).includes('ProvenanceFailed'));
+    });
+
+    it('refuses an output outside the allowed storage prefixes', async () => {
+      const ns = await newNamespace(env, 'op-prefix');
+      const model = Buffer.from('elsewhere');
+      const uri = await uploadModel(env, `not-allowed/${ns}/m.pth`, model);
+      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+      const tr = await attested(ns, 'train');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^PREFIX_NOT_ALLOWED: /);
+      assert.equal(await exists(`${uri}.sigstore.json`), false);
+    });
+
+    it('refuses a malformed type hint, naming the result', async () => {
+      const ns = await newNamespace(env, 'op-malformed');
+      await finishTrainingRun(admin, ns, 'train', [
+        { name: 'model_ARTIFACT_OUTPUTS', type: 'object', value: { uri: `${allowed}${ns}/m.pth`, digest: 'sha256:not-hex', isBuildArtifact: 'true' } },
+      ]);
+      const tr = await attested(ns, 'train');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^MALFORMED_HINT: .*model_ARTIFACT_OUTPUTS/);
+    });
+
+    it('never overwrites provenance that another run already stored next to the model', async () => {
+      const ns = await newNamespace(env, 'op-conflict');
+      const model = Buffer.from('contested');
+      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, model);
+      const foreign = '{"not":"ours"}';
+      await bucket().file(objectName(`${uri}.sigstore.json`)).save(foreign, { resumable: false });
+      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+      const tr = await attested(ns, 'train');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^PROVENANCE_CONFLICT: /);
+      assert.equal((await bucket().file(objectName(`${uri}.sigstore.json`)).download())[0].toString(), foreign);
+    });
+  });
+
+  describe('when the training TaskRun failed', () => {
+    it('records nothing (failed runs are not attested by default) and releases its finalizer', async () => {
+      const ns = await newNamespace(env, 'op-failed-run');
+      const model = Buffer.from('partial');
+      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, model);
+      const api = admin.makeApiClient(CustomObjectsApi);
+      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))], false);
+      await new Promise((r) => setTimeout(r, 2000));
+      const tr = (await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'train' })) as { metadata: { annotations?: Record<string, string>; finalizers?: string[] } };
+      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/signed'], undefined);
+      assert.ok(!tr.metadata.finalizers?.includes('slsa-ml.dev/provenance'));
+      assert.equal(await exists(`${uri}.sigstore.json`), false);
+    });
+  });
+
+  describe('when a TaskRun is deleted right after it finishes', () => {
+    it('is still attested before it goes', async () => {
+      const ns = await newNamespace(env, 'op-deleted');
+      const api = admin.makeApiClient(CustomObjectsApi);
+      const model = Buffer.from('short-lived');
+      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, model);
+      const { createTaskRun, trainingTaskRun } = await import('../support/tekton.ts');
+      await createTaskRun(admin, trainingTaskRun(ns, 'train'));
+      // The operator holds running TaskRuns with its finalizer.
+      await waitForTaskRun(admin, ns, 'train', (t) => ((t.metadata as { finalizers?: string[] }).finalizers ?? []).includes('slsa-ml.dev/provenance'));
+      const { updateTaskRunStatus, succeededStatus } = await import('../support/tekton.ts');
+      await updateTaskRunStatus(admin, ns, 'train', succeededStatus('train-pod', [modelOutput(uri, sha256(model))]));
+      await api.deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'train' });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const gone = await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'train' }).then(() => false, () => true);
+        if (gone) break;
+        assert.ok(Date.now() < deadline, 'the TaskRun is released once attested');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(await exists(`${uri}.sigstore.json`));
+      assert.ok(await exists(`${uri}.intoto.jsonl`));
+    });
+  });
+});

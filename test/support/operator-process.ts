@@ -1,0 +1,90 @@
+// Runs the real operator (`node operator/bin.ts operator`) as a child process under the
+// 'operator' identity, whose rights come only from manifests/base RBAC bound by the test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { TestEnv } from '../harness/index.ts';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+export interface SigningKeys {
+  readonly dir: string;
+  readonly privateKeyPath: string;
+  readonly publicKeyPath: string;
+  readonly publicKeyPem: string;
+}
+
+export function generateSigningKeys(): SigningKeys {
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-ml-keys-'));
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const privateKeyPath = join(dir, 'cosign.key');
+  const publicKeyPath = join(dir, 'cosign.pub');
+  writeFileSync(privateKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  writeFileSync(publicKeyPath, publicKeyPem);
+  return { dir, privateKeyPath, publicKeyPath, publicKeyPem };
+}
+
+/** Applies manifests/base/rbac.yaml (and the operator namespace) as the admin. */
+export async function applyOperatorRbac(env: TestEnv): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(env.kubeConfig('admin'));
+  const docs: KubernetesObject[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'slsa-ml-system' } }];
+  for (const file of ['rbac.yaml']) {
+    for (const doc of parseAllDocuments(readFileSync(join(repo, 'manifests', 'base', file), 'utf8'))) {
+      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]?.message}`);
+      docs.push(doc.toJS() as KubernetesObject);
+    }
+  }
+  for (const doc of docs) await objects.patch(doc, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
+}
+
+export interface OperatorProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** A kubeconfig for the operator identity alone (no admin credentials reach the operator). */
+function operatorKubeconfig(env: TestEnv, dir: string): string {
+  const kc = env.kubeConfig('operator');
+  const path = join(dir, 'kubeconfig');
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  writeFileSync(path, stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'local', cluster: { server: cluster?.server, 'certificate-authority-data': cluster?.caData } }],
+    users: [{ name: 'operator', user: { token: user?.token } }],
+    contexts: [{ name: 'operator', context: { cluster: 'local', user: 'operator' } }],
+    'current-context': 'operator',
+  }), { mode: 0o600 });
+  return path;
+}
+
+export function startOperator(env: TestEnv, config: Record<string, unknown>, extraEnv: Record<string, string> = {}): OperatorProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-ml-operator-'));
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, stringify({ http: { port: 0, host: '127.0.0.1' }, ...config }));
+  const child = spawn(process.execPath, [join(repo, 'operator', 'bin.ts'), 'operator', '--config', configPath], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: operatorKubeconfig(env, dir), ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
