@@ -40,13 +40,11 @@ export function readPairHints(scope: ResultScope, schemes: readonly string[]): A
 
 function pairHint(pair: Pair, schemes: readonly string[]): ArtifactHint {
   const { uri, digest } = pair;
-  if (uri === undefined) {
-    // A digest half is present (a pair is only created by one of its halves).
-    const half = digest as Half;
-    throw hintError('MISSING_URI', half.result, `has no matching *${HINT.uri} result with the same prefix`);
-  }
-  if (digest === undefined) {
-    throw hintError('MISSING_DIGEST', uri.result, `has no matching *${HINT.digest} result with the same prefix`);
+  if (uri === undefined || digest === undefined) {
+    // A pair exists only because one of its halves was seen, so exactly one is missing here.
+    if (digest !== undefined) throw hintError('MISSING_URI', digest.result, `has no matching *${HINT.uri} result with the same prefix`);
+    if (uri !== undefined) throw hintError('MISSING_DIGEST', uri.result, `has no matching *${HINT.digest} result with the same prefix`);
+    throw new Error('unreachable: an empty string-pair hint');
   }
   const problem = outputUriProblem(uri.value, schemes);
   if (problem) throw hintError('BAD_URI', uri.result, problem);
