@@ -1,5 +1,6 @@
 // Checks over a verified statement. Policy (builder id, source, denied frameworks) plugs in
 // as more of these, each under its own name.
+import type { ModelDigest } from '../digest/index.ts';
 import { failed, passed, type CheckOutcome } from './result.ts';
 import type { InTotoStatement } from './statement.ts';
 
@@ -11,10 +12,8 @@ export interface StatementCheck {
   evaluate(statement: InTotoStatement): CheckOutcome | Promise<CheckOutcome>;
 }
 
-/** What verify needs from a measured artifact; a ModelDigest from src/digest fits. */
-export interface ArtifactDigest {
-  readonly sha256: string;
-}
+/** What verify needs from a measured artifact: a ModelDigest from digestLocalPath / digestStorage. */
+export type ArtifactDigest = Pick<ModelDigest, 'sha256'>;
 
 export type ArtifactSource = ArtifactDigest | (() => Promise<ArtifactDigest>);
 
