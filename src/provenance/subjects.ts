@@ -5,7 +5,6 @@ import { ANNOTATION, DIRECTORY_HASH_METHOD } from './constants.ts';
 import { isSha256Hex } from './digest-syntax.ts';
 import { ProvenanceError } from './errors.ts';
 import { isRecord, toJson } from './json.ts';
-import type { JsonValue } from './json.ts';
 import type { Subject } from './types.ts';
 import { objectPath } from './uri-syntax.ts';
 
@@ -60,7 +59,9 @@ function checkedSubject(subject: Subject, i: number): Subject {
     copy.uri = subject.uri;
   }
   if (subject.annotations !== undefined) {
-    copy.annotations = toJson(subject.annotations, `${where}.annotations`) as Record<string, JsonValue>;
+    const annotations = toJson(subject.annotations, `${where}.annotations`);
+    if (!isRecord(annotations)) throw new ProvenanceError('BAD_SUBJECT', `${where}: annotations must be an object`);
+    copy.annotations = annotations;
   }
   return copy;
 }

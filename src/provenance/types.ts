@@ -21,7 +21,8 @@ export interface Subject {
   name: string;
   uri?: string;
   digest: { sha256: string };
-  annotations?: Record<string, JsonValue>;
+  /** JSON values only; checked and copied when the statement is built. */
+  annotations?: Record<string, unknown>;
 }
 
 export interface BuildDefinition {
@@ -54,7 +55,10 @@ export interface ProvenanceSettings {
   builderId: string;
   /** e.g. { 'slsa-ml': '0.1.0' }; the Tekton release seen on the Pod is added as 'tekton-pipelines'. */
   builderVersion: Record<string, string>;
-  /** Operator configuration that affects the output; recorded as internalParameters.operatorConfig. */
+  /**
+   * Operator configuration that affects the output, recorded as internalParameters.operatorConfig
+   * (e.g. allowed storage prefixes). It is published with every statement: never put secrets here.
+   */
   operatorConfig?: Record<string, unknown>;
   /** URI schemes an output hint may use; default ['gs']. Add 'file' for the local demo. */
   outputSchemes?: readonly string[];
