@@ -1,0 +1,55 @@
+// The signer section is a variant: its kind decides which keys are required and which are
+// refused (a keyName under kind `key` is a mistake, not something to ignore).
+import { absoluteUri, endpoint, httpUrl, kmsKeyVersion, nonEmpty } from './checks.ts';
+import type { Fields } from './fields.ts';
+import type { SignerSettings, TokenSource } from './types.ts';
+
+const SIGNER_KEYS: Record<SignerSettings['kind'], readonly string[]> = {
+  key: ['kind', 'keyPath'],
+  kms: ['kind', 'keyName', 'apiEndpoint'],
+  sigstore: ['kind', 'fulcioURL', 'rekorURL', 'token'],
+};
+const TOKEN_KEYS: Record<TokenSource['kind'], readonly string[]> = {
+  file: ['kind', 'path'],
+  'gce-metadata': ['kind', 'audience'],
+};
+
+export function buildSigner(f: Fields): SignerSettings {
+  const kind = oneOf(f, 'signer.kind', SIGNER_KEYS);
+  onlyKeys(f, 'signer', kind, SIGNER_KEYS[kind]);
+  switch (kind) {
+    case 'key':
+      return { kind, keyPath: f.string('signer.keyPath', nonEmpty) };
+    case 'kms': {
+      const apiEndpoint = f.optionalString('signer.apiEndpoint', endpoint);
+      return { kind, keyName: f.string('signer.keyName', kmsKeyVersion), ...(apiEndpoint === undefined ? {} : { apiEndpoint }) };
+    }
+    case 'sigstore':
+      return {
+        kind,
+        fulcioURL: f.string('signer.fulcioURL', httpUrl),
+        rekorURL: f.string('signer.rekorURL', httpUrl),
+        token: buildToken(f),
+      };
+  }
+}
+
+function buildToken(f: Fields): TokenSource {
+  const kind = oneOf(f, 'signer.token.kind', TOKEN_KEYS);
+  onlyKeys(f, 'signer.token', kind, TOKEN_KEYS[kind]);
+  if (kind === 'file') return { kind, path: f.string('signer.token.path', nonEmpty) };
+  // Fulcio checks the audience claim; it is a plain string but usually a URI or "sigstore".
+  return { kind, audience: f.string('signer.token.audience', (v) => nonEmpty(v) ?? (v.includes(':') ? absoluteUri(v) : undefined)) };
+}
+
+function oneOf<K extends string>(f: Fields, field: string, table: Record<K, unknown>): K {
+  const kinds = Object.keys(table);
+  const kind = f.string(field, (v) => (kinds.includes(v) ? undefined : `must be one of ${kinds.join(', ')}`));
+  return kind as K;
+}
+
+function onlyKeys(f: Fields, group: string, kind: string, allowed: readonly string[]): void {
+  for (const key of f.keysOf(group)) {
+    if (!allowed.includes(key)) f.fail(`${group}.${key}`, `does not apply to ${group} kind "${kind}"`);
+  }
+}

@@ -1,0 +1,79 @@
+// The merged raw tree → OperatorConfig: every value checked, then the rules that tie values
+// together (renew deadline below lease duration, file prefixes inside the file root …).
+import { buildSigner } from './build-signer.ts';
+import { absolutePath, absoluteUri, dnsLabel, dnsSubdomain, endpoint, logLevel, nonEmpty, storagePrefix } from './checks.ts';
+import type { Fields } from './fields.ts';
+import { labelSelector } from './label-selector.ts';
+import type { LeaderElectionSettings, OperatorConfig, StorageSettings } from './types.ts';
+
+const MAX_PARALLEL = 256;
+const DAY_MS = 86_400_000;
+
+export function buildConfig(f: Fields): OperatorConfig {
+  const config: OperatorConfig = {
+    namespaces: f.list('namespaces', dnsLabel),
+    labelSelector: f.optionalString('labelSelector', labelSelector) ?? '',
+    allowedPrefixes: f.list('allowedPrefixes', storagePrefix),
+    storage: buildStorage(f),
+    signer: buildSigner(f),
+    builderId: f.string('builderId', absoluteUri),
+    attestFailedRuns: f.boolean('attestFailedRuns'),
+    digestConcurrency: f.integer('digestConcurrency', 1, MAX_PARALLEL),
+    retry: {
+      initialDelayMs: f.integer('retry.initialDelayMs', 1, DAY_MS),
+      maxDelayMs: f.integer('retry.maxDelayMs', 1, DAY_MS),
+      budgetMs: f.integer('retry.budgetMs', 1, 7 * DAY_MS),
+    },
+    workers: f.integer('workers', 1, MAX_PARALLEL),
+    finalizer: { enabled: f.boolean('finalizer.enabled'), maxHoldSeconds: f.integer('finalizer.maxHoldSeconds', 1) },
+    leaderElection: buildLeaderElection(f),
+    http: { port: f.integer('http.port', 1, 65_535), host: f.string('http.host', nonEmpty) },
+    logLevel: f.string('logLevel', logLevel),
+    watch: { relistSeconds: f.integer('watch.relistSeconds', 1), stallSeconds: f.integer('watch.stallSeconds', 1) },
+  };
+  checkRelations(f, config);
+  return config;
+}
+
+function buildStorage(f: Fields): StorageSettings {
+  const apiEndpoint = f.optionalString('storage.gcs.apiEndpoint', endpoint);
+  const projectId = f.optionalString('storage.gcs.projectId', nonEmpty);
+  const fileRoot = f.optionalString('storage.fileRoot', absolutePath);
+  return {
+    gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(projectId === undefined ? {} : { projectId }) },
+    ...(fileRoot === undefined ? {} : { fileRoot }),
+  };
+}
+
+function buildLeaderElection(f: Fields): LeaderElectionSettings {
+  return {
+    enabled: f.boolean('leaderElection.enabled'),
+    namespace: f.string('leaderElection.namespace', dnsLabel),
+    leaseName: f.string('leaderElection.leaseName', dnsSubdomain),
+    leaseDurationSeconds: f.integer('leaderElection.leaseDurationSeconds', 1),
+    renewDeadlineSeconds: f.integer('leaderElection.renewDeadlineSeconds', 1),
+    retryPeriodSeconds: f.integer('leaderElection.retryPeriodSeconds', 1),
+  };
+}
+
+function checkRelations(f: Fields, c: OperatorConfig): void {
+  if (c.allowedPrefixes.length === 0) f.fail('allowedPrefixes', 'must list at least one prefix (nothing could be attested)');
+  if (c.retry.maxDelayMs < c.retry.initialDelayMs) f.fail('retry.maxDelayMs', 'must not be below retry.initialDelayMs');
+  if (c.retry.budgetMs < c.retry.initialDelayMs) f.fail('retry.budgetMs', 'must not be below retry.initialDelayMs');
+  const le = c.leaderElection;
+  // As client-go: a leader must notice a failed renew before a standby may take over.
+  if (le.renewDeadlineSeconds >= le.leaseDurationSeconds) {
+    f.fail('leaderElection.renewDeadlineSeconds', 'must be below leaderElection.leaseDurationSeconds');
+  }
+  if (le.renewDeadlineSeconds <= 1.2 * le.retryPeriodSeconds) {
+    f.fail('leaderElection.renewDeadlineSeconds', 'must be above 1.2 × leaderElection.retryPeriodSeconds');
+  }
+  const root = c.storage.fileRoot;
+  if (root === undefined) return;
+  const rootPrefix = `file://${root.endsWith('/') ? root : `${root}/`}`;
+  for (const prefix of c.allowedPrefixes) {
+    if (prefix.startsWith('file://') && !prefix.startsWith(rootPrefix)) {
+      f.fail('allowedPrefixes', `${prefix} lies outside storage.fileRoot ${root}, so it could never be read`);
+    }
+  }
+}
