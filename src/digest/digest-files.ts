@@ -1,6 +1,6 @@
 // The shared core of directory digests, whatever the files live on: validate the layout,
 // hash with bounded concurrency, chain the digests in canonical order.
-import { DigestError } from './errors.ts';
+import { DigestError, throwIfAborted } from './errors.ts';
 import { mapLimited } from './map-limited.ts';
 import { checkNoFileDirConflicts } from './model-path.ts';
 import { ProgressTracker } from './progress.ts';
@@ -47,6 +47,8 @@ export async function digestFiles<F extends ModelFile>(
     },
     opts.signal,
   );
+  // Work that finished while the caller was aborting still counts as aborted.
+  throwIfAborted(opts.signal);
   const sorted = sortModelFiles(hashed);
   return {
     kind: 'directory',

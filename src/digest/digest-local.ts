@@ -23,7 +23,7 @@ export async function digestLocalPath(path: string, opts: DigestOptions = {}): P
     throw new DigestError('SPECIAL_FILE', `${path}: is neither a regular file nor a directory`);
   }
   const files = await listLocalTree(path);
-  const pool = concurrency > 1 && files.length > 1 ? new WorkerPool(Math.min(concurrency, files.length)) : undefined;
+  const pool = usesWorkers(files, concurrency) ? new WorkerPool(Math.min(concurrency, files.length)) : undefined;
   const hashOne: HashOne<LocalFile> = pool
     ? (f, onBytes, signal) => pool.hash(f.absPath, onBytes, signal)
     : (f, onBytes, signal) => hashFile(f.absPath, { onBytes, signal });
@@ -34,11 +34,23 @@ export async function digestLocalPath(path: string, opts: DigestOptions = {}): P
   }
 }
 
+/**
+ * Threads cost tens of milliseconds to start; below this much data one thread hashes
+ * faster than several can start.
+ */
+export const WORKER_THRESHOLD_BYTES = 64 << 20;
+
+function usesWorkers(files: readonly LocalFile[], concurrency: number): boolean {
+  const total = files.reduce((n, f) => n + f.size, 0);
+  return concurrency > 1 && files.length > 1 && total >= WORKER_THRESHOLD_BYTES;
+}
+
 async function digestSingleFile(path: string, size: number, opts: DigestOptions): Promise<ModelDigest> {
   const tracker = new ProgressTracker(size, 1, opts.onProgress);
   tracker.start();
   const r = await hashFile(path, { followSymlink: true, signal: opts.signal, onBytes: (n) => tracker.addBytes(n) });
   tracker.fileDone();
+  throwIfAborted(opts.signal);
   return { kind: 'file', sha256: r.sha256, fileCount: 1, totalBytes: r.size };
 }
 

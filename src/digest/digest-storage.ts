@@ -36,6 +36,7 @@ async function digestObject(storage: Storage, uri: string, loc: StorageLocation,
   const signal = opts.signal ?? new AbortController().signal;
   const r = await hashObject(storage, pinned(loc, found), (n) => tracker.addBytes(n), signal);
   tracker.fileDone();
+  throwIfAborted(opts.signal);
   return { kind: 'file', sha256: r.sha256, fileCount: 1, totalBytes: r.size };
 }
 

@@ -5,7 +5,7 @@ import { DigestError } from './errors.ts';
 import { hashFile } from './sha256.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
-const PROGRESS_BATCH = 8 << 20;
+const PROGRESS_BATCH = 2 << 20;
 const port = parentPort;
 let current: AbortController | undefined;
 

@@ -12,23 +12,24 @@ export class RoutingStorage implements Storage {
     this.#backends = backends;
   }
 
-  list(prefixUri: string): AsyncIterable<StoredObject> {
-    return this.#for(prefixUri).list(prefixUri);
+  // Async throughout, so a bad URI is a rejection (or a failing iteration), never a throw.
+  async *list(prefixUri: string): AsyncIterable<StoredObject> {
+    yield* this.#for(prefixUri).list(prefixUri);
   }
 
-  stat(uri: string): Promise<StoredObject | undefined> {
+  async stat(uri: string): Promise<StoredObject | undefined> {
     return this.#for(uri).stat(uri);
   }
 
-  openRead(uri: string): Promise<Readable> {
+  async openRead(uri: string): Promise<Readable> {
     return this.#for(uri).openRead(uri);
   }
 
-  read(uri: string, maxBytes: number): Promise<Buffer> {
+  async read(uri: string, maxBytes: number): Promise<Buffer> {
     return this.#for(uri).read(uri, maxBytes);
   }
 
-  createOnly(uri: string, data: Buffer, contentType: string): Promise<void> {
+  async createOnly(uri: string, data: Buffer, contentType: string): Promise<void> {
     return this.#for(uri).createOnly(uri, data, contentType);
   }
 
