@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provisions every external component the tests run, from package registries only, and caches
 # each by version under $SLSA_ML_CACHE (default ~/.cache/slsa-ml), outside the repository:
-#   bin/kube-apiserver-<v>, bin/etcd-<v>      built from their Go modules (hack/tools/*)
+#   bin/kube-apiserver-<v>, bin/kubectl-<v>, bin/etcd-<v>   built from their Go modules (hack/tools/*)
 #   bin/fake-gcs-server-<v>, bin/cosign-<v>   go install
 #   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
@@ -41,6 +41,16 @@ build_kube_apiserver() {
   (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
     k8s.io/kubernetes/cmd/kube-apiserver)
+  mv "$out.tmp.$$" "$out"
+}
+
+build_kubectl() {
+  need_go
+  local out="$cache/bin/kubectl-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
+  minor=${minor%%.*}
+  (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
+    -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION" \
+    k8s.io/kubernetes/cmd/kubectl)
   mv "$out.tmp.$$" "$out"
 }
 
@@ -88,10 +98,11 @@ build_verifiers() {
 }
 
 items=("$@")
-[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver fake-gcs-server cosign tekton verifiers)
+[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kubectl fake-gcs-server cosign tekton verifiers)
 for item in "${items[@]}"; do
   case "$item" in
     kube-apiserver) with_lock kube-apiserver "$cache/bin/kube-apiserver-$KUBE_VERSION" build_kube_apiserver ;;
+    kubectl) with_lock kubectl "$cache/bin/kubectl-$KUBE_VERSION" build_kubectl ;;
     etcd) with_lock etcd "$cache/bin/etcd-$ETCD_VERSION" build_etcd ;;
     fake-gcs-server) with_lock fake-gcs-server "$cache/bin/fake-gcs-server-$FAKE_GCS_SERVER_VERSION" \
       go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" ;;

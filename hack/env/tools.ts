@@ -9,6 +9,7 @@ const hackDir = join(import.meta.dirname, '..');
 
 export interface ToolPaths {
   readonly kubeApiserver: string;
+  readonly kubectl: string;
   readonly etcd: string;
   readonly fakeGcsServer: string;
   readonly cosign: string;
@@ -38,6 +39,7 @@ export function toolPaths(): ToolPaths {
   const venv = join(cache, `venv-verifiers-${createHash('sha256').update(requirements).digest('hex').slice(0, 12)}`);
   return {
     kubeApiserver: join(cache, 'bin', `kube-apiserver-${v.KUBE_VERSION}`),
+    kubectl: join(cache, 'bin', `kubectl-${v.KUBE_VERSION}`),
     etcd: join(cache, 'bin', `etcd-${v.ETCD_VERSION}`),
     fakeGcsServer: join(cache, 'bin', `fake-gcs-server-${v.FAKE_GCS_SERVER_VERSION}`),
     cosign: join(cache, 'bin', `cosign-${v.COSIGN_VERSION}`),

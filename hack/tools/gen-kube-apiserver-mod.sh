@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates hack/tools/kube-apiserver/go.mod for a Kubernetes release.
+# Regenerates hack/tools/kube-apiserver/go.mod (kube-apiserver and kubectl) for a Kubernetes release.
 # k8s.io/kubernetes replaces its staging modules with ./staging paths, so it cannot be
 # `go install`ed; depending on it from our own module with each staging module mapped to
 # its published version is the supported way to build kube-apiserver from the module proxy.
@@ -14,7 +14,7 @@ upstream_mod=$(go mod download -json "k8s.io/kubernetes@${version}" | sed -n 's/
   echo
   echo "go 1.24.0"
   echo
-  echo "tool k8s.io/kubernetes/cmd/kube-apiserver"
+  printf 'tool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kubectl\n)\n'
   echo
   echo "require k8s.io/kubernetes ${version}"
   echo
