@@ -100,7 +100,7 @@ describe('the deployment manifests', () => {
         if (!denied) await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(denied instanceof ApiException && denied.code === 422 && String(denied.body).includes('metadata only'), String(denied));
-      await operator.patch({ ...base, metadata: { ...base.metadata, annotations: { 'slsa-ml.dev/signed': 'true' } } } as KubernetesObject, undefined, undefined, 'slsa-ml-operator', true, PatchStrategy.ServerSideApply);
+      await operator.patch({ ...base, metadata: { ...base.metadata, annotations: { 'slsa-ml.dev/signed': 'true' } } }, undefined, undefined, 'slsa-ml-operator', true, PatchStrategy.ServerSideApply);
     });
   });
 });
