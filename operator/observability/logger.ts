@@ -1,0 +1,30 @@
+// Structured JSON logs for Cloud Logging: `severity` (which GKE's agent maps to the entry's
+// severity), `message`, and an ISO `time`, with secret-looking fields blanked.
+import { pino, stdTimeFunctions, type Logger as PinoLogger } from 'pino';
+import { REDACT_PATHS, REDACTED } from './redaction.ts';
+
+export type Logger = PinoLogger;
+
+const SEVERITY: Readonly<Record<string, string>> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+export function severityOf(level: string): string {
+  return SEVERITY[level] ?? 'DEFAULT';
+}
+
+export function createLogger(options: { level: string; destination?: NodeJS.WritableStream }): Logger {
+  const settings = {
+    level: options.level,
+    messageKey: 'message',
+    timestamp: stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ severity: severityOf(label) }) },
+    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
+}
