@@ -91,14 +91,19 @@ function handle(key: HeldKey, state: State, req: IncomingMessage, raw: string, r
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   const body: unknown = raw ? JSON.parse(raw) : undefined;
   state.requests.push({ method: req.method ?? '', path, body });
+  const call = route(req.method ?? '', path);
+  if (!call) return reply(res, 404, errorBody(404, 'NOT_FOUND', `no such method ${req.method} ${path}`));
+  if (call.name !== key.resourceName) return reply(res, 404, errorBody(404, 'NOT_FOUND', `CryptoKeyVersion ${call.name} not found.`));
+  if (call.method === 'getPublicKey') return reply(res, 200, publicKeyResponse(key, state.faults));
+  return asymmetricSign(key, state.faults, body, res);
+}
+
+function route(method: string, path: string): { method: 'asymmetricSign' | 'getPublicKey'; name: string } | undefined {
   const sign = /^\/v1\/(.+):asymmetricSign$/.exec(path);
+  if (sign?.[1] && method === 'POST') return { method: 'asymmetricSign', name: decodeURIComponent(sign[1]) };
   const publicKey = /^\/v1\/(.+)\/publicKey$/.exec(path);
-  const name = decodeURIComponent((sign ?? publicKey)?.[1] ?? '');
-  if (!sign && !publicKey) return reply(res, 404, errorBody(404, 'NOT_FOUND', `no such method ${req.method} ${path}`));
-  if (name !== key.resourceName) return reply(res, 404, errorBody(404, 'NOT_FOUND', `CryptoKeyVersion ${name} not found.`));
-  if (publicKey && req.method === 'GET') return reply(res, 200, publicKeyResponse(key, state.faults));
-  if (sign && req.method === 'POST') return asymmetricSign(key, state.faults, body, res);
-  return reply(res, 405, errorBody(405, 'METHOD_NOT_ALLOWED', `${req.method} not allowed`));
+  if (publicKey?.[1] && method === 'GET') return { method: 'getPublicKey', name: decodeURIComponent(publicKey[1]) };
+  return undefined;
 }
 
 function publicKeyResponse(key: HeldKey, faults: KmsFaults): object {

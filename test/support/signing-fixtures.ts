@@ -42,8 +42,30 @@ export async function signWithKey(privatePem: string, statement: Record<string, 
   return signStatement(Buffer.from(JSON.stringify(statement)), signer);
 }
 
-type EnvelopeJson = { payload: string; payloadType: string; signatures: Array<{ keyid: string; sig: string }> };
-type BundleJson = { dsseEnvelope: EnvelopeJson } & Record<string, unknown>;
+export interface EnvelopeJson {
+  payload: string;
+  payloadType: string;
+  signatures: Array<{ keyid: string; sig: string }>;
+}
+
+/** The parts of a serialized Sigstore bundle v0.3 the tests look at. */
+export interface BundleJson {
+  mediaType: string;
+  verificationMaterial?: {
+    publicKey?: { hint?: string };
+    certificate?: { rawBytes: string };
+    tlogEntries?: Array<{ kindVersion: { kind: string }; inclusionProof?: { checkpoint?: { envelope?: string } } }>;
+  };
+  dsseEnvelope: EnvelopeJson;
+}
+
+export function parseBundle(json: string): BundleJson {
+  return JSON.parse(json) as BundleJson;
+}
+
+export function parseEnvelope(jsonl: string): EnvelopeJson {
+  return JSON.parse(jsonl) as EnvelopeJson;
+}
 
 /** Applies an edit to the envelope, whether given as .intoto.jsonl or inside a .sigstore.json. */
 export function editEnvelope(document: string, edit: (envelope: EnvelopeJson) => void): string {

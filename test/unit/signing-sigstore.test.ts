@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { createSigner, signStatement, tokenFromFile, tokenFromGceMetadata, type SignedProvenance } from '../../src/signing/index.ts';
 import { verifyProvenance, type TrustConfig } from '../../src/verify/index.ts';
-import { editEnvelope, flipPayloadByte, newKeyPair, provenanceStatement, sha256Hex } from '../support/signing-fixtures.ts';
+import { editEnvelope, flipPayloadByte, newKeyPair, parseBundle, provenanceStatement, sha256Hex } from '../support/signing-fixtures.ts';
 import { identityToken, MOCK_ISSUER, startSigstoreMock, stopSigstoreMock, type SigstoreMock } from '../support/signing-sigstore-mock.ts';
 
 const SUBJECT = 'system:serviceaccount:slsa-ml-system:slsa-ml-operator';
@@ -35,15 +35,21 @@ function failure(result: Awaited<ReturnType<typeof verifyProvenance>>): string |
 }
 
 describe('when provenance is signed keyless with Fulcio and Rekor', () => {
-  it('carries the Fulcio certificate for the identity and one Rekor entry', () => {
-    const bundle = JSON.parse(signed.bundleJson);
+  it('carries the Fulcio certificate for the identity, and no key hint or keyid', () => {
+    const bundle = parseBundle(signed.bundleJson);
     assert.equal(bundle.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
-    const cert = new X509Certificate(Buffer.from(bundle.verificationMaterial.certificate.rawBytes, 'base64'));
+    const cert = new X509Certificate(Buffer.from(bundle.verificationMaterial?.certificate?.rawBytes ?? '', 'base64'));
     assert.match(cert.subjectAltName ?? '', new RegExp(SUBJECT));
-    assert.equal(bundle.verificationMaterial.tlogEntries.length, 1);
-    assert.equal(bundle.verificationMaterial.tlogEntries[0].kindVersion.kind, 'dsse');
-    assert.ok(bundle.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope);
-    assert.ok(!bundle.dsseEnvelope.signatures[0].keyid, 'a certificate-signed envelope has an empty keyid');
+    assert.equal(bundle.verificationMaterial?.publicKey, undefined);
+    assert.ok(!bundle.dsseEnvelope.signatures[0]?.keyid, 'a certificate-signed envelope has an empty keyid');
+  });
+
+  it('carries one Rekor dsse entry with an inclusion proof', () => {
+    const bundle = parseBundle(signed.bundleJson);
+    const entries = bundle.verificationMaterial?.tlogEntries ?? [];
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0]?.kindVersion.kind, 'dsse');
+    assert.ok(entries[0]?.inclusionProof?.checkpoint?.envelope);
   });
 
   it('verifies with the right identity and issuer', async () => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { digestLocalPath } from '../../src/digest/index.ts';
 import { createSigner, signStatement, type SignedProvenance } from '../../src/signing/index.ts';
 import { createSignatureVerifier, failed, passed, verifyProvenance, type StatementCheck, type VerificationResult } from '../../src/verify/index.ts';
-import { editEnvelope, envelopeOf, flipPayloadByte, newKeyPair, provenanceStatement, sha256Hex, signWithKey } from '../support/signing-fixtures.ts';
+import { editEnvelope, envelopeOf, flipPayloadByte, newKeyPair, parseBundle, provenanceStatement, sha256Hex, signWithKey } from '../support/signing-fixtures.ts';
 
 const key = newKeyPair();
 let dir: string;
@@ -136,7 +136,7 @@ describe('when the provenance file is not a bundle or an envelope', () => {
   }
 
   it('a bundle that @sigstore/bundle rejects: MALFORMED', async () => {
-    const bundle = JSON.parse(good.bundleJson);
+    const bundle = parseBundle(good.bundleJson);
     delete bundle.verificationMaterial;
     const result = await verifyProvenance({ provenance: JSON.stringify(bundle), trust: trust(), artifact: measure });
     assert.deepEqual(firstFailure(result), { name: 'signature', code: 'MALFORMED' });
