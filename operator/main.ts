@@ -8,8 +8,8 @@ import { loadConfig, watchConfig, type OperatorConfig } from './config/index.ts'
 import { Controller } from './controller.ts';
 import { ClusterFacts, EventRecorder, TaskRuns } from './kube/index.ts';
 import { LeaderElector } from './leader/index.ts';
-import { createLogger, createMetrics, startHealthServer, type Metrics } from './observability/index.ts';
-import { Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
+import { createLogger, createMetrics, startHealthServer, type FailureReason, type Metrics } from './observability/index.ts';
+import { Reconciler, type FailureCode, type ReconcileMetrics } from './reconcile/index.ts';
 import { buildSigner, buildStorage, reconcileSettings, taskRunCollections } from './wiring.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
@@ -90,12 +90,12 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
       logger,
       onStartedLeading: () => {
         leading = true;
-        metrics.leader.set(1);
+        metrics.leader.set(true);
         logger.info('became leader; starting the controller');
         controller.start();
       },
       onStoppedLeading: () => {
-        metrics.leader.set(0);
+        metrics.leader.set(false);
         if (!shuttingDown) {
           // As controller-runtime does: a replica that lost its lease exits and starts afresh.
           logger.error('lost the leader lease; exiting');
@@ -124,7 +124,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     await elector.run();
   } else {
     leading = true;
-    metrics.leader.set(1);
+    metrics.leader.set(true);
     controller.start();
   }
 }
@@ -132,8 +132,8 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
 function reconcileMetrics(metrics: Metrics): ReconcileMetrics {
   return {
     outcome(outcome, seconds): void {
-      metrics.attestations.inc({ outcome: outcome.kind });
-      if (outcome.kind === 'failed') metrics.failures.inc({ reason: outcome.code });
+      metrics.attestations.inc(outcome.kind);
+      if (outcome.kind === 'failed') metrics.failures.inc(FAILURE_REASON[outcome.code as FailureCode] ?? 'other');
       if (outcome.kind === 'signed' && seconds !== undefined) metrics.completionToStored.observe(seconds);
     },
     retried(): void {
@@ -141,5 +141,18 @@ function reconcileMetrics(metrics: Metrics): ReconcileMetrics {
     },
   };
 }
+
+const FAILURE_REASON: Record<FailureCode, FailureReason> = {
+  MALFORMED_HINT: 'invalid_type_hints',
+  PREFIX_NOT_ALLOWED: 'outside_allowed_prefixes',
+  DIGEST_MISMATCH: 'digest_mismatch',
+  MODEL_NOT_FOUND: 'model_not_found',
+  MODEL_UNREADABLE: 'storage_error',
+  PROVENANCE_CONFLICT: 'provenance_conflict',
+  SIGNING_FAILED: 'signing_error',
+  RETRY_BUDGET_EXHAUSTED: 'retry_budget_exhausted',
+  FINALIZER_TIMEOUT: 'retry_budget_exhausted',
+  INTERNAL: 'other',
+};
 
 export type { Logger };

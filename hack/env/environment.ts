@@ -11,7 +11,7 @@ import { startFakeGcs } from './fake-gcs.ts';
 import { generateIdentities } from './identities.ts';
 import { startKubeApiserver } from './kube-apiserver.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
-import { stopGroup, type Started } from './processes.ts';
+import { startDetached, stopGroup, type Started } from './processes.ts';
 import { installTektonCrds } from './tekton-crds.ts';
 import { requireTool, toolPaths } from './tools.ts';
 
@@ -101,6 +101,22 @@ export function readEnvInfo(envFile: string): EnvInfo {
 async function stopProcesses(processes: readonly Started[]): Promise<void> {
   // Reverse start order: the API server before etcd, so it never logs a storm of etcd errors.
   for (const proc of [...processes].reverse()) await stopGroup(proc.pid);
+}
+
+/**
+ * Stops one component and starts it again with the same command line (for failure tests:
+ * kube-apiserver keeps its port, certificates and etcd data). env.json records the new pid.
+ */
+export async function restartComponent(envFile: string, name: string, whileDown: () => Promise<void> = async () => undefined): Promise<EnvInfo> {
+  const info = readEnvInfo(envFile);
+  const old = info.processes.find((p) => p.name === name);
+  if (!old) throw new Error(`no component named ${name} in ${envFile}`);
+  await stopGroup(old.pid);
+  await whileDown();
+  const fresh = startDetached(name, old.command, old.args, old.log);
+  const next: EnvInfo = { ...info, processes: info.processes.map((p) => (p.name === name ? fresh : p)) };
+  writeFileSync(envFile, JSON.stringify(next, null, 2));
+  return next;
 }
 
 export async function stopEnvironment(info: EnvInfo): Promise<void> {

@@ -8,15 +8,18 @@ export interface Started {
   readonly name: string;
   readonly pid: number;
   readonly log: string;
+  /** How it was started, so a test can restart it exactly (same port, certificates, data). */
+  readonly command: string;
+  readonly args: readonly string[];
 }
 
-export function startDetached(name: string, command: string, args: string[], log: string): Started {
+export function startDetached(name: string, command: string, args: readonly string[], log: string): Started {
   const fd = openSync(log, 'a');
   try {
     const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
     if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
     child.unref();
-    return { name, pid: child.pid, log };
+    return { name, pid: child.pid, log, command, args };
   } finally {
     closeSync(fd);
   }

@@ -26,7 +26,8 @@ export async function globalSetup(): Promise<void> {
 }
 
 export async function globalTeardown(): Promise<void> {
-  if (owned) await stopEnvironment(owned);
+  // Re-read: a test may have restarted a component, which records its new pid there.
+  if (owned) await stopEnvironment(readEnvInfo(join(owned.stateDir, ENV_FILE)));
 }
 
 async function createBucket(endpoint: string, name: string): Promise<void> {

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { before, describe, it } from 'node:test';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, VersionApi } from '@kubernetes/client-node';
+import { restartComponent } from '../../hack/env/environment.ts';
+import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
+import { prepareBurst, type BurstRun } from '../support/burst.ts';
+import { applyOperatorRbac, generateSigningKeys, startOperator, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+
+const env = testEnv();
+const admin = env.kubeConfig('admin');
+const prefix = uniqueName('resilience');
+let keys: SigningKeys;
+
+function operatorConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    signer: { kind: 'key', keyPath: keys.privateKeyPath },
+    builderId: 'https://slsa-ml.dev/operator/test',
+    leaderElection: { enabled: false },
+    retry: { initialDelayMs: 200, maxDelayMs: 2000, budgetMs: 120_000 },
+    ...extra,
+  };
+}
+
+interface Observed { signed: string[]; failed: string[]; pending: string[] }
+
+async function outcomes(ns: string, runs: readonly BurstRun[]): Promise<Observed> {
+  const api = admin.makeApiClient(CustomObjectsApi);
+  const list = (await api.listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns })) as {
+    items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }>;
+  };
+  const by = new Map(list.items.map((i) => [i.metadata.name, i.metadata.annotations?.['slsa-ml.dev/signed']]));
+  const result: Observed = { signed: [], failed: [], pending: [] };
+  for (const run of runs) {
+    const v = by.get(run.name);
+    (v === 'true' ? result.signed : v === 'failed' ? result.failed : result.pending).push(run.name);
+  }
+  return result;
+}
+
+async function waitAllDecided(ns: string, runs: readonly BurstRun[], timeoutMs: number): Promise<Observed> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const o = await outcomes(ns, runs);
+    if (o.pending.length === 0 || Date.now() > deadline) return o;
+    await sleep(250);
+  }
+}
+
+/** Every model has exactly one bundle and one envelope, both attesting its own TaskRun. */
+async function assertStoredOnce(ns: string, runs: readonly BurstRun[]): Promise<void> {
+  const api = admin.makeApiClient(CustomObjectsApi);
+  const bucket = env.storageClient().bucket(env.bucket);
+  for (const run of runs) {
+    const tr = (await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: run.name })) as { metadata: { uid: string } };
+    const base = run.modelUri.replace(`gs://${env.bucket}/`, '');
+    const [siblings] = await bucket.getFiles({ prefix: `${base}.` });
+    assert.deepEqual(siblings.map((f) => f.name).sort(), [`${base}.intoto.jsonl`, `${base}.sigstore.json`], run.name);
+    const bundle = JSON.parse((await bucket.file(`${base}.sigstore.json`).download())[0].toString()) as { dsseEnvelope: { payload: string } };
+    const envelope = JSON.parse((await bucket.file(`${base}.intoto.jsonl`).download())[0].toString()) as unknown;
+    assert.deepEqual(envelope, bundle.dsseEnvelope, `${run.name}: one signature in both objects`);
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as { predicate: { runDetails: { metadata: { invocationId: string } } } };
+    assert.equal(statement.predicate.runDetails.metadata.invocationId, tr.metadata.uid, run.name);
+  }
+}
+
+describe('operator resilience', () => {
+  before(async () => {
+    await applyOperatorRbac(env);
+    keys = generateSigningKeys();
+  });
+
+  it('attests every one of 50 TaskRuns exactly once although it is SIGKILLed several times mid-burst', async () => {
+    const ns = await newNamespace(env, 'crash');
+    const { runs, finish } = await prepareBurst(env, admin, ns, prefix, 50);
+    let operator: OperatorProcess = startOperator(env, operatorConfig({ workers: 4 }));
+    await sleep(1500); // started and listing
+    await finish();
+    const kills = [300, 500, 700, 900];
+    for (const delay of kills) {
+      await sleep(delay);
+      await operator.stop('SIGKILL');
+      operator = startOperator(env, operatorConfig({ workers: 4 }));
+    }
+    const observed = await waitAllDecided(ns, runs, 60_000);
+    const code = await operator.stop('SIGTERM');
+    assert.deepEqual({ failed: observed.failed, pending: observed.pending }, { failed: [], pending: [] }, operator.output().slice(-3000));
+    assert.equal(observed.signed.length, 50);
+    assert.equal(code, 0);
+    await assertStoredOnce(ns, runs);
+  });
+
+  it('keeps watching through a kube-apiserver restart in the middle of a burst', async () => {
+    const ns = await newNamespace(env, 'apiserver-restart');
+    const first = await prepareBurst(env, admin, ns, prefix, 10);
+    const operator = startOperator(env, operatorConfig({ watch: { relistSeconds: 300, stallSeconds: 30 } }));
+    await sleep(1500);
+    await first.finish();
+    await restartComponent(process.env.SLSA_ML_ENV ?? '', 'kube-apiserver', () => sleep(1000));
+    const deadline = Date.now() + 60_000;
+    while (!(await admin.makeApiClient(VersionApi).getCode().then(() => true, () => false))) {
+      assert.ok(Date.now() < deadline, 'kube-apiserver is back');
+      await sleep(200);
+    }
+    // TaskRuns that finish after the restart reach the operator only through a new watch.
+    const second = await prepareBurst(env, admin, ns, `${prefix}-after`, 10);
+    await second.finish();
+    const all = [...first.runs, ...second.runs];
+    const observed = await waitAllDecided(ns, all, 60_000);
+    await operator.stop('SIGTERM');
+    assert.equal(observed.signed.length, 20, `${JSON.stringify(observed)}\n${operator.output().slice(-3000)}`);
+  });
+
+  it('with two replicas, exactly one signs, and killing the leader hands over within the lease duration', async () => {
+    const ns = await newNamespace(env, 'ha');
+    const leaseName = uniqueName('lease');
+    const lease = { enabled: true, namespace: 'slsa-ml-system', leaseName, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 };
+    const replicas = ['replica-a', 'replica-b'].map((id) => ({ id, proc: startOperator(env, operatorConfig({ leaderElection: lease }), { POD_NAME: id }) }));
+    const coordination = admin.makeApiClient(CoordinationV1Api);
+    const holder = async (): Promise<string | undefined> =>
+      coordination.readNamespacedLease({ namespace: 'slsa-ml-system', name: leaseName }).then((l) => l.spec?.holderIdentity ?? undefined, () => undefined);
+    let leaderId: string | undefined;
+    for (let i = 0; i < 100 && !leaderId; i++) { leaderId = await holder(); if (!leaderId) await sleep(100); }
+    assert.ok(leaderId === 'replica-a' || leaderId === 'replica-b', `a leader: ${leaderId}`);
+
+    const burst = await prepareBurst(env, admin, ns, `${prefix}-ha`, 10);
+    await burst.finish();
+    assert.equal((await waitAllDecided(ns, burst.runs, 30_000)).signed.length, 10);
+    const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
+    const stored = events.items.filter((e) => e.reason === 'ProvenanceStored');
+    assert.equal(stored.length, 10, 'one ProvenanceStored event per TaskRun');
+    assert.deepEqual([...new Set(stored.map((e) => e.reportingInstance))], [leaderId]);
+
+    const leader = replicas.find((r) => r.id === leaderId);
+    const standby = replicas.find((r) => r.id !== leaderId);
+    await leader?.proc.stop('SIGKILL');
+    const killedAt = Date.now();
+    let newHolder = leaderId;
+    while (newHolder === leaderId && Date.now() - killedAt < 15_000) { await sleep(100); newHolder = await holder(); }
+    const handover = (Date.now() - killedAt) / 1000;
+    assert.equal(newHolder, standby?.id);
+    assert.ok(handover <= lease.leaseDurationSeconds + 2 * lease.retryPeriodSeconds + 1, `handover took ${handover}s`);
+
+    const after = await prepareBurst(env, admin, ns, `${prefix}-ha2`, 3);
+    await after.finish();
+    assert.equal((await waitAllDecided(ns, after.runs, 30_000)).signed.length, 3);
+    assert.equal(await standby?.proc.stop('SIGTERM'), 0);
+    // A graceful stop releases the lease at once.
+    assert.ok(!(await holder()), 'lease released on SIGTERM');
+  });
+});
+
