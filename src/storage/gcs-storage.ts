@@ -29,9 +29,11 @@ type GsLocation = { bucket: string; key: string; generation?: string };
 
 export class GcsStorage implements Storage {
   readonly #client: GcsClient;
+  readonly #pageSize: number;
 
-  constructor(client: GcsClient) {
+  constructor(client: GcsClient, options: { pageSize?: number } = {}) {
     this.#client = client;
+    this.#pageSize = options.pageSize ?? PAGE_SIZE;
   }
 
   async *list(prefixUri: string): AsyncIterable<StoredObject> {
@@ -41,12 +43,13 @@ export class GcsStorage implements Storage {
     let pageToken: string | undefined;
     do {
       const [files, next] = await bucket
-        .getFiles({ prefix: loc.key, autoPaginate: false, maxResults: PAGE_SIZE, ...(pageToken ? { pageToken } : {}) })
+        .getFiles({ prefix: loc.key, autoPaginate: false, maxResults: this.#pageSize, ...(pageToken ? { pageToken } : {}) })
         .catch((err: unknown) => {
           throw fromGcsError(err, prefixUri);
         });
       for (const file of files) yield toStoredObject(loc.bucket, file);
-      pageToken = next.pageToken;
+      // The last page's "next query" is null at runtime, whatever the typings say.
+      pageToken = (next as { pageToken?: string } | null)?.pageToken;
     } while (pageToken);
   }
 
