@@ -1,0 +1,22 @@
+# The slsa-ml image: the operator (`slsa-ml operator`) and the CLI (`slsa-ml verify|query|attest|keygen`).
+#   docker build -t REGISTRY/slsa-ml:v0.1.0 .
+# Node.js 24 runs the TypeScript sources directly (type stripping); there is no build step.
+# Pin the base image by digest in your registry mirror for reproducible builds.
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only; no install scripts run.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+COPY operator ./operator
+# Non-root (the manifests also set runAsUser 65532 and a read-only root filesystem).
+USER 65532:65532
+ENTRYPOINT ["node", "/app/operator/bin.ts"]
+CMD ["operator", "--config", "/etc/slsa-ml/config.yaml"]
