@@ -19,14 +19,22 @@ export async function createSigner(config: SignerConfig): Promise<Signer> {
   switch (config.kind) {
     case 'key':
       return new DsseSigner({ keyHolder: new LocalKeyHolder(config.keyPem) });
-    case 'kms': {
-      const name = kmsResourceName(config.keyName);
-      const keyHolder = await KmsKeyHolder.create(new KmsClient(config.apiEndpoint), name);
-      return new DsseSigner({ keyHolder });
-    }
+    case 'kms':
+      return new DsseSigner({ keyHolder: await kmsKeyHolder(config.keyName, config.apiEndpoint) });
     case 'sigstore':
       return keylessSigner(config);
     default:
       throw new SigningError({ code: 'SIGNER_KIND_UNKNOWN', message: `unknown signer kind ${JSON.stringify((config as { kind?: unknown }).kind)}` });
+  }
+}
+
+async function kmsKeyHolder(keyName: string, apiEndpoint?: string): Promise<KmsKeyHolder> {
+  const name = kmsResourceName(keyName);
+  const client = new KmsClient(apiEndpoint);
+  try {
+    return await KmsKeyHolder.create(client, name);
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
   }
 }

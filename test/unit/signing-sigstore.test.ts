@@ -100,6 +100,14 @@ describe('when provenance is signed keyless with Fulcio and Rekor', () => {
   });
 });
 
+describe('when the keyless configuration is wrong', () => {
+  it('refuses a Fulcio or Rekor address that is not an http(s) URL', async () => {
+    const token = () => Promise.resolve(identityToken({ sub: SUBJECT }));
+    await assert.rejects(createSigner({ kind: 'sigstore', fulcioURL: 'fulcio.internal', rekorURL: mock.rekorURL, identityToken: token }), { code: 'SIGNER_CONFIG_INVALID' });
+    await assert.rejects(createSigner({ kind: 'sigstore', fulcioURL: mock.fulcioURL, rekorURL: 'ftp://rekor', identityToken: token }), { code: 'SIGNER_CONFIG_INVALID' });
+  });
+});
+
 describe('when the identity token cannot be had', () => {
   it('fails with a retryable error when the provider fails', async () => {
     const signer = await createSigner({ kind: 'sigstore', fulcioURL: mock.fulcioURL, rekorURL: mock.rekorURL, identityToken: () => Promise.reject(new Error('metadata down')) });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -96,6 +96,23 @@ for (const [form, document] of forms) {
     });
   });
 }
+
+describe('when the model is a directory', () => {
+  it('matches the subject against the recomputed root digest, and notices one changed file', async () => {
+    const model = join(dir, 'saved_model');
+    await mkdir(join(model, 'variables'), { recursive: true });
+    await writeFile(join(model, 'saved_model.pb'), 'graph');
+    await writeFile(join(model, 'variables', 'variables.data-00000-of-00001'), 'weights');
+    const root = await digestLocalPath(model);
+    assert.equal(root.kind, 'directory');
+    const signed = await signWithKey(key.privatePem, provenanceStatement([{ name: 'saved_model', sha256: root.sha256 }]));
+    assert.ok((await verifyProvenance({ provenance: signed.bundleJson, trust: trust(), artifact: () => digestLocalPath(model) })).ok);
+
+    await writeFile(join(model, 'variables', 'variables.data-00000-of-00001'), 'weightz');
+    const result = await verifyProvenance({ provenance: signed.bundleJson, trust: trust(), artifact: () => digestLocalPath(model) });
+    assert.deepEqual(firstFailure(result), { name: 'subject', code: 'SUBJECT_MISMATCH' });
+  });
+});
 
 describe('when the signed statement is not SLSA provenance v1', () => {
   it('another predicateType: PREDICATE_TYPE', async () => {
