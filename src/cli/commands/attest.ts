@@ -1,0 +1,152 @@
+// slsa-ml attest --taskrun FILE: one-shot provenance for a TaskRun that finished before the
+// operator watched it. Measures the outputs itself, builds and signs the statement, and writes
+// the two siblings create-only — the same result the operator would have produced, minus the
+// Pod and Node facts unless --pod / --node provide them.
+import { buildStatement, serializeStatement, type Node, type Pod, type ProvenanceSettings, type TaskRun } from '../../provenance/index.ts';
+import { signStatement, type Signer } from '../../signing/index.ts';
+import { readKubeObject } from '../attest/kube-file.ts';
+import { measureOutputs, outputSchemes, type MeasuredOutput } from '../attest/measure.ts';
+import { refuseExistingSiblings, storeCreateOnly } from '../attest/store.ts';
+import { checkTaskRun } from '../attest/taskrun-checks.ts';
+import type { Command } from '../command.ts';
+import { EXIT, UsageError } from '../errors.ts';
+import { parseFlags, type FlagSpecs, type ParsedFlags } from '../flags.ts';
+import type { CliIo } from '../io.ts';
+import { SIGNER_FLAGS, SIGNER_HELP, signerFromFlags } from '../signer-flags.ts';
+import { STORAGE_FLAGS, STORAGE_HELP, storageFromFlags } from '../storage-flags.ts';
+import { CLI_VERSION } from '../version.ts';
+
+export const DEFAULT_ATTEST_BUILDER_ID = 'https://slsa-ml.dev/cli/attest';
+
+const FLAGS: FlagSpecs = {
+  ...SIGNER_FLAGS,
+  ...STORAGE_FLAGS,
+  taskrun: { type: 'string' },
+  pod: { type: 'string' },
+  node: { type: 'string' },
+  'allowed-prefix': { type: 'string', multiple: true },
+  'builder-id': { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+const HELP = `Usage: slsa-ml attest --taskrun FILE --allowed-prefix PREFIX... (--key FILE | --kms URI | keyless) [flags]
+
+Writes signed SLSA provenance for a finished training TaskRun, e.g. one that ran before the
+operator was installed. Reads the TaskRun's type hints, measures every output marked
+isBuildArtifact itself (refusing a reported digest that differs), builds the statement, signs
+it, and writes MODEL.sigstore.json and MODEL.intoto.jsonl next to each model. Never overwrites:
+an existing provenance file is refused by name and nothing is written.
+
+Input:
+  --taskrun FILE                the TaskRun as YAML or JSON ("-" = stdin), e.g. from
+                                kubectl get taskruns.v1.tekton.dev NAME -o yaml
+  --pod FILE, --node FILE       optional: its Pod and the Pod's Node, for accelerator and
+                                node-pool facts (kubectl get pod|node NAME -o yaml)
+  --allowed-prefix PREFIX       gs://bucket/prefix/ (or file:///dir/) outputs must lie under
+                                (repeatable, at least one)
+  --builder-id URI              runDetails.builder.id (default ${DEFAULT_ATTEST_BUILDER_ID})
+
+${SIGNER_HELP}
+
+Other:
+${STORAGE_HELP}
+  --json                        print where the provenance went as JSON
+  -h, --help                    show this help
+
+Exit codes: 0 provenance written; 1 refused (digest mismatch, output outside the allowed
+prefixes, provenance already exists); 2 usage or input error.
+
+Examples:
+  kubectl -n team-vision get taskruns.v1.tekton.dev train-cifar10-x7k2p -o yaml > tr.yaml
+  slsa-ml attest --taskrun tr.yaml --key cosign.key --allowed-prefix gs://ml-models/
+  slsa-ml attest --taskrun tr.yaml --allowed-prefix gs://ml-models/ \\
+      --kms gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1 \\
+      --builder-id https://slsa-ml.dev/operators/prod
+`;
+
+export const attestCommand: Command = {
+  name: 'attest',
+  summary: 'sign provenance for a finished TaskRun (one shot, create-only)',
+  help: HELP,
+  run: runAttest,
+};
+
+interface Attestation {
+  readonly model: string;
+  readonly sha256: string;
+  readonly bundle: string;
+  readonly envelope: string;
+}
+
+async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(args, FLAGS);
+  if (flags.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(flags.positionals[0])}`);
+  const taskRunPath = flags.strings.get('taskrun');
+  if (taskRunPath === undefined) throw new UsageError('missing --taskrun FILE (the TaskRun as YAML or JSON)');
+  const allowedPrefixes = prefixes(flags.lists.get('allowed-prefix') ?? []);
+  const builderId = builderIdOf(flags.strings.get('builder-id') ?? DEFAULT_ATTEST_BUILDER_ID);
+  const taskRun = checkTaskRun(await readKubeObject('--taskrun', taskRunPath, 'TaskRun', io), `--taskrun ${taskRunPath}`);
+  const facts = await podAndNode(flags, io);
+  const signer = await signerFromFlags(flags, io);
+  const storage = storageFromFlags(flags, io);
+  const outputs = await measureOutputs(taskRun, storage, allowedPrefixes);
+  const locations = [];
+  for (const output of outputs) locations.push(await refuseExistingSiblings(storage, output.uri));
+  const settings: ProvenanceSettings = {
+    builderId,
+    builderVersion: { 'slsa-ml': CLI_VERSION },
+    operatorConfig: { allowedPrefixes, attestedBy: 'slsa-ml attest' },
+    outputSchemes: outputSchemes(allowedPrefixes),
+  };
+  const done: Attestation[] = [];
+  for (const [i, output] of outputs.entries()) {
+    const loc = locations[i];
+    if (!loc) continue;
+    await storeCreateOnly(storage, loc, await sign({ taskRun, ...facts, settings, output, signer }));
+    done.push({ model: output.uri, sha256: output.digest.sha256, bundle: loc.bundle, envelope: loc.envelope });
+  }
+  io.stdout.write(flags.booleans.has('json') ? `${JSON.stringify({ attested: done }, null, 2)}\n` : render(done));
+  return EXIT.ok;
+}
+
+interface SignInput {
+  readonly taskRun: TaskRun;
+  readonly pod?: Pod;
+  readonly node?: Node;
+  readonly settings: ProvenanceSettings;
+  readonly output: MeasuredOutput;
+  readonly signer: Signer;
+}
+
+async function sign(input: SignInput): Promise<Awaited<ReturnType<typeof signStatement>>> {
+  const { output, signer, ...rest } = input;
+  const statement = buildStatement({ ...rest, subjects: [output.subject] });
+  return signStatement(serializeStatement(statement), signer);
+}
+
+async function podAndNode(flags: ParsedFlags, io: CliIo): Promise<{ pod?: Pod; node?: Node }> {
+  const podPath = flags.strings.get('pod');
+  const nodePath = flags.strings.get('node');
+  return {
+    ...(podPath === undefined ? {} : { pod: (await readKubeObject('--pod', podPath, 'Pod', io)) }),
+    ...(nodePath === undefined ? {} : { node: (await readKubeObject('--node', nodePath, 'Node', io)) }),
+  };
+}
+
+function prefixes(values: readonly string[]): string[] {
+  if (values.length === 0) throw new UsageError('missing --allowed-prefix gs://bucket/prefix/ (outputs outside every allowed prefix are refused)');
+  for (const value of values) {
+    if (!/^(gs:\/\/[^/]+\/|file:\/\/\/)/.test(value)) throw new UsageError(`--allowed-prefix ${value}: must start with gs://BUCKET/ or file:///`);
+    if (!value.endsWith('/')) throw new UsageError(`--allowed-prefix ${value}: must end with "/" (write ${value}/)`);
+  }
+  return [...values];
+}
+
+function builderIdOf(value: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(value)) throw new UsageError(`--builder-id ${value}: must be a URI, e.g. https://slsa-ml.dev/operators/prod`);
+  return value;
+}
+
+function render(done: readonly Attestation[]): string {
+  return done.map((a) => `model     ${a.model}\n  sha256    ${a.sha256}\n  bundle    ${a.bundle}\n  envelope  ${a.envelope}\n`).join('');
+}

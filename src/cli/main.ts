@@ -1,0 +1,79 @@
+// The slsa-ml command line (every command but `operator`, which operator/bin.ts runs itself).
+// main() owns the process edge: it picks the command, prints help, and turns every error into
+// one line on stderr and an exit code — 2 for usage and input errors, never a stack trace
+// unless SLSA_ML_DEBUG is set.
+import { attestCommand } from './commands/attest.ts';
+import { keygenCommand } from './commands/keygen.ts';
+import { queryCommand } from './commands/query.ts';
+import { verifyCommand } from './commands/verify.ts';
+import type { Command } from './command.ts';
+import { EXIT, RefusedError, UsageError, hasCode } from './errors.ts';
+import { processIo, type CliIo } from './io.ts';
+
+const COMMANDS: ReadonlyArray<Command> = [verifyCommand, queryCommand, attestCommand, keygenCommand];
+
+export async function main(argv: string[]): Promise<number> {
+  return runCli(argv, processIo());
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return help(name, args, io);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`slsa-ml: unknown command ${JSON.stringify(name)}\nRun 'slsa-ml --help' for the commands.\n`);
+    return EXIT.usage;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    return report(command, err, io);
+  }
+}
+
+function help(name: string | undefined, args: readonly string[], io: CliIo): number {
+  if (name === undefined) {
+    io.stderr.write(topLevelHelp());
+    return EXIT.usage;
+  }
+  const topic = name === 'help' ? COMMANDS.find((c) => c.name === args[0]) : undefined;
+  io.stdout.write(topic ? topic.help : topLevelHelp());
+  return EXIT.ok;
+}
+
+function report(command: Command, err: unknown, io: CliIo): number {
+  const prefix = `slsa-ml ${command.name}: `;
+  if (io.env.SLSA_ML_DEBUG) io.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  if (err instanceof UsageError) {
+    io.stderr.write(`${prefix}${err.message}\nRun 'slsa-ml ${command.name} --help' for usage.\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof RefusedError) {
+    io.stderr.write(`${prefix}refused: ${err.message}\n`);
+    return EXIT.failed;
+  }
+  // Library errors (storage, digest, signing, provenance, policy) carry a code and a message
+  // that names what failed; anything else is a bug, but still gets one line by default.
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(hasCode(err) ? `${prefix}${message}\n` : `${prefix}internal error: ${message} (set SLSA_ML_DEBUG=1 for details)\n`);
+  return EXIT.usage;
+}
+
+function topLevelHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const list = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+  return `Usage: slsa-ml COMMAND [flags]
+
+SLSA provenance for machine-learning models trained by Tekton.
+
+Commands:
+${list}
+  operator${' '.repeat(Math.max(width - 8, 0))}  run the Kubernetes operator (see slsa-ml operator --help)
+
+Run 'slsa-ml COMMAND --help' for a command's flags and examples.
+`;
+}

@@ -1,0 +1,49 @@
+// verify's policy flags, parsed into src/policy's options (a bad rule is a usage error naming its flag).
+import { PolicyError, parseDependencyRule, parseDuration, type DependencyRule, type PolicyOptions } from '../policy/index.ts';
+import { UsageError } from './errors.ts';
+import type { FlagSpecs, ParsedFlags } from './flags.ts';
+import type { CliIo } from './io.ts';
+
+export const POLICY_FLAGS: FlagSpecs = {
+  'builder-id': { type: 'string' },
+  'source-repo': { type: 'string' },
+  'source-ref': { type: 'string' },
+  namespace: { type: 'string' },
+  'max-age': { type: 'string' },
+  deny: { type: 'string', multiple: true },
+};
+
+export const POLICY_HELP = `Policy (each adds a check; all must pass):
+  --builder-id URI              runDetails.builder.id must equal URI (the operator installation)
+  --source-repo REPO            the training source repository, e.g. github.com/org/repo
+  --source-ref COMMIT           the training source commit (full hex)
+  --namespace NS                the TaskRun's namespace
+  --max-age DURATION            finished at most this long ago, e.g. 30d, 12h, 1d12h
+  --deny 'PURL@RANGE'           refuse models trained with a package in a semver range, e.g.
+                                'pkg:pypi/torch@<2.6.0' (repeatable; no @RANGE = any version)`;
+
+export function policyFromFlags(flags: ParsedFlags, io: CliIo): PolicyOptions {
+  const maxAge = flags.strings.get('max-age');
+  const options: { -readonly [K in keyof PolicyOptions]: PolicyOptions[K] } = { now: () => io.now() };
+  for (const [flag, key] of [['builder-id', 'builderId'], ['source-repo', 'sourceRepo'], ['source-ref', 'sourceRef'], ['namespace', 'namespace']] as const) {
+    const value = flags.strings.get(flag);
+    if (value !== undefined) options[key] = value;
+  }
+  if (maxAge !== undefined) options.maxAgeMs = usage('--max-age', maxAge, parseDuration);
+  const deny = (flags.lists.get('deny') ?? []).map((rule) => usage('--deny', rule, parseDependencyRule));
+  if (deny.length > 0) options.deny = deny;
+  return options;
+}
+
+export function parseRules(flag: string, values: readonly string[]): DependencyRule[] {
+  return values.map((rule) => usage(flag, rule, parseDependencyRule));
+}
+
+export function usage<T>(flag: string, value: string, parse: (value: string) => T): T {
+  try {
+    return parse(value);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`${flag}: ${err.message}`, { code: err.code, cause: err });
+    throw err;
+  }
+}

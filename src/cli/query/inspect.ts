@@ -1,0 +1,79 @@
+// Verifies one provenance object found by query. Query answers "which models were trained with
+// X", so by default it trusts a statement whose signature verifies and which names the model
+// next to it; with --check-digests it also re-measures the model (every byte, slow).
+import { digestStorage } from '../../digest/index.ts';
+import { modelForProvenance } from '../../layout/index.ts';
+import { statementFacts, type StatementFacts } from '../../policy/index.ts';
+import { objectName, parseStorageUri, type Storage } from '../../storage/index.ts';
+import { verifyProvenance, type ArtifactDigest, type SignatureVerifier } from '../../verify/index.ts';
+import { MAX_PROVENANCE_BYTES } from '../provenance-source.ts';
+
+export type Inspection =
+  | { readonly verified: true; readonly provenance: string; readonly model: string; readonly facts: StatementFacts }
+  | { readonly verified: false; readonly provenance: string; readonly model: string; readonly reason: string };
+
+export interface InspectOptions {
+  readonly storage: Storage;
+  readonly verifier: SignatureVerifier;
+  readonly checkDigests: boolean;
+}
+
+export async function inspectProvenance(uri: string, options: InspectOptions): Promise<Inspection> {
+  const models = modelForProvenance(uri) ?? { file: uri, directory: uri };
+  let content: Buffer;
+  try {
+    content = await options.storage.read(uri, MAX_PROVENANCE_BYTES);
+  } catch (err) {
+    return { verified: false, provenance: uri, model: models.file, reason: `cannot read: ${(err as Error).message}` };
+  }
+  // Untrusted until the signature verifies; only used to know which sibling form the model has.
+  const claimed = claimedSubject(content, models);
+  const model = claimed?.uri ?? models.file;
+  const artifact = (): Promise<ArtifactDigest> => {
+    if (!claimed) return Promise.reject(new Error(`the provenance does not name the model next to it (${models.file} or ${models.directory})`));
+    return options.checkDigests ? digestStorage(options.storage, claimed.uri) : Promise.resolve({ sha256: claimed.sha256 });
+  };
+  const result = await verifyProvenance({ provenance: content, trust: options.verifier, artifact });
+  if (result.ok && result.statement) return { verified: true, provenance: uri, model, facts: statementFacts(result.statement) };
+  const failedCheck = result.checks.find((c) => !c.ok);
+  const reason = failedCheck ? `${failedCheck.name}: ${failedCheck.reason ?? 'failed'}` : 'not verified';
+  return { verified: false, provenance: uri, model, reason };
+}
+
+function claimedSubject(content: Buffer, models: { file: string; directory: string }): { uri: string; sha256: string } | undefined {
+  const names = new Map<string, string>();
+  for (const uri of [models.file, models.directory]) names.set(uri, uri).set(objectPathOf(uri), uri);
+  for (const subject of untrustedSubjects(content)) {
+    const uri = names.get(subject.uri ?? '') ?? (subject.uri === undefined ? names.get(subject.name ?? '') : undefined);
+    if (uri !== undefined && subject.sha256 !== undefined) return { uri, sha256: subject.sha256 };
+  }
+  return undefined;
+}
+
+type LooseSubject = { uri?: string; name?: string; sha256?: string };
+
+function untrustedSubjects(content: Buffer): LooseSubject[] {
+  try {
+    const doc = JSON.parse(content.toString('utf8')) as { dsseEnvelope?: { payload?: unknown }; payload?: unknown };
+    const payload = doc.dsseEnvelope?.payload ?? doc.payload;
+    if (typeof payload !== 'string') return [];
+    const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { subject?: unknown };
+    if (!Array.isArray(statement.subject)) return [];
+    return statement.subject.map((s: { uri?: unknown; name?: unknown; digest?: { sha256?: unknown } }) => ({
+      ...(typeof s.uri === 'string' ? { uri: s.uri } : {}),
+      ...(typeof s.name === 'string' ? { name: s.name } : {}),
+      ...(typeof s.digest?.sha256 === 'string' ? { sha256: s.digest.sha256 } : {}),
+    }));
+  } catch {
+    return [];
+  }
+}
+
+// The subject name our statements use: the object's path inside its bucket.
+function objectPathOf(uri: string): string {
+  try {
+    return objectName(parseStorageUri(uri)).replace(/^\//, '');
+  } catch {
+    return uri;
+  }
+}

@@ -1,0 +1,65 @@
+// query's answer: the affected models as a table (or JSON), then every provenance object that
+// could not be verified — those are not trusted, so they are neither affected nor cleared.
+import type { Inspection } from './inspect.ts';
+import type { Selected } from './select.ts';
+
+export interface AffectedModel {
+  readonly model: string;
+  readonly provenance: string;
+  readonly namespace?: string;
+  readonly taskRun?: string;
+  readonly uid?: string;
+  readonly finishedOn?: string;
+  readonly builderId?: string;
+  readonly selected: Selected;
+}
+
+export interface QueryAnswer {
+  readonly under: string;
+  readonly scanned: number;
+  readonly verified: number;
+  readonly affected: AffectedModel[];
+  readonly unverifiable: Array<Extract<Inspection, { verified: false }>>;
+}
+
+export function renderTable(answer: QueryAnswer): string {
+  const rows = [['MODEL', 'TASKRUN', 'UID', 'MATCHED', 'FINISHED']];
+  for (const a of answer.affected) {
+    const matched = [...a.selected.matched, ...a.selected.undecidable.map((u) => `${u} (version not comparable)`)].join(', ');
+    rows.push([a.model, `${a.namespace ?? '?'}/${a.taskRun ?? '?'}`, a.uid ?? '?', matched, a.finishedOn ?? '?']);
+  }
+  const lines = answer.affected.length > 0 ? table(rows) : ['no affected models'];
+  lines.push('', `${answer.scanned} provenance file(s) under ${answer.under}: ${answer.verified} verified, ${answer.affected.length} affected, ${answer.unverifiable.length} unverifiable`);
+  if (answer.unverifiable.length > 0) {
+    lines.push('', 'UNVERIFIABLE (not trusted; not counted as affected or clear):');
+    for (const u of answer.unverifiable) lines.push(`  ${u.provenance}  ${u.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderJson(answer: QueryAnswer): string {
+  return `${JSON.stringify(
+    {
+      under: answer.under,
+      scanned: answer.scanned,
+      verified: answer.verified,
+      affected: answer.affected.map((a) => ({
+        model: a.model,
+        provenance: a.provenance,
+        taskRun: { namespace: a.namespace ?? null, name: a.taskRun ?? null, uid: a.uid ?? null },
+        finishedOn: a.finishedOn ?? null,
+        builderId: a.builderId ?? null,
+        matched: a.selected.matched,
+        undecidable: a.selected.undecidable,
+      })),
+      unverifiable: answer.unverifiable.map((u) => ({ provenance: u.provenance, model: u.model, reason: u.reason })),
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
+}

@@ -1,0 +1,73 @@
+// How attest signs: a private key file (--key), a Cloud KMS key version (--kms), or keyless
+// Sigstore (--fulcio-url, --rekor-url, --identity-token). The same signers the operator uses.
+import { createSigner, kmsResourceName, tokenFromFile, type Signer, type SignerConfig } from '../signing/index.ts';
+import { UsageError } from './errors.ts';
+import type { FlagSpecs, ParsedFlags } from './flags.ts';
+import type { CliIo } from './io.ts';
+import { readUserFile } from './local-files.ts';
+import { checkEndpoint } from './storage-flags.ts';
+import { resolve } from 'node:path';
+
+export const SIGNER_FLAGS: FlagSpecs = {
+  key: { type: 'string' },
+  kms: { type: 'string' },
+  'kms-endpoint': { type: 'string' },
+  'fulcio-url': { type: 'string' },
+  'rekor-url': { type: 'string' },
+  'identity-token': { type: 'string' },
+};
+
+export const SIGNER_HELP = `Signer (exactly one):
+  --key FILE                    private key (PKCS#8 PEM, ECDSA P-256), e.g. from 'slsa-ml keygen'
+  --kms gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N
+                                sign with a Cloud KMS key version (EC_SIGN_P256_SHA256)
+  --kms-endpoint URL            Cloud KMS API endpoint (tests, private endpoints)
+  --fulcio-url URL, --rekor-url URL, --identity-token FILE
+                                keyless: a Fulcio certificate for the OIDC token in FILE and a
+                                Rekor entry (e.g. https://fulcio.sigstore.dev, https://rekor.sigstore.dev)`;
+
+const KEYLESS = ['fulcio-url', 'rekor-url', 'identity-token'];
+
+export async function signerFromFlags(flags: ParsedFlags, io: CliIo): Promise<Signer> {
+  const config = await signerConfig(flags, io);
+  try {
+    return await createSigner(config);
+  } catch (err) {
+    const flag = config.kind === 'key' ? '--key' : config.kind === 'kms' ? '--kms' : '--fulcio-url';
+    throw new UsageError(`${flag}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function signerConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig> {
+  const key = flags.strings.get('key');
+  const kms = flags.strings.get('kms');
+  const keyless = KEYLESS.some((f) => flags.strings.has(f));
+  const chosen = [key && '--key', kms && '--kms', keyless && '--fulcio-url/--rekor-url/--identity-token'].filter(Boolean);
+  if (chosen.length === 0) throw new UsageError('say how to sign: --key PRIVATE_KEY_FILE, --kms gcpkms://…, or --fulcio-url/--rekor-url/--identity-token');
+  if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one signer`);
+  if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
+  if (key !== undefined) return { kind: 'key', keyPem: (await readUserFile('--key', key, io)).toString('utf8') };
+  if (kms !== undefined) return kmsConfig(kms, flags.strings.get('kms-endpoint'));
+  return keylessConfig(flags, io);
+}
+
+function kmsConfig(keyName: string, endpoint: string | undefined): SignerConfig {
+  try {
+    kmsResourceName(keyName);
+  } catch (err) {
+    throw new UsageError(`--kms: ${(err as Error).message}`, { cause: err });
+  }
+  if (endpoint !== undefined) checkEndpoint('--kms-endpoint', endpoint);
+  return endpoint === undefined ? { kind: 'kms', keyName } : { kind: 'kms', keyName, apiEndpoint: endpoint };
+}
+
+async function keylessConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig> {
+  const [fulcioURL, rekorURL, token] = KEYLESS.map((f) => flags.strings.get(f));
+  const missing = KEYLESS.filter((f) => !flags.strings.has(f)).map((f) => `--${f}`);
+  if (fulcioURL === undefined || rekorURL === undefined || token === undefined) throw new UsageError(`keyless signing also needs ${missing.join(' and ')}`);
+  checkEndpoint('--fulcio-url', fulcioURL);
+  checkEndpoint('--rekor-url', rekorURL);
+  // Read once now so a missing token file is a usage error before any model is measured.
+  await readUserFile('--identity-token', token, io);
+  return { kind: 'sigstore', fulcioURL, rekorURL, identityToken: tokenFromFile(resolve(io.cwd, token)) };
+}

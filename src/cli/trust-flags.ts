@@ -1,0 +1,98 @@
+// Whom verify and query trust: one public key (--key), a Cloud KMS key version (--kms), or a
+// keyless signer identity (--certificate-identity[-regexp] + --certificate-oidc-issuer,
+// checked against --trusted-root). Exactly one of them, chosen here and nowhere else.
+import { kmsResourceName } from '../signing/index.ts';
+import { createSignatureVerifier, type SignatureVerifier, type TrustConfig } from '../verify/index.ts';
+import { InputError, UsageError, hasCode } from './errors.ts';
+import type { FlagSpecs, ParsedFlags } from './flags.ts';
+import type { CliIo } from './io.ts';
+import { readUserFile } from './local-files.ts';
+import { checkEndpoint } from './storage-flags.ts';
+
+export const TRUST_FLAGS: FlagSpecs = {
+  key: { type: 'string' },
+  kms: { type: 'string' },
+  'kms-endpoint': { type: 'string' },
+  'certificate-identity': { type: 'string' },
+  'certificate-identity-regexp': { type: 'string' },
+  'certificate-oidc-issuer': { type: 'string' },
+  'trusted-root': { type: 'string' },
+};
+
+export const TRUST_HELP = `Whom to trust (exactly one):
+  --key FILE                    public key (PEM, ECDSA P-256), e.g. cosign.pub
+  --kms gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N
+                                the public key of a Cloud KMS key version
+  --kms-endpoint URL            Cloud KMS API endpoint (tests, private endpoints)
+  --certificate-identity ID     keyless: the signer's identity (certificate SAN), exact match
+  --certificate-identity-regexp RE
+                                keyless: a regular expression the identity must match
+  --certificate-oidc-issuer URL keyless: the OIDC issuer of the identity (required with keyless)
+  --trusted-root FILE           keyless: Sigstore trusted_root.json (Fulcio CAs, Rekor keys)`;
+
+const KEYLESS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'trusted-root'];
+
+export async function trustFromFlags(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {
+  const key = flags.strings.get('key');
+  const kms = flags.strings.get('kms');
+  const keyless = KEYLESS.some((f) => flags.strings.has(f));
+  const chosen = [key && '--key', kms && '--kms', keyless && '--certificate-identity'].filter(Boolean);
+  if (chosen.length === 0) {
+    throw new UsageError('say whom to trust: --key PUBLIC_KEY_FILE, --kms gcpkms://…, or --certificate-identity with --certificate-oidc-issuer');
+  }
+  if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one way to trust a signer`);
+  if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
+  if (key !== undefined) return { kind: 'key', publicKeyPem: (await readUserFile('--key', key, io)).toString('utf8') };
+  if (kms !== undefined) return kmsTrust(kms, flags.strings.get('kms-endpoint'));
+  return identityTrust(flags, io);
+}
+
+/** The verifier made once per command and reused for every provenance file. */
+export async function verifierFromFlags(flags: ParsedFlags, io: CliIo): Promise<SignatureVerifier> {
+  const trust = await trustFromFlags(flags, io);
+  try {
+    return await createSignatureVerifier(trust);
+  } catch (err) {
+    const code = hasCode(err) ? err.code : '';
+    const message = (err as Error).message;
+    if (code === 'KEY_INVALID') throw new UsageError(`--key ${flags.strings.get('key') ?? ''}: ${message}`, { cause: err });
+    if (code === 'TRUSTED_ROOT_INVALID') throw new UsageError(`--trusted-root ${flags.strings.get('trusted-root') ?? ''}: ${message}`, { cause: err });
+    if (code === 'KEY_UNAVAILABLE') throw new InputError(code, `--kms: ${message}`, { cause: err });
+    throw err;
+  }
+}
+
+function kmsTrust(keyName: string, endpoint: string | undefined): TrustConfig {
+  try {
+    kmsResourceName(keyName);
+  } catch (err) {
+    throw new UsageError(`--kms: ${(err as Error).message}`, { cause: err });
+  }
+  if (endpoint !== undefined) checkEndpoint('--kms-endpoint', endpoint);
+  return endpoint === undefined ? { kind: 'kms', keyName } : { kind: 'kms', keyName, apiEndpoint: endpoint };
+}
+
+async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {
+  const exact = flags.strings.get('certificate-identity');
+  const pattern = flags.strings.get('certificate-identity-regexp');
+  const issuer = flags.strings.get('certificate-oidc-issuer');
+  const rootPath = flags.strings.get('trusted-root');
+  if (exact !== undefined && pattern !== undefined) {
+    throw new UsageError('--certificate-identity and --certificate-identity-regexp cannot be used together');
+  }
+  if (exact === undefined && pattern === undefined) throw new UsageError('keyless verification needs --certificate-identity or --certificate-identity-regexp');
+  if (issuer === undefined) throw new UsageError('keyless verification needs --certificate-oidc-issuer (e.g. https://accounts.google.com)');
+  if (rootPath === undefined) {
+    throw new UsageError('keyless verification needs --trusted-root FILE (Sigstore trusted_root.json); slsa-ml never fetches trust roots over the network');
+  }
+  const trustedRoot = (await readUserFile('--trusted-root', rootPath, io)).toString('utf8');
+  return { kind: 'identity', certificateIdentity: exact ?? compile(pattern ?? ''), oidcIssuer: issuer, trustedRoot };
+}
+
+function compile(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern);
+  } catch (err) {
+    throw new UsageError(`--certificate-identity-regexp: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,15 @@
+export { builderIdCheck, denyCheck, maxAgeCheck, namespaceCheck, sourceRefCheck, sourceRepoCheck } from './checks.ts';
+export { matchDependencies, matchDependency, parseDependencyRule } from './dependency-rule.ts';
+export type { DependencyMatch, DependencyRule } from './dependency-rule.ts';
+export { formatDuration, parseDuration } from './duration.ts';
+export { PolicyError } from './errors.ts';
+export { matchImages, parseImageRule } from './image-rule.ts';
+export type { ImageRule } from './image-rule.ts';
+export { policyChecks } from './policy.ts';
+export type { PolicyOptions } from './policy.ts';
+export { formatPurl, parsePurl, samePackage } from './purl.ts';
+export type { PackageUrl } from './purl.ts';
+export { sameRepository } from './source-repo.ts';
+export { statementFacts } from './statement-facts.ts';
+export type { Dependency, StatementFacts } from './statement-facts.ts';
+export { comparableVersion } from './version.ts';

@@ -1,0 +1,71 @@
+// What policy reads from a verified SLSA v1 statement, converted once from the predicate's
+// loose JSON into our own shape. A field of the wrong type reads as absent.
+import type { InTotoStatement } from '../verify/index.ts';
+
+export interface Dependency {
+  readonly name?: string;
+  readonly uri?: string;
+  readonly digest: Readonly<Record<string, string>>;
+}
+
+export interface StatementFacts {
+  readonly builderId?: string;
+  readonly invocationId?: string;
+  readonly startedOn?: string;
+  readonly finishedOn?: string;
+  /** The TaskRun, from externalParameters. */
+  readonly taskRun: { readonly namespace?: string; readonly name?: string };
+  /** The training source (resolvedDependencies entry named "source"). */
+  readonly source?: { readonly uri: string; readonly commit?: string };
+  readonly dependencies: ReadonlyArray<Dependency>;
+  /** Package URLs among the dependencies (training frameworks). */
+  readonly packages: ReadonlyArray<string>;
+}
+
+type Json = Readonly<Record<string, unknown>>;
+
+export function statementFacts(statement: InTotoStatement): StatementFacts {
+  const buildDefinition = record(statement.predicate.buildDefinition);
+  const runDetails = record(statement.predicate.runDetails);
+  const metadata = record(runDetails.metadata);
+  const external = record(buildDefinition.externalParameters);
+  const dependencies = list(buildDefinition.resolvedDependencies).map(toDependency);
+  const sourceDep = dependencies.find((d) => d.name === 'source' && d.uri !== undefined);
+  return {
+    ...optional('builderId', string(record(runDetails.builder).id)),
+    ...optional('invocationId', string(metadata.invocationId)),
+    ...optional('startedOn', string(metadata.startedOn)),
+    ...optional('finishedOn', string(metadata.finishedOn)),
+    taskRun: { ...optional('namespace', string(external.namespace)), ...optional('name', string(external.name)) },
+    ...(sourceDep?.uri === undefined ? {} : { source: { uri: sourceDep.uri, ...optional('commit', commitOf(sourceDep)) } }),
+    dependencies,
+    packages: dependencies.flatMap((d) => (d.uri?.startsWith('pkg:') ? [d.uri] : [])),
+  };
+}
+
+function toDependency(value: unknown): Dependency {
+  const json = record(value);
+  const digest: Record<string, string> = {};
+  for (const [alg, hex] of Object.entries(record(json.digest))) if (typeof hex === 'string') digest[alg] = hex;
+  return { ...optional('name', string(json.name)), ...optional('uri', string(json.uri)), digest };
+}
+
+function commitOf(dep: Dependency): string | undefined {
+  return dep.digest.sha1 ?? dep.digest.gitCommit ?? dep.digest.sha256;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function record(value: unknown): Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function string(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
