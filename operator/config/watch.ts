@@ -11,16 +11,18 @@ const DEBOUNCE_MS = 200;
 
 /**
  * Calls onChange with each new valid config that differs from the last one; an invalid file
- * keeps the last config and calls onError. The baseline is the config at the time of the call.
- * Returns a function that stops watching.
+ * keeps the last config and calls onError. The baseline is `initial` — pass the config the
+ * process runs with, so a change made before watching started is still delivered — or else the
+ * file as it is now. Returns a function that stops watching.
  */
 export function watchConfig(
   path: string,
   env: NodeJS.ProcessEnv,
   onChange: (config: OperatorConfig) => void,
   onError: (err: Error) => void,
+  initial?: OperatorConfig,
 ): () => void {
-  let current = tryLoad(path, env);
+  let current = initial ?? tryLoad(path, env);
   let timer: NodeJS.Timeout | undefined;
   const reload = (): void => {
     timer = undefined;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, watchConfig, type OperatorConfig } from '../../operator/config/index.ts';
+import { ConfigError, loadConfig, watchConfig, type OperatorConfig } from '../../operator/config/index.ts';
 
 /**
  * A directory laid out as the kubelet lays out a ConfigMap volume: the data in a timestamped
@@ -106,6 +106,16 @@ describe('when the mounted ConfigMap changes', () => {
     volume.update('workers: 5\n');
     await rec.until(() => rec.changes.length > 0);
     assert.equal(rec.changes[0]?.workers, 5);
+  });
+
+  it('delivers a change made before watching started, when given the config the process runs with', async () => {
+    stop();
+    const running = loadConfig(volume.path, {});
+    volume.update('workers: 9\n'); // lands between loading and watching
+    stop = watchConfig(volume.path, {}, rec.onChange, rec.onError, running);
+    volume.update('workers: 9 # touched\n');
+    await rec.until(() => rec.changes.length > 0);
+    assert.equal(rec.changes[0]?.workers, 9);
   });
 
   it('stops reporting once stopped', async () => {
