@@ -36,6 +36,7 @@ export function progressBar(out: Output, label: string, options: ProgressOptions
     },
     finish: () => {
       if (drawn) out.write('\r\x1b[K');
+      drawn = false;
     },
   };
 }

@@ -3,6 +3,7 @@
 // from the measured one, is a refusal. (The same rule as the operator's reconcile/measure.ts.)
 import { digestStorage, type ModelDigest } from '../../digest/index.ts';
 import { isUnderPrefix } from '../../layout/index.ts';
+import { withFileList } from '../../policy/index.ts';
 import { modelSubject, readTypeHints, type Subject, type TaskRun } from '../../provenance/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { InputError, RefusedError } from '../errors.ts';
@@ -33,7 +34,8 @@ export async function measureOutputs(taskRun: TaskRun, storage: Storage, allowed
       throw new RefusedError('DIGEST_MISMATCH',
         `result ${output.resultName}: reported sha256:${output.digest.hex} but ${output.uri} measures sha256:${digest.sha256}`);
     }
-    measured.push({ uri: output.uri, subject: modelSubject(output.uri, digest), digest });
+    // The file list lets verify name added, removed and renamed files (see src/policy/model-files.ts).
+    measured.push({ uri: output.uri, subject: withFileList(modelSubject(output.uri, digest), digest), digest });
   }
   return measured;
 }

@@ -1,7 +1,8 @@
 // slsa-ml verify <model>: finds the model's provenance, checks its signature against whom the
 // user trusts, recomputes the model's digest, applies the policy flags, and prints the verdict.
 import { verifyProvenance, type StatementCheck, type VerificationResult } from '../../verify/index.ts';
-import { policyChecks } from '../../policy/index.ts';
+import { modelFilesCheck, policyChecks } from '../../policy/index.ts';
+import type { ModelDigest } from '../../digest/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import type { Command } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
@@ -96,12 +97,16 @@ interface VerifyModelInput {
 async function verifyModel(input: VerifyModelInput): Promise<VerificationResult> {
   const label = input.model.uri.replace(/\/$/, '').split('/').pop() ?? input.model.uri;
   const bar = progressBar(input.io.stderr, label);
+  // Measured once, after the signature verified, for both the subject and the files check.
+  let measuring: Promise<ModelDigest> | undefined;
+  const measure = (): Promise<ModelDigest> =>
+    (measuring ??= measureModel(input.model, input.storage, bar.onProgress ? { onProgress: bar.onProgress } : {}).finally(() => bar.finish()));
   try {
     return await verifyProvenance({
       provenance: input.provenance,
       trust: input.trust,
-      artifact: () => measureModel(input.model, input.storage, bar.onProgress ? { onProgress: bar.onProgress } : {}),
-      policies: input.policies,
+      artifact: measure,
+      policies: [...(input.model.directory ? [modelFilesCheck(measure)] : []), ...input.policies],
     });
   } finally {
     bar.finish();
