@@ -46,7 +46,7 @@ console.error(`preparing ${runs} models and TaskRuns…`);
 await inBatches(names, 50, (name) => bucket.file(`models/${name}/pytorch_model.pth`).save(Buffer.from(`weights ${name}`), { resumable: false }));
 await inBatches(names, 50, (name) => createTaskRun(admin, trainingTaskRun(ns, name)));
 
-const operator = startOperator(env, {
+const operator = await startOperator(env, {
   allowedPrefixes: ['gs://bench/models/'],
   storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'bench' } },
   signer: { kind: 'key', keyPath: keys.privateKeyPath },
@@ -56,7 +56,7 @@ const operator = startOperator(env, {
   workers,
   logLevel: 'warn',
 });
-await sleep(2000);
+await operator.ready();
 
 const completedAt = new Map<string, number>();
 const decidedAt = new Map<string, number>();

@@ -25,7 +25,14 @@ See docs/configuration.md for every key.`);
     process.exit(0);
   }
   const { runOperator } = await import('./main.ts');
-  await runOperator({ configPath: values.config ?? process.env.SLSA_ML_CONFIG });
+  try {
+    await runOperator({ configPath: values.config ?? process.env.SLSA_ML_CONFIG });
+  } catch (err) {
+    // Configuration mistakes are the user's to fix: say which field and why, without a stack trace.
+    if ((err as { code?: unknown }).code !== 'INVALID_CONFIG') throw err;
+    console.error(`slsa-ml operator: ${(err as Error).message}`);
+    process.exit(2);
+  }
 } else {
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));

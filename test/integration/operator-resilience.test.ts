@@ -76,14 +76,15 @@ describe('operator resilience', () => {
   it('attests every one of 50 TaskRuns exactly once although it is SIGKILLed several times mid-burst', async () => {
     const ns = await newNamespace(env, 'crash');
     const { runs, finish } = await prepareBurst(env, admin, ns, prefix, 50);
-    let operator: OperatorProcess = startOperator(env, operatorConfig({ workers: 4 }));
+    let operator: OperatorProcess = await startOperator(env, operatorConfig({ workers: 4 }));
+    await operator.ready();
     await sleep(1500); // started and listing
     await finish();
     const kills = [300, 500, 700, 900];
     for (const delay of kills) {
       await sleep(delay);
       await operator.stop('SIGKILL');
-      operator = startOperator(env, operatorConfig({ workers: 4 }));
+      operator = await startOperator(env, operatorConfig({ workers: 4 }));
     }
     const observed = await waitAllDecided(ns, runs, 60_000);
     const code = await operator.stop('SIGTERM');
@@ -96,7 +97,8 @@ describe('operator resilience', () => {
   it('keeps watching through a kube-apiserver restart in the middle of a burst', async () => {
     const ns = await newNamespace(env, 'apiserver-restart');
     const first = await prepareBurst(env, admin, ns, prefix, 10);
-    const operator = startOperator(env, operatorConfig({ watch: { relistSeconds: 300, stallSeconds: 30 } }));
+    const operator = await startOperator(env, operatorConfig({ watch: { relistSeconds: 300, stallSeconds: 30 } }));
+    await operator.ready();
     await sleep(1500);
     await first.finish();
     await restartComponent(process.env.SLSA_ML_ENV ?? '', 'kube-apiserver', () => sleep(1000));
@@ -118,7 +120,8 @@ describe('operator resilience', () => {
     const ns = await newNamespace(env, 'ha');
     const leaseName = uniqueName('lease');
     const lease = { enabled: true, namespace: 'slsa-ml-system', leaseName, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 };
-    const replicas = ['replica-a', 'replica-b'].map((id) => ({ id, proc: startOperator(env, operatorConfig({ leaderElection: lease }), { POD_NAME: id }) }));
+    const replicas = await Promise.all(['replica-a', 'replica-b'].map(async (id) => ({ id, proc: await startOperator(env, operatorConfig({ leaderElection: lease }), { POD_NAME: id }) })));
+    await Promise.all(replicas.map((r) => r.proc.ready()));
     const coordination = admin.makeApiClient(CoordinationV1Api);
     const holder = async (): Promise<string | undefined> =>
       coordination.readNamespacedLease({ namespace: 'slsa-ml-system', name: leaseName }).then((l) => l.spec?.holderIdentity ?? undefined, () => undefined);
@@ -138,7 +141,7 @@ describe('operator resilience', () => {
     const standby = replicas.find((r) => r.id !== leaderId);
     await leader?.proc.stop('SIGKILL');
     const killedAt = Date.now();
-    let newHolder = leaderId;
+    let newHolder: string | undefined = leaderId;
     while (newHolder === leaderId && Date.now() - killedAt < 15_000) { await sleep(100); newHolder = await holder(); }
     const handover = (Date.now() - killedAt) / 1000;
     assert.equal(newHolder, standby?.id);

@@ -21,13 +21,14 @@ describe('the operator, running under its least-privilege identity', () => {
   before(async () => {
     await applyOperatorRbac(env);
     keys = generateSigningKeys();
-    operator = startOperator(env, {
+    operator = await startOperator(env, {
       allowedPrefixes: [allowed],
       storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: 'https://slsa-ml.dev/operator/test',
       leaderElection: { enabled: true, namespace: 'slsa-ml-system', leaseName: uniqueName('lease'), leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 },
     });
+    await operator.ready();
   });
 
   after(async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
+import { freePort } from '../../hack/env/ports.ts';
 import type { TestEnv } from '../harness/index.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -44,8 +45,11 @@ export async function applyOperatorRbac(env: TestEnv): Promise<void> {
 
 export interface OperatorProcess {
   readonly child: ChildProcess;
+  readonly port: number;
   readonly output: () => string;
   readonly exited: Promise<number | null>;
+  /** Resolves once it serves /metrics; rejects with its output if it exits first. */
+  ready(timeoutMs?: number): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -66,10 +70,11 @@ function operatorKubeconfig(env: TestEnv, dir: string): string {
   return path;
 }
 
-export function startOperator(env: TestEnv, config: Record<string, unknown>, extraEnv: Record<string, string> = {}): OperatorProcess {
+export async function startOperator(env: TestEnv, config: Record<string, unknown>, extraEnv: Record<string, string> = {}): Promise<OperatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'slsa-ml-operator-'));
   const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, stringify({ http: { port: 0, host: '127.0.0.1' }, ...config }));
+  const port = await freePort();
+  writeFileSync(configPath, stringify({ http: { port, host: '127.0.0.1' }, ...config }));
   const child = spawn(process.execPath, [join(repo, 'operator', 'bin.ts'), 'operator', '--config', configPath], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: operatorKubeconfig(env, dir), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,8 +85,17 @@ export function startOperator(env: TestEnv, config: Record<string, unknown>, ext
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     child,
+    port,
     output: () => output,
     exited,
+    async ready(timeoutMs = 20_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!output.includes('/metrics')) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`operator exited during start-up:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`operator not serving after ${timeoutMs} ms:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
