@@ -10,6 +10,7 @@ export class WorkerPool {
   readonly #idle: Worker[] = [];
   readonly #all: Worker[] = [];
   readonly #waiters: Array<(w: Worker) => void> = [];
+  #closed = false;
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) this.#idle.push(this.#spawn());
@@ -18,18 +19,21 @@ export class WorkerPool {
   async hash(path: string, onBytes: BytesCallback, signal: AbortSignal): Promise<HashResult> {
     throwIfAborted(signal);
     const worker = await this.#acquire();
+    let crashed = false;
     try {
-      const result = await runOn(worker, path, onBytes, signal);
-      this.#release(worker);
-      return result;
+      throwIfAborted(signal);
+      return await runOn(worker, path, onBytes, signal);
     } catch (err) {
-      // A crashed thread never answers again; hand a fresh one to whoever waits next.
-      this.#release(err instanceof DigestError && err.code === 'WORKER_FAILED' ? this.#spawn() : worker);
+      crashed = err instanceof DigestError && err.code === 'WORKER_FAILED';
       throw err;
+    } finally {
+      // A crashed thread never answers again; whoever waits next gets a fresh one.
+      this.#release(crashed && !this.#closed ? this.#spawn() : worker);
     }
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all(this.#all.map((w) => w.terminate()));
   }
 
