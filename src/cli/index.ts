@@ -1,0 +1,3 @@
+export { main, runCli } from './main.ts';
+export type { CliIo, Output } from './io.ts';
+export type { Command } from './command.ts';
