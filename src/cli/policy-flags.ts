@@ -24,15 +24,20 @@ export const POLICY_HELP = `Policy (each adds a check; all must pass):
 
 export function policyFromFlags(flags: ParsedFlags, io: CliIo): PolicyOptions {
   const maxAge = flags.strings.get('max-age');
-  const options: { -readonly [K in keyof PolicyOptions]: PolicyOptions[K] } = { now: () => io.now() };
-  for (const [flag, key] of [['builder-id', 'builderId'], ['source-repo', 'sourceRepo'], ['source-ref', 'sourceRef'], ['namespace', 'namespace']] as const) {
-    const value = flags.strings.get(flag);
-    if (value !== undefined) options[key] = value;
-  }
-  if (maxAge !== undefined) options.maxAgeMs = usage('--max-age', maxAge, parseDuration);
-  const deny = (flags.lists.get('deny') ?? []).map((rule) => usage('--deny', rule, parseDependencyRule));
-  if (deny.length > 0) options.deny = deny;
-  return options;
+  const deny = parseRules('--deny', flags.lists.get('deny') ?? []);
+  return {
+    now: () => io.now(),
+    ...present('builderId', flags.strings.get('builder-id')),
+    ...present('sourceRepo', flags.strings.get('source-repo')),
+    ...present('sourceRef', flags.strings.get('source-ref')),
+    ...present('namespace', flags.strings.get('namespace')),
+    ...present('maxAgeMs', maxAge === undefined ? undefined : usage('--max-age', maxAge, parseDuration)),
+    ...(deny.length > 0 ? { deny } : {}),
+  };
+}
+
+function present<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 }
 
 export function parseRules(flag: string, values: readonly string[]): DependencyRule[] {

@@ -78,26 +78,28 @@ async function runQuery(args: readonly string[], io: CliIo): Promise<number> {
   const concurrency = positiveInt('--concurrency', flags.strings.get('concurrency') ?? '8');
   const verifier = await verifierFromFlags(flags, io);
   const storage = storageFromFlags(flags, io);
-  const answer: QueryAnswer = { under, scanned: 0, verified: 0, affected: [], unverifiable: [] };
-  const counts = { scanned: 0, verified: 0 };
+  const answer = newAnswer(under);
   await scanProvenance(under, { storage, verifier, concurrency, checkDigests: flags.booleans.has('check-digests') }, (inspection) => {
-    counts.scanned += 1;
-    collect(answer, inspection, selectors, counts);
+    collect(answer, inspection, selectors);
   });
   answer.affected.sort((a, b) => a.model.localeCompare(b.model));
   answer.unverifiable.sort((a, b) => a.provenance.localeCompare(b.provenance));
-  const final = { ...answer, ...counts };
-  io.stdout.write(flags.booleans.has('json') ? renderJson(final) : renderTable(final));
+  io.stdout.write(flags.booleans.has('json') ? renderJson(answer) : renderTable(answer));
   return EXIT.ok;
 }
 
+function newAnswer(under: string): QueryAnswer {
+  return { under, scanned: 0, verified: 0, affected: [], unverifiable: [] };
+}
+
 // Only affected and unverifiable results are kept: the rest of the listing is counted and dropped.
-function collect(answer: QueryAnswer, inspection: Inspection, selectors: Selectors, counts: { verified: number }): void {
+function collect(answer: QueryAnswer, inspection: Inspection, selectors: Selectors): void {
+  answer.scanned += 1;
   if (!inspection.verified) {
     answer.unverifiable.push(inspection);
     return;
   }
-  counts.verified += 1;
+  answer.verified += 1;
   const selected = select(inspection.facts, selectors);
   if (!selected) return;
   const { facts } = inspection;

@@ -1,6 +1,6 @@
 // slsa-ml verify <model>: finds the model's provenance, checks its signature against whom the
 // user trusts, recomputes the model's digest, applies the policy flags, and prints the verdict.
-import { verifyProvenance, type StatementCheck, type VerificationResult } from '../../verify/index.ts';
+import { verifyProvenance, type SignatureVerifier, type StatementCheck, type VerificationResult } from '../../verify/index.ts';
 import { modelFilesCheck, policyChecks } from '../../policy/index.ts';
 import type { ModelDigest } from '../../digest/index.ts';
 import type { Storage } from '../../storage/index.ts';
@@ -91,7 +91,7 @@ interface VerifyModelInput {
   readonly io: CliIo;
   readonly policies: StatementCheck[];
   readonly provenance: Buffer;
-  readonly trust: Parameters<typeof verifyProvenance>[0]['trust'];
+  readonly trust: SignatureVerifier;
 }
 
 async function verifyModel(input: VerifyModelInput): Promise<VerificationResult> {

@@ -14,10 +14,11 @@ export interface AffectedModel {
   readonly selected: Selected;
 }
 
+/** Filled in as results arrive: counts for everything, entries only for what is reported. */
 export interface QueryAnswer {
   readonly under: string;
-  readonly scanned: number;
-  readonly verified: number;
+  scanned: number;
+  verified: number;
   readonly affected: AffectedModel[];
   readonly unverifiable: Array<Extract<Inspection, { verified: false }>>;
 }
