@@ -66,7 +66,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   const stopWatchingConfig = args.configPath
     ? watchConfig(args.configPath, process.env, (next) => {
       void applyConfig(next).catch((err: unknown) => logger.error({ err: String(err) }, 'config reload failed; keeping the previous signer and storage'));
-    }, (err) => logger.error({ err: err.message }, 'new configuration rejected; keeping the previous one'))
+    }, (err) => logger.error({ err: err.message }, 'new configuration rejected; keeping the previous one'), config)
     : () => undefined;
 
   async function applyConfig(next: OperatorConfig): Promise<void> {

@@ -57,8 +57,11 @@ describe('the deployment manifests', () => {
 
   describe('RBAC, checked with kubectl auth can-i as the operator ServiceAccount', () => {
     const can = async (verb: string, resource: string, ns?: string): Promise<boolean> => {
-      const [name, subresource] = resource.split('/');
-      const { out } = await kubectl(['auth', 'can-i', verb, name ?? resource, ...(subresource ? ['--subresource', subresource] : []), '--as', OPERATOR, ...(ns ? ['-n', ns] : ['--all-namespaces'])]);
+      // 'kind/subresource' or 'kind:objectName'
+      const [kindAndName = resource, subresource] = resource.split('/');
+      const [kind, objectName] = kindAndName.split(':');
+      const target = objectName ? `${kind}/${objectName}` : (kind ?? resource);
+      const { out } = await kubectl(['auth', 'can-i', verb, target, ...(subresource ? ['--subresource', subresource] : []), '--as', OPERATOR, ...(ns ? ['-n', ns] : ['--all-namespaces'])]);
       return out.trim().split('\n')[0] === 'yes';
     };
 
@@ -67,7 +70,8 @@ describe('the deployment manifests', () => {
       assert.ok(await can('get', 'pods'));
       assert.ok(await can('get', 'nodes'));
       assert.ok(await can('create', 'events'));
-      for (const verb of ['get', 'create', 'update']) assert.ok(await can(verb, 'leases.coordination.k8s.io', 'slsa-ml-system'), `${verb} leases`);
+      assert.ok(await can('create', 'leases.coordination.k8s.io', 'slsa-ml-system'), 'create leases');
+      for (const verb of ['get', 'update']) assert.ok(await can(verb, 'leases.coordination.k8s.io:slsa-ml-operator', 'slsa-ml-system'), `${verb} its lease`);
     });
 
     it('refuses secrets, TaskRun updates and status writes, pod creation and other namespaces\' leases', async () => {
@@ -79,6 +83,7 @@ describe('the deployment manifests', () => {
       assert.equal(await can('create', 'pods'), false);
       assert.equal(await can('list', 'pods'), false);
       assert.equal(await can('create', 'leases.coordination.k8s.io', 'default'), false);
+      assert.equal(await can('update', 'leases.coordination.k8s.io:another-controller', 'slsa-ml-system'), false);
     });
   });
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { before, describe, it } from 'node:test';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, VersionApi } from '@kubernetes/client-node';
+import { after, before, describe, it } from 'node:test';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { restartComponent } from '../../hack/env/environment.ts';
 import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
 import { prepareBurst, type BurstRun } from '../support/burst.ts';
-import { applyOperatorRbac, generateSigningKeys, startOperator, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 
 const env = testEnv();
 const admin = env.kubeConfig('admin');
@@ -72,6 +72,7 @@ describe('operator resilience', () => {
     await applyOperatorRbac(env);
     keys = generateSigningKeys();
   });
+  after(stopAllOperators);
 
   it('attests every one of 50 TaskRuns exactly once although it is SIGKILLed several times mid-burst', async () => {
     const ns = await newNamespace(env, 'crash');
@@ -103,12 +104,15 @@ describe('operator resilience', () => {
     await first.finish();
     await restartComponent(process.env.SLSA_ML_ENV ?? '', 'kube-apiserver', () => sleep(1000));
     const deadline = Date.now() + 60_000;
-    while (!(await admin.makeApiClient(VersionApi).getCode().then(() => true, () => false))) {
+    // Ready means the Tekton paths are served again, not just /version.
+    const tektonServed = (): Promise<boolean> => admin.makeApiClient(CustomObjectsApi)
+      .listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns }).then(() => true, () => false);
+    while (!(await tektonServed())) {
       assert.ok(Date.now() < deadline, 'kube-apiserver is back');
       await sleep(200);
     }
     // TaskRuns that finish after the restart reach the operator only through a new watch.
-    const second = await prepareBurst(env, admin, ns, `${prefix}-after`, 10);
+    const second = await prepareBurst(env, admin, ns, prefix, 10, 'after');
     await second.finish();
     const all = [...first.runs, ...second.runs];
     const observed = await waitAllDecided(ns, all, 60_000);
@@ -118,8 +122,9 @@ describe('operator resilience', () => {
 
   it('with two replicas, exactly one signs, and killing the leader hands over within the lease duration', async () => {
     const ns = await newNamespace(env, 'ha');
-    const leaseName = uniqueName('lease');
-    const lease = { enabled: true, namespace: 'slsa-ml-system', leaseName, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 };
+    // The Lease name the manifests' Role is limited to.
+    const leaseName = 'slsa-ml-operator';
+    const lease = { enabled: true, namespace: 'slsa-ml-system', leaseName, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 1 };
     const replicas = await Promise.all(['replica-a', 'replica-b'].map(async (id) => ({ id, proc: await startOperator(env, operatorConfig({ leaderElection: lease }), { POD_NAME: id }) })));
     await Promise.all(replicas.map((r) => r.proc.ready()));
     const coordination = admin.makeApiClient(CoordinationV1Api);
@@ -129,7 +134,7 @@ describe('operator resilience', () => {
     for (let i = 0; i < 100 && !leaderId; i++) { leaderId = await holder(); if (!leaderId) await sleep(100); }
     assert.ok(leaderId === 'replica-a' || leaderId === 'replica-b', `a leader: ${leaderId}`);
 
-    const burst = await prepareBurst(env, admin, ns, `${prefix}-ha`, 10);
+    const burst = await prepareBurst(env, admin, ns, prefix, 10);
     await burst.finish();
     assert.equal((await waitAllDecided(ns, burst.runs, 30_000)).signed.length, 10);
     const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
@@ -147,9 +152,9 @@ describe('operator resilience', () => {
     assert.equal(newHolder, standby?.id);
     assert.ok(handover <= lease.leaseDurationSeconds + 2 * lease.retryPeriodSeconds + 1, `handover took ${handover}s`);
 
-    const after = await prepareBurst(env, admin, ns, `${prefix}-ha2`, 3);
-    await after.finish();
-    assert.equal((await waitAllDecided(ns, after.runs, 30_000)).signed.length, 3);
+    const afterKill = await prepareBurst(env, admin, ns, prefix, 3, 'after-kill');
+    await afterKill.finish();
+    assert.equal((await waitAllDecided(ns, afterKill.runs, 30_000)).signed.length, 3);
     assert.equal(await standby?.proc.stop('SIGTERM'), 0);
     // A graceful stop releases the lease at once.
     assert.ok(!(await holder()), 'lease released on SIGTERM');

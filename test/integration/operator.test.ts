@@ -7,7 +7,7 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { digestLocalPath } from '../../src/digest/index.ts';
 import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
 import { cosignVerifyAttestation } from '../support/cosign.ts';
-import { applyOperatorRbac, generateSigningKeys, startOperator, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 import { finishTrainingRun, modelOutput, outcomeOf, sha256, uploadModel, waitForTaskRun } from '../support/training-run.ts';
 
 describe('the operator, running under its least-privilege identity', () => {
@@ -26,13 +26,14 @@ describe('the operator, running under its least-privilege identity', () => {
       storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: 'https://slsa-ml.dev/operator/test',
-      leaderElection: { enabled: true, namespace: 'slsa-ml-system', leaseName: uniqueName('lease'), leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 },
+      leaderElection: { enabled: true, namespace: 'slsa-ml-system', leaseName: 'slsa-ml-operator', leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 },
     });
     await operator.ready();
   });
 
   after(async () => {
     const code = await operator.stop('SIGTERM');
+    await stopAllOperators();
     assert.equal(code, 0, `graceful shutdown; output:\n${operator.output()}`);
   });
 

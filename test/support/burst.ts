@@ -10,10 +10,10 @@ export interface BurstRun {
 }
 
 /** Uploads the models and creates the TaskRuns (running); `finish` then completes them all. */
-export async function prepareBurst(env: TestEnv, kc: KubeConfig, namespace: string, prefix: string, count: number): Promise<{ runs: BurstRun[]; finish: () => Promise<void> }> {
+export async function prepareBurst(env: TestEnv, kc: KubeConfig, namespace: string, prefix: string, count: number, namePrefix = 'train'): Promise<{ runs: BurstRun[]; finish: () => Promise<void> }> {
   const runs: BurstRun[] = [];
   for (let i = 0; i < count; i++) {
-    const name = `train-${String(i).padStart(3, '0')}`;
+    const name = `${namePrefix}-${String(i).padStart(3, '0')}`;
     const model = Buffer.from(`model ${namespace} ${i}`);
     const modelUri = await uploadModel(env, `${prefix}/${namespace}/${name}/pytorch_model.pth`, model);
     await createTaskRun(kc, trainingTaskRun(namespace, name));

@@ -70,6 +70,19 @@ function operatorKubeconfig(env: TestEnv, dir: string): string {
   return path;
 }
 
+const running = new Set<ChildProcess>();
+// A failing test must not leave operators behind (they would also keep the test process alive).
+process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+
+/** Kills every operator a test file started and has not stopped; for after() hooks. */
+export async function stopAllOperators(): Promise<void> {
+  await Promise.all([...running].map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  })));
+}
+
 export async function startOperator(env: TestEnv, config: Record<string, unknown>, extraEnv: Record<string, string> = {}): Promise<OperatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'slsa-ml-operator-'));
   const configPath = join(dir, 'config.yaml');
@@ -82,7 +95,11 @@ export async function startOperator(env: TestEnv, config: Record<string, unknown
   let output = '';
   child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+    running.delete(child);
+    resolve(code);
+  }));
   return {
     child,
     port,

@@ -1,6 +1,6 @@
 // Plays the Tekton controller's part on a bare API server: creates TaskRuns and writes their
 // status through the status subresource (UpdateStatus, as the Tekton reconciler does).
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 
 export interface TaskRunObject {
   apiVersion: 'tekton.dev/v1';
@@ -35,11 +35,20 @@ export async function getTaskRun(kc: KubeConfig, namespace: string, name: string
   return (await api.getNamespacedCustomObject({ ...TASKRUNS, namespace, name })) as TaskRunObject;
 }
 
-/** Replaces the whole status of the live object, as the Tekton reconciler's UpdateStatus does. */
+/**
+ * Replaces the whole status of the live object, as the Tekton reconciler's UpdateStatus does,
+ * re-reading and retrying on a 409 (someone else, e.g. the operator adding its finalizer, wrote first).
+ */
 export async function updateTaskRunStatus(kc: KubeConfig, namespace: string, name: string, status: Record<string, unknown>): Promise<TaskRunObject> {
   const api = kc.makeApiClient(CustomObjectsApi);
-  const live = await getTaskRun(kc, namespace, name);
-  return (await api.replaceNamespacedCustomObjectStatus({ ...TASKRUNS, namespace, name, body: { ...live, status } })) as TaskRunObject;
+  for (let attempt = 1; ; attempt++) {
+    const live = await getTaskRun(kc, namespace, name);
+    try {
+      return (await api.replaceNamespacedCustomObjectStatus({ ...TASKRUNS, namespace, name, body: { ...live, status } })) as TaskRunObject;
+    } catch (err) {
+      if (!(err instanceof ApiException && err.code === 409) || attempt >= 10) throw err;
+    }
+  }
 }
 
 export function succeededStatus(podName: string, results: Array<{ name: string; type: 'string' | 'array' | 'object'; value: unknown }>): Record<string, unknown> {
