@@ -107,7 +107,7 @@ async function stopProcesses(processes: readonly Started[]): Promise<void> {
  * Stops one component and starts it again with the same command line (for failure tests:
  * kube-apiserver keeps its port, certificates and etcd data). env.json records the new pid.
  */
-export async function restartComponent(envFile: string, name: string, whileDown: () => Promise<void> = async () => undefined): Promise<EnvInfo> {
+export async function restartComponent(envFile: string, name: string, whileDown: () => Promise<void> = () => Promise.resolve()): Promise<EnvInfo> {
   const info = readEnvInfo(envFile);
   const old = info.processes.find((p) => p.name === name);
   if (!old) throw new Error(`no component named ${name} in ${envFile}`);

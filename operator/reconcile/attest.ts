@@ -4,7 +4,7 @@ import { buildStatement, serializeStatement, type ProvenanceSettings, type TaskR
 import { signStatement, type Signer } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
 import type { ClusterFacts, TaskRun } from '../kube/index.ts';
-import { measureOutputs, outputSchemes, type MeasureSettings } from './measure.ts';
+import { measureOutputs, outputSchemes, type MeasureSettings } from '../../src/attest/index.ts';
 import { storeProvenance } from './store.ts';
 
 export interface AttestDeps {

@@ -34,6 +34,8 @@ export function toFailure(err: unknown): ReconcileFailure {
   const e = err as { name?: string; code?: unknown; retryable?: unknown; message?: string; cause?: unknown };
   const message = e?.message ?? String(err);
   switch (e?.name) {
+    case 'AttestError':
+      return new ReconcileFailure(e.code === 'NO_OUTPUTS' ? 'MALFORMED_HINT' : (e.code as FailureCode), message, { cause: err });
     case 'HintError':
     case 'ProvenanceError':
       return new ReconcileFailure('MALFORMED_HINT', message, { cause: err });

@@ -8,7 +8,7 @@ import type { ClusterFacts, EventRecorder, OwnedMetadata, TaskRun, TaskRuns } fr
 import { attest } from './attest.ts';
 import { classify } from './classify.ts';
 import { ReconcileFailure, toFailure } from './failure.ts';
-import type { MeasureSettings } from './measure.ts';
+import type { MeasureSettings } from '../../src/attest/index.ts';
 import { ANNOTATION, FINALIZER, LABEL, outcomeMetadata, type Outcome } from './outcome.ts';
 
 export interface ReconcileSettings extends MeasureSettings {

@@ -13,5 +13,5 @@ export { sameRepository } from './source-repo.ts';
 export { statementFacts } from './statement-facts.ts';
 export type { Dependency, StatementFacts } from './statement-facts.ts';
 export { comparableVersion } from './version.ts';
-export { FILES_ANNOTATION, diffFiles, modelFilesCheck, recordedFiles, withFileList } from './model-files.ts';
+export { FILES_ANNOTATION, diffFiles, modelFilesCheck, recordedFiles } from './model-files.ts';
 export type { FileChanges, MeasuredFiles, ModelFile } from './model-files.ts';

@@ -3,10 +3,11 @@
 // keeps it: a subject that also lists its files (annotation slsa-ml.dev/files, in canonical
 // order, as model-signing's predicate lists its resources) lets verify catch that, and say
 // exactly which files were added, removed, renamed or changed.
-import type { JsonValue, Subject } from '../provenance/index.ts';
+import { ANNOTATION } from '../provenance/index.ts';
 import { failed, passed, type CheckOutcome, type InTotoStatement, type StatementCheck, type StatementSubject } from '../verify/index.ts';
 
-export const FILES_ANNOTATION = 'slsa-ml.dev/files';
+// Written by modelSubject (src/provenance) for every directory model.
+export const FILES_ANNOTATION = ANNOTATION.files;
 
 export interface ModelFile {
   readonly path: string;
@@ -23,13 +24,6 @@ export interface FileChanges {
   readonly removed: string[];
   readonly changed: string[];
   readonly renamed: Array<{ from: string; to: string }>;
-}
-
-/** The subject with its files listed; a file (non-directory) measurement is returned unchanged. */
-export function withFileList(subject: Subject, measured: MeasuredFiles): Subject {
-  if (!measured.files) return subject;
-  const files: JsonValue[] = measured.files.map((f) => ({ path: f.path, sha256: f.sha256 }));
-  return { ...subject, annotations: { ...subject.annotations, [FILES_ANNOTATION]: files } };
 }
 
 export function recordedFiles(subject: StatementSubject): ModelFile[] | undefined {

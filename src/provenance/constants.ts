@@ -21,6 +21,9 @@ export const ANNOTATION = {
   kind: 'slsa-ml.dev/kind',
   hashMethod: 'slsa-ml.dev/hashMethod',
   fileCount: 'slsa-ml.dev/fileCount',
+  // A directory's files by path and sha256, in canonical order: the root digest chains only the
+  // file digests, so without names a rename that keeps the order would go unnoticed.
+  files: 'slsa-ml.dev/files',
   entryPoint: 'entryPoint',
 } as const;
 

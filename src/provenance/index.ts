@@ -1,4 +1,4 @@
-export { BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+export { ANNOTATION, BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
 export { HintError, ProvenanceError } from './errors.ts';
 export type { HintErrorCode, ProvenanceErrorCode } from './errors.ts';
 export type { DigestAlgorithm, HintDigest } from './digest-syntax.ts';

@@ -13,6 +13,8 @@ export interface MeasuredModel {
   kind: 'file' | 'directory';
   sha256: string;
   fileCount: number;
+  /** A directory's files in canonical order; recorded so verify can name renamed files. */
+  files?: ReadonlyArray<{ path: string; sha256: string }>;
 }
 
 /** The subject for a model at `uri` (gs://bucket/key or gs://bucket/prefix/ for a directory). */
@@ -24,6 +26,7 @@ export function modelSubject(uri: string, measured: MeasuredModel): Subject {
       [ANNOTATION.hashMethod]: DIRECTORY_HASH_METHOD,
       [ANNOTATION.fileCount]: measured.fileCount,
     };
+    if (measured.files) subject.annotations[ANNOTATION.files] = measured.files.map((f) => ({ path: f.path, sha256: f.sha256 }));
   }
   return subject;
 }

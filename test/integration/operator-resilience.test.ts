@@ -76,7 +76,7 @@ describe('operator resilience', () => {
 
   it('attests every one of 50 TaskRuns exactly once although it is SIGKILLed several times mid-burst', async () => {
     const ns = await newNamespace(env, 'crash');
-    const { runs, finish } = await prepareBurst(env, admin, ns, prefix, 50);
+    const { runs, finish } = await prepareBurst(env, admin, { namespace: ns, prefix, count: 50 });
     let operator: OperatorProcess = await startOperator(env, operatorConfig({ workers: 4 }));
     await operator.ready();
     await sleep(1500); // started and listing
@@ -97,7 +97,7 @@ describe('operator resilience', () => {
 
   it('keeps watching through a kube-apiserver restart in the middle of a burst', async () => {
     const ns = await newNamespace(env, 'apiserver-restart');
-    const first = await prepareBurst(env, admin, ns, prefix, 10);
+    const first = await prepareBurst(env, admin, { namespace: ns, prefix, count: 10 });
     const operator = await startOperator(env, operatorConfig({ watch: { relistSeconds: 300, stallSeconds: 30 } }));
     await operator.ready();
     await sleep(1500);
@@ -112,7 +112,7 @@ describe('operator resilience', () => {
       await sleep(200);
     }
     // TaskRuns that finish after the restart reach the operator only through a new watch.
-    const second = await prepareBurst(env, admin, ns, prefix, 10, 'after');
+    const second = await prepareBurst(env, admin, { namespace: ns, prefix, count: 10, namePrefix: 'after' });
     await second.finish();
     const all = [...first.runs, ...second.runs];
     const observed = await waitAllDecided(ns, all, 60_000);
@@ -134,7 +134,7 @@ describe('operator resilience', () => {
     for (let i = 0; i < 100 && !leaderId; i++) { leaderId = await holder(); if (!leaderId) await sleep(100); }
     assert.ok(leaderId === 'replica-a' || leaderId === 'replica-b', `a leader: ${leaderId}`);
 
-    const burst = await prepareBurst(env, admin, ns, prefix, 10);
+    const burst = await prepareBurst(env, admin, { namespace: ns, prefix, count: 10 });
     await burst.finish();
     assert.equal((await waitAllDecided(ns, burst.runs, 30_000)).signed.length, 10);
     const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
@@ -152,7 +152,7 @@ describe('operator resilience', () => {
     assert.equal(newHolder, standby?.id);
     assert.ok(handover <= lease.leaseDurationSeconds + 2 * lease.retryPeriodSeconds + 1, `handover took ${handover}s`);
 
-    const afterKill = await prepareBurst(env, admin, ns, prefix, 3, 'after-kill');
+    const afterKill = await prepareBurst(env, admin, { namespace: ns, prefix, count: 3, namePrefix: 'after-kill' });
     await afterKill.finish();
     assert.equal((await waitAllDecided(ns, afterKill.runs, 30_000)).signed.length, 3);
     assert.equal(await standby?.proc.stop('SIGTERM'), 0);

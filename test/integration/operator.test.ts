@@ -112,8 +112,14 @@ describe('the operator, running under its least-privilege identity', () => {
       const bundleUri = `gs://${env.bucket}/${prefix}/${ns}/saved_model.sigstore.json`;
       assert.equal(tr.metadata.annotations?.['slsa-ml.dev/provenance'], bundleUri);
       const dir = mkdtempSync(join(tmpdir(), 'op-sm-'));
-      const result = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, bundlePath: await download(bundleUri, dir), artifact: { sha256: root } });
+      const bundlePath = await download(bundleUri, dir);
+      const result = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, bundlePath, artifact: { sha256: root } });
       assert.ok(result.ok, result.output);
+      // The subject names every file, so a rename that keeps the root digest is still caught.
+      const payload = (JSON.parse(readFileSync(bundlePath, 'utf8')) as { dsseEnvelope: { payload: string } }).dsseEnvelope.payload;
+      const subject = (JSON.parse(Buffer.from(payload, 'base64').toString()) as { subject: Array<{ annotations: Record<string, unknown> }> }).subject[0];
+      assert.deepEqual((subject?.annotations['slsa-ml.dev/files'] as Array<{ path: string }>).map((f) => f.path),
+        ['assets/vocab.txt', 'fingerprint.pb', 'saved_model.pb', 'variables/variables.data-00000-of-00001', 'variables/variables.index']);
       assert.ok(await exists(`gs://${env.bucket}/${prefix}/${ns}/saved_model.intoto.jsonl`));
     });
   });

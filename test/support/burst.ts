@@ -10,7 +10,16 @@ export interface BurstRun {
 }
 
 /** Uploads the models and creates the TaskRuns (running); `finish` then completes them all. */
-export async function prepareBurst(env: TestEnv, kc: KubeConfig, namespace: string, prefix: string, count: number, namePrefix = 'train'): Promise<{ runs: BurstRun[]; finish: () => Promise<void> }> {
+export interface BurstSpec {
+  readonly namespace: string;
+  /** Models go under gs://<bucket>/<prefix>/<namespace>/<name>/ */
+  readonly prefix: string;
+  readonly count: number;
+  readonly namePrefix?: string;
+}
+
+export async function prepareBurst(env: TestEnv, kc: KubeConfig, spec: BurstSpec): Promise<{ runs: BurstRun[]; finish: () => Promise<void> }> {
+  const { namespace, prefix, count, namePrefix = 'train' } = spec;
   const runs: BurstRun[] = [];
   for (let i = 0; i < count; i++) {
     const name = `${namePrefix}-${String(i).padStart(3, '0')}`;

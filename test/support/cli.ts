@@ -12,7 +12,6 @@ import { runCli } from '../../src/cli/main.ts';
 import type { CliIo } from '../../src/cli/io.ts';
 import { provenanceLocations } from '../../src/layout/index.ts';
 import type { ModelDigest } from '../../src/digest/index.ts';
-import { withFileList } from '../../src/policy/index.ts';
 import { buildStatement, modelSubject, serializeStatement, type TaskRun } from '../../src/provenance/index.ts';
 import { createSigner, signStatement, type SignedProvenance } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
@@ -134,17 +133,14 @@ export interface SignOptions {
   readonly privatePem: string;
   readonly builderId?: string;
   readonly schemes?: readonly string[];
-  /** List a directory model's files in its subject, as `slsa-ml attest` does (default true). */
-  readonly listFiles?: boolean;
 }
 
 /** Provenance for the run's model, as the operator writes it (buildStatement + key signer). */
 export async function signRun(facts: RunFacts, measured: ModelDigest, options: SignOptions): Promise<SignedProvenance> {
-  const subject = modelSubject(facts.modelUri, measured);
   const statement = buildStatement({
     taskRun: taskRunFor(facts),
     settings: { builderId: options.builderId ?? BUILDER_ID, builderVersion: { 'slsa-ml': '0.1.0' }, outputSchemes: options.schemes ?? ['gs', 'file'] },
-    subjects: [options.listFiles === false ? subject : withFileList(subject, measured)],
+    subjects: [modelSubject(facts.modelUri, measured)],
   });
   return signStatement(serializeStatement(statement), await createSigner({ kind: 'key', keyPem: options.privatePem }));
 }

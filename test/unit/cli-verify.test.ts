@@ -38,7 +38,7 @@ async function fileModel(facts: Partial<RunFacts> = {}, privatePem = key.private
   return { path, uri };
 }
 
-async function directoryModel(listFiles = true): Promise<Model> {
+async function directoryModel(): Promise<Model> {
   const dir = await mkdtemp(join(root, 'dir-'));
   const path = join(dir, 'saved_model');
   await mkdir(join(path, 'variables'), { recursive: true });
@@ -50,7 +50,7 @@ async function directoryModel(listFiles = true): Promise<Model> {
   const uri = `${pathToFileURL(path).href}/`;
   const measured = await digestLocalPath(path);
   const facts = { modelUri: uri, frameworks: ['pkg:pypi/tensorflow-cpu@2.20.0'] };
-  await storeSiblings(storage, uri, await signRun(facts, measured, { privatePem: key.privatePem, listFiles }));
+  await storeSiblings(storage, uri, await signRun(facts, measured, { privatePem: key.privatePem }));
   return { path, uri };
 }
 
@@ -118,13 +118,11 @@ describe('when a local directory model is as signed', () => {
   });
 });
 
-// KNOWN GAP (reported to the lead): the operator builds a directory subject with modelSubject(),
-// which records the root digest and a file count but no file names, so a rename inside the
-// directory that keeps the files' order is not detected. This test fails until modelSubject
-// lists the files (slsa-ml.dev/files, as withFileList in src/policy does for attest).
-describe('when a directory model signed as the operator signs it has a file renamed', () => {
+// The root digest chains only file digests, so a rename that keeps the files' order keeps it;
+// the subject's file list (written by modelSubject for every directory model) catches it.
+describe('when a directory model has a file renamed without changing the order of its files', () => {
   it('fails verification', async () => {
-    const model = await directoryModel(false);
+    const model = await directoryModel();
     await rename(join(model.path, 'assets', 'vocab.txt'), join(model.path, 'assets', 'vocab2.txt'));
     const run = await verifyJson(model.path);
     assert.equal(run.code, 1, `a renamed file went unnoticed: ${JSON.stringify(run.verdict.checks)}`);

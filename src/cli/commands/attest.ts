@@ -5,11 +5,11 @@
 import { buildStatement, serializeStatement, type Node, type Pod, type ProvenanceSettings, type TaskRun } from '../../provenance/index.ts';
 import { signStatement, type Signer } from '../../signing/index.ts';
 import { readKubeObject } from '../attest/kube-file.ts';
-import { measureOutputs, outputSchemes, type MeasuredOutput } from '../attest/measure.ts';
+import { AttestError, measureOutputs, outputSchemes, type MeasuredOutput } from '../../attest/index.ts';
 import { refuseExistingSiblings, storeCreateOnly } from '../attest/store.ts';
 import { checkTaskRun } from '../attest/taskrun-checks.ts';
 import type { Command } from '../command.ts';
-import { EXIT, UsageError } from '../errors.ts';
+import { EXIT, InputError, RefusedError, UsageError } from '../errors.ts';
 import { parseFlags, type FlagSpecs, type ParsedFlags } from '../flags.ts';
 import type { CliIo } from '../io.ts';
 import { SIGNER_FLAGS, SIGNER_HELP, signerFromFlags } from '../signer-flags.ts';
@@ -89,7 +89,11 @@ async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
   const facts = await podAndNode(flags, io);
   const signer = await signerFromFlags(flags, io);
   const storage = storageFromFlags(flags, io);
-  const outputs = await measureOutputs(taskRun, storage, allowedPrefixes);
+  const outputs = await measureOutputs(taskRun, storage, { allowedPrefixes }).catch((err: unknown) => {
+    if (!(err instanceof AttestError)) throw err;
+    // No outputs: the TaskRun file is unusable (exit 2). A disallowed prefix or a digest mismatch: refused (exit 1).
+    throw err.code === 'NO_OUTPUTS' ? new InputError(err.code, err.message, { cause: err }) : new RefusedError(err.code, err.message, { cause: err });
+  });
   const locations = [];
   for (const output of outputs) locations.push(await refuseExistingSiblings(storage, output.uri));
   const settings: ProvenanceSettings = {

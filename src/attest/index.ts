@@ -1,0 +1,2 @@
+export { measureOutputs, outputSchemes, type MeasureSettings, type MeasuredOutput } from './measure.ts';
+export { AttestError, type AttestErrorCode } from './errors.ts';
