@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { freePort } from '../../hack/env/ports.ts';
 import { testEnv } from '../harness/index.ts';
 
 const run = promisify(execFile);
@@ -23,13 +24,13 @@ describe('the container image recipe (Dockerfile), run without Docker', () => {
 
     const app = mkdtempSync(join(tmpdir(), 'slsa-ml-image-'));
     for (const path of new Set(copies)) cpSync(join(repo, path), join(app, path), { recursive: true });
-    // --offline: the packages come from the npm cache that `npm ci` filled before the tests.
-    await run('sh', ['-c', `${npmCi} --offline`], { cwd: app });
+    // --prefer-offline: the packages come from the npm cache that `npm ci` filled before the tests.
+    await run('sh', ['-c', `${npmCi} --prefer-offline`], { cwd: app });
     assert.throws(() => readFileSync(join(app, 'node_modules', 'typescript', 'package.json')), 'dev dependencies are not installed');
 
     const env = testEnv();
     const config = join(app, 'config.yaml');
-    writeFileSync(config, stringify({ leaderElection: { enabled: false }, http: { port: 0, host: '127.0.0.1' }, signer: { kind: 'key', keyPath: join(app, 'cosign.key') } }));
+    writeFileSync(config, stringify({ leaderElection: { enabled: false }, http: { port: await freePort(), host: '127.0.0.1' }, signer: { kind: 'key', keyPath: join(app, 'cosign.key') } }));
     await run(process.execPath, [join(app, entrypoint[1]?.replace('/app/', '') ?? ''), 'keygen', '--output-key-prefix', join(app, 'cosign')], { cwd: app });
     const child = spawn(process.execPath, [join(app, 'operator', 'bin.ts'), 'operator', '--config', config], {
       cwd: app, env: { PATH: process.env.PATH ?? '', KUBECONFIG: env.kubeconfigPath, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'],
