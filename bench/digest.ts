@@ -154,8 +154,8 @@ async function directory(dir: string): Promise<Row[]> {
   const python = requireTool(toolPaths().verifierPython, 'verifiers');
   const total = files * each;
   return measure([
-    { name: `digestLocalPath, 64 x ${values['shard-mib']} MiB, 1 worker`, bytes: total, fn: () => digestLocalPath(model, { concurrency: 1 }) },
-    { name: `digestLocalPath, 64 x ${values['shard-mib']} MiB, 2 workers`, bytes: total, fn: () => digestLocalPath(model, { concurrency: 2 }) },
+    { name: `digestLocalPath, 64 x ${values['shard-mib']} MiB, concurrency 1 (calling thread)`, bytes: total, fn: () => digestLocalPath(model, { concurrency: 1 }) },
+    { name: `digestLocalPath, 64 x ${values['shard-mib']} MiB, concurrency 2 (+1 worker thread)`, bytes: total, fn: () => digestLocalPath(model, { concurrency: 2 }) },
     { name: 'model_signing 1.1.1 hashing.Config().hash (default threads)', bytes: total, fn: () => modelSigning(python, model) },
   ]);
 }
@@ -168,7 +168,7 @@ try {
   console.log(table([...single, ...tree]));
   const best = (r: Row | undefined): number => Math.min(...(r?.seconds ?? [NaN]));
   console.log(`\nsha256File vs openssl: ${(best(single[0]) / best(single[1]) * 100).toFixed(0)} % of openssl's speed`);
-  console.log(`2 workers vs 1: ${(best(tree[0]) / best(tree[1])).toFixed(2)}x; 2 workers vs model_signing: ${(best(tree[2]) / best(tree[1])).toFixed(2)}x`);
+  console.log(`concurrency 2 vs 1: ${(best(tree[0]) / best(tree[1])).toFixed(2)}x; concurrency 2 vs model_signing: ${(best(tree[2]) / best(tree[1])).toFixed(2)}x`);
   console.log(`# load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -99,25 +99,41 @@ function openError(path: string, err: unknown): DigestError {
   return new DigestError('READ_FAILED', `${path}: cannot open: ${(err as Error).message}`, { cause: err });
 }
 
+// Buffers are reused across files (per thread): fresh 1 MiB allocations would page-fault
+// their way in for every file of a many-file model.
+const spareBuffers: Buffer[] = [];
+
+function takeBuffer(): Buffer {
+  return spareBuffers.pop() ?? Buffer.allocUnsafeSlow(CHUNK_SIZE);
+}
+
 // Double buffering: the next read runs in the libuv pool while this thread hashes the
 // previous chunk, so disk/page-cache copies overlap with SHA-256 instead of adding to it.
 async function hashOpenFile(fh: FileHandle, opts: HashFileOptions): Promise<HashResult> {
   const hash = createHash('sha256');
-  let spare = Buffer.allocUnsafe(CHUNK_SIZE);
+  const buffers = [takeBuffer(), takeBuffer()];
+  let spare = buffers[1] as Buffer;
   let size = 0;
-  let pending = fh.read(Buffer.allocUnsafe(CHUNK_SIZE), 0, CHUNK_SIZE, null);
-  for (;;) {
-    const { bytesRead, buffer } = await pending;
-    if (bytesRead === 0) break;
-    throwIfAborted(opts.signal);
-    pending = fh.read(spare, 0, CHUNK_SIZE, null);
-    // If hashing or the progress callback throws, the read in flight must not become an
-    // unhandled rejection; fh.close() still waits for it.
-    pending.catch(() => undefined);
-    spare = buffer;
-    hash.update(buffer.subarray(0, bytesRead));
-    size += bytesRead;
-    opts.onBytes?.(bytesRead);
+  let pending = fh.read(buffers[0] as Buffer, 0, CHUNK_SIZE, null);
+  try {
+    for (;;) {
+      const { bytesRead, buffer } = await pending;
+      if (bytesRead === 0) break;
+      throwIfAborted(opts.signal);
+      pending = fh.read(spare, 0, CHUNK_SIZE, null);
+      // If hashing or the progress callback throws, the read in flight must not become an
+      // unhandled rejection (and its buffer must not be reused before it lands).
+      pending.catch(() => undefined);
+      spare = buffer;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+      opts.onBytes?.(bytesRead);
+    }
+  } catch (err) {
+    await pending.catch(() => undefined);
+    throw err;
+  } finally {
+    spareBuffers.push(...buffers);
   }
   return { sha256: hash.digest('hex'), size };
 }

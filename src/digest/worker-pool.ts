@@ -1,58 +1,65 @@
-// A fixed set of hashing threads for one digest call; each thread hashes one file at a time.
+// Hashing lanes for one digest call: the calling thread is one lane (it would otherwise sit
+// idle) and each further lane is a worker thread, because SHA-256 in Node runs on the thread
+// that calls it. Each lane hashes one file at a time.
 import { Worker } from 'node:worker_threads';
 import { DigestError, throwIfAborted } from './errors.ts';
+import { hashFile } from './sha256.ts';
 import type { BytesCallback, HashResult } from './types.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 const WORKER_URL = new URL('./hash-worker.ts', import.meta.url);
 
+type Lane = { kind: 'inline' } | { kind: 'worker'; worker: Worker };
+
 export class WorkerPool {
-  readonly #idle: Worker[] = [];
-  readonly #all: Worker[] = [];
-  readonly #waiters: Array<(w: Worker) => void> = [];
+  readonly #idle: Lane[] = [{ kind: 'inline' }];
+  readonly #workers: Worker[] = [];
+  readonly #waiters: Array<(lane: Lane) => void> = [];
   #closed = false;
 
-  constructor(size: number) {
-    for (let i = 0; i < size; i++) this.#idle.push(this.#spawn());
+  /** `lanes` in total: the calling thread plus `lanes - 1` worker threads. */
+  constructor(lanes: number) {
+    for (let i = 1; i < lanes; i++) this.#idle.push(this.#spawn());
   }
 
   async hash(path: string, onBytes: BytesCallback, signal: AbortSignal): Promise<HashResult> {
     throwIfAborted(signal);
-    const worker = await this.#acquire();
+    const lane = await this.#acquire();
     let crashed = false;
     try {
       throwIfAborted(signal);
-      return await runOn(worker, path, onBytes, signal);
+      if (lane.kind === 'inline') return await hashFile(path, { onBytes, signal });
+      return await runOn(lane.worker, path, onBytes, signal);
     } catch (err) {
       crashed = err instanceof DigestError && err.code === 'WORKER_FAILED';
       throw err;
     } finally {
       // A crashed thread never answers again; whoever waits next gets a fresh one.
-      this.#release(crashed && !this.#closed ? this.#spawn() : worker);
+      this.#release(crashed && !this.#closed ? this.#spawn() : lane);
     }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all(this.#all.map((w) => w.terminate()));
+    await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 
-  async #acquire(): Promise<Worker> {
-    const worker = this.#idle.pop();
-    if (worker) return worker;
+  async #acquire(): Promise<Lane> {
+    const lane = this.#idle.pop();
+    if (lane) return lane;
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  #spawn(): Worker {
+  #spawn(): Lane {
     const worker = new Worker(WORKER_URL);
-    this.#all.push(worker);
-    return worker;
+    this.#workers.push(worker);
+    return { kind: 'worker', worker };
   }
 
-  #release(worker: Worker): void {
+  #release(lane: Lane): void {
     const waiter = this.#waiters.shift();
-    if (waiter) waiter(worker);
-    else this.#idle.push(worker);
+    if (waiter) waiter(lane);
+    else this.#idle.push(lane);
   }
 }
 
