@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,6 +87,21 @@ describe('when a local file is digested', () => {
     const root = tree('chunks', { big, empty: '' });
     assert.equal((await digestLocalPath(join(root, 'big'))).sha256, sha256(big));
     assert.equal((await digestLocalPath(join(root, 'empty'))).sha256, sha256(''));
+  });
+
+  it('hashes a file far larger than the memory it uses', async () => {
+    const path = join(scratch, 'sparse.bin');
+    const size = 256 << 20;
+    writeFileSync(path, '');
+    truncateSync(path, size); // sparse: no disk, reads as zeros
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const d = await digestLocalPath(path, { onProgress: () => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)) });
+    assert.equal(d.totalBytes, size);
+    const zeros = createHash('sha256');
+    for (let i = 0; i < size >> 20; i++) zeros.update(Buffer.alloc(1 << 20));
+    assert.equal(d.sha256, zeros.digest('hex'));
+    assert.ok(peak - before < 16 << 20, `buffers grew by ${peak - before} bytes while hashing ${size}`);
   });
 
   it('follows a symlink the user names directly', async () => {
