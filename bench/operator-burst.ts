@@ -55,7 +55,7 @@ const operator = await startOperator(env, {
   finalizer: { enabled: false, maxHoldSeconds: 600 },
   workers,
   logLevel: 'warn',
-});
+}, process.env.OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OPERATOR_NODE_OPTIONS } : {});
 await operator.ready();
 
 const completedAt = new Map<string, number>();

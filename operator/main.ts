@@ -2,11 +2,10 @@
 // the controller and the health/metrics server, and shuts down gracefully on SIGTERM.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { loadConfig, watchConfig, type OperatorConfig } from './config/index.ts';
 import { Controller } from './controller.ts';
-import { ClusterFacts, EventRecorder, TaskRuns } from './kube/index.ts';
+import { ClusterFacts, EventRecorder, TaskRuns, loadKubeConfig } from './kube/index.ts';
 import { LeaderElector } from './leader/index.ts';
 import { createLogger, createMetrics, startHealthServer, type FailureReason, type Metrics } from './observability/index.ts';
 import { Reconciler, type FailureCode, type ReconcileMetrics } from './reconcile/index.ts';
@@ -24,8 +23,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   const identity = process.env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   logger.info({ version: OPERATOR_VERSION, identity, namespaces: config.namespaces, signer: config.signer.kind }, 'slsa-ml operator starting');
 
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   let signer = await buildSigner(config.signer);
   let storage = buildStorage(config);
   const reconciler = new Reconciler({

@@ -3,3 +3,4 @@ export type { ObjectWithMeta } from './list.ts';
 export { TaskRuns, FIELD_MANAGER, type TaskRun, type OwnedMetadata } from './taskruns.ts';
 export { ClusterFacts } from './cluster-facts.ts';
 export { EventRecorder, type EventRecord } from './events.ts';
+export { PooledKubeConfig, loadKubeConfig } from './kubeconfig.ts';

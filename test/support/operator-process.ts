@@ -107,10 +107,11 @@ export async function startOperator(env: TestEnv, config: Record<string, unknown
     exited,
     async ready(timeoutMs = 20_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
-      while (!output.includes('/metrics')) {
+      const serving = (): Promise<boolean> => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      while (!(await serving())) {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`operator exited during start-up:\n${output}`);
         if (Date.now() > deadline) throw new Error(`operator not serving after ${timeoutMs} ms:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 100));
       }
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
