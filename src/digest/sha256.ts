@@ -1,15 +1,12 @@
 // Streaming SHA-256 with bounded memory: at most two fixed chunks per file are in flight,
 // so a 4 GiB weight file costs 2 MiB of buffer whatever its size.
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DigestError, throwIfAborted } from './errors.ts';
+import { CHUNK_SIZE, checkRegular, openError, openFlags, readError, returnBuffers, takeBuffer } from './open-rules.ts';
 import type { BytesCallback, HashResult } from './types.ts';
-
-/** 1 MiB: per-read overhead vanishes, the two buffers stay cache-friendly (bench/digest.ts). */
-export const CHUNK_SIZE = 1 << 20;
 
 export async function sha256Stream(stream: NodeJS.ReadableStream | Readable): Promise<string> {
   return (await hashStream(stream)).sha256;
@@ -70,51 +67,30 @@ export async function hashFile(path: string, opts: HashFileOptions = {}): Promis
   }
 }
 
-/**
- * Opens without following a final symlink and without blocking on a FIFO, then checks the
- * type on the open descriptor, so a file swapped after the directory walk cannot slip in.
- */
 async function openRegularFile(path: string, followSymlink: boolean): Promise<FileHandle> {
-  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (followSymlink ? 0 : constants.O_NOFOLLOW);
   let fh: FileHandle;
   try {
-    fh = await open(path, flags);
+    fh = await open(path, openFlags(followSymlink));
   } catch (err) {
     throw openError(path, err);
   }
-  const st = await fh.stat();
-  if (!st.isFile()) {
+  try {
+    checkRegular(path, await fh.stat());
+    return fh;
+  } catch (err) {
     await fh.close();
-    throw new DigestError('NOT_REGULAR_FILE', `${path}: not a regular file (directories, FIFOs, sockets and devices cannot be hashed)`);
+    throw readError(path, err);
   }
-  return fh;
-}
-
-function openError(path: string, err: unknown): DigestError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP') {
-    return new DigestError('SYMLINK', `${path}: is a symlink; symlinks are refused, not followed`, { cause: err });
-  }
-  if (code === 'ENOENT') return new DigestError('NOT_FOUND', `${path}: no such file`, { cause: err });
-  return new DigestError('READ_FAILED', `${path}: cannot open: ${(err as Error).message}`, { cause: err });
-}
-
-// Buffers are reused across files (per thread): fresh 1 MiB allocations would page-fault
-// their way in for every file of a many-file model.
-const spareBuffers: Buffer[] = [];
-
-function takeBuffer(): Buffer {
-  return spareBuffers.pop() ?? Buffer.allocUnsafeSlow(CHUNK_SIZE);
 }
 
 // Double buffering: the next read runs in the libuv pool while this thread hashes the
-// previous chunk, so disk/page-cache copies overlap with SHA-256 instead of adding to it.
+// previous chunk, so page-cache copies overlap with SHA-256 without blocking this thread.
 async function hashOpenFile(fh: FileHandle, opts: HashFileOptions): Promise<HashResult> {
   const hash = createHash('sha256');
-  const buffers = [takeBuffer(), takeBuffer()];
-  let spare = buffers[1] as Buffer;
+  const buffers = [takeBuffer(), takeBuffer()] as const;
+  let spare = buffers[1];
   let size = 0;
-  let pending = fh.read(buffers[0] as Buffer, 0, CHUNK_SIZE, null);
+  let pending = fh.read(buffers[0], 0, CHUNK_SIZE, null);
   try {
     for (;;) {
       const { bytesRead, buffer } = await pending;
@@ -133,7 +109,7 @@ async function hashOpenFile(fh: FileHandle, opts: HashFileOptions): Promise<Hash
     await pending.catch(() => undefined);
     throw err;
   } finally {
-    spareBuffers.push(...buffers);
+    returnBuffers(buffers);
   }
   return { sha256: hash.digest('hex'), size };
 }

@@ -73,6 +73,8 @@ function runOn(worker: Worker, path: string, onBytes: BytesCallback, signal: Abo
     // A throwing progress callback fails the hash, but only after the thread has answered,
     // so the thread is idle (and in step with us) when it goes back to the pool.
     let callbackFailure: Error | undefined;
+    const abortFlag = new SharedArrayBuffer(4);
+    const requestAbort = (): void => void Atomics.store(new Int32Array(abortFlag), 0, 1);
     const onMessage = (msg: WorkerReply): void => {
       if (msg.type === 'bytes') {
         if (callbackFailure === undefined) {
@@ -80,7 +82,7 @@ function runOn(worker: Worker, path: string, onBytes: BytesCallback, signal: Abo
             onBytes(msg.bytes);
           } catch (error) {
             callbackFailure = error instanceof Error ? error : new Error(String(error));
-            send(worker, { type: 'abort' });
+            requestAbort();
           }
         }
         return;
@@ -94,11 +96,11 @@ function runOn(worker: Worker, path: string, onBytes: BytesCallback, signal: Abo
       cleanup();
       reject(new DigestError('WORKER_FAILED', `hashing thread failed on ${path}: ${err.message}`, { cause: err }));
     };
-    const onAbort = (): void => send(worker, { type: 'abort' });
+    const onAbort = requestAbort;
     worker.on('message', onMessage);
     worker.on('error', onError);
     signal.addEventListener('abort', onAbort, { once: true });
-    send(worker, { type: 'hash', path });
+    send(worker, { type: 'hash', path, abortFlag });
   });
 }
 

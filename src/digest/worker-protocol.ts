@@ -1,5 +1,8 @@
-/** Messages between the digest worker pool and its threads. */
-export type WorkerRequest = { type: 'hash'; path: string } | { type: 'abort' };
+/**
+ * Messages between the digest worker pool and its threads. A hashing thread never returns
+ * to its event loop mid-file, so abort is a flag in shared memory it checks every chunk.
+ */
+export type WorkerRequest = { type: 'hash'; path: string; abortFlag: SharedArrayBuffer };
 
 export type WorkerReply =
   | { type: 'bytes'; bytes: number }
