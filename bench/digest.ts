@@ -89,15 +89,8 @@ async function timedOpenssl(path: string): Promise<{ seconds: number; cpu: numbe
 }
 
 const MODEL_SIGNING = `
-import sys, types
-try:
-    import model_signing
-except ModuleNotFoundError as e:
-    if e.name != "OpenSSL":
-        raise
-    stub = types.ModuleType("OpenSSL"); stub.crypto = types.ModuleType("OpenSSL.crypto")
-    sys.modules["OpenSSL"] = stub; sys.modules["OpenSSL.crypto"] = stub.crypto
-    import model_signing
+import sys
+import model_signing
 import time
 t0, c0 = time.perf_counter(), time.process_time()
 model_signing.hashing.Config().hash(sys.argv[1])

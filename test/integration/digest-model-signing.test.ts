@@ -14,21 +14,10 @@ import { digestLocalPath } from '../../src/digest/index.ts';
 
 const run = promisify(execFile);
 
-// model-signing 1.1.1 imports pyOpenSSL (for certificate signing) without declaring it as a
-// dependency; when the venv lacks it, a stand-in module lets the package import. Hashing and
-// the in-toto payload never touch it.
+// model-signing 1.1.1 imports pyOpenSSL without declaring it; hack/requirements-verifiers.txt pins it.
 const MODEL_SIGNING_ROOT = `
-import json, sys, types
-try:
-    import model_signing
-except ModuleNotFoundError as e:
-    if e.name != "OpenSSL":
-        raise
-    stub = types.ModuleType("OpenSSL")
-    stub.crypto = types.ModuleType("OpenSSL.crypto")
-    sys.modules["OpenSSL"] = stub
-    sys.modules["OpenSSL.crypto"] = stub.crypto
-    import model_signing
+import json, sys
+import model_signing
 from google.protobuf import json_format
 from model_signing._signing import signing
 results = []
