@@ -5,8 +5,10 @@
 #   bin/fake-gcs-server-<v>, bin/cosign-<v>   go install
 #   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
+#   venv-training-<hash>/                     torch + TensorFlow for tasks/ pytest
 # Safe to run concurrently: each item is built under a lock and moved into place atomically.
-# Usage: hack/install-tools.sh [kube-apiserver|etcd|fake-gcs-server|cosign|tekton|verifiers ...]
+# Usage: hack/install-tools.sh [kube-apiserver|kubectl|etcd|fake-gcs-server|cosign|tekton|verifiers|training ...]
+#        hack/install-tools.sh training-dir   (prints the training venv's path)
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -97,8 +99,23 @@ build_verifiers() {
   touch "$dir/.complete"
 }
 
+training_dir() {
+  echo "$cache/venv-training-$(cat "$hack/../tasks/requirements.txt" "$hack/../tasks/requirements-test.txt" | sha256sum | cut -c1-12)"
+}
+
+# The training code's own dependencies (torch, TensorFlow; several GB) for its pytest suite.
+build_training() {
+  local dir py=${PYTHON:-python3}
+  dir=$(training_dir)
+  rm -rf "$dir"
+  "$py" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+    -r "$hack/../tasks/requirements.txt" -r "$hack/../tasks/requirements-test.txt" || { rm -rf "$dir"; exit 1; }
+  touch "$dir/.complete"
+}
+
 items=("$@")
-[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kubectl fake-gcs-server cosign tekton verifiers)
+[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kubectl fake-gcs-server cosign tekton verifiers training)
 for item in "${items[@]}"; do
   case "$item" in
     kube-apiserver) with_lock kube-apiserver "$cache/bin/kube-apiserver-$KUBE_VERSION" build_kube_apiserver ;;
@@ -110,6 +127,8 @@ for item in "${items[@]}"; do
       go_install cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" ;;
     tekton) with_lock tekton "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION" fetch_tekton ;;
     verifiers) with_lock verifiers "$(verifiers_dir)/.complete" build_verifiers ;;
+    training) with_lock training "$(training_dir)/.complete" build_training ;;
+    training-dir) training_dir ;;
     *) echo "install-tools: unknown item '$item'" >&2; exit 2 ;;
   esac
 done
