@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeConfig} from '@kubernetes/client-node';
-import { ApiextensionsV1Api, KubernetesObjectApi, PatchStrategy, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import https from 'node:https';
+import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
 export function loadTektonCrds(dir: string): V1CustomResourceDefinition[] {
@@ -25,46 +25,31 @@ function withoutWebhook(crd: V1CustomResourceDefinition): V1CustomResourceDefini
   return { ...crd, spec: { ...crd.spec, versions, conversion: { strategy: 'None' } } };
 }
 
-interface SchemaNode {
-  type?: string;
-  properties?: Record<string, SchemaNode>;
-  items?: SchemaNode;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-}
-
-// The v1beta1 CustomRun schema declare untyped preserve-unknown fields, which the
-// 1.34 API server rejects ("must not be empty for specified object fields"). Such a field is
-// removed from `properties` and its parent preserves unknown fields, so it is still stored as is.
-function repairUntypedFields(node: SchemaNode): void {
-  for (const [name, child] of Object.entries(node.properties ?? {})) {
-    if (child.type === undefined && child['x-kubernetes-preserve-unknown-fields'] === true) {
-      delete node.properties?.[name];
-      node['x-kubernetes-preserve-unknown-fields'] = true;
-    } else {
-      repairUntypedFields(child);
-    }
-  }
-  if (node.items) repairUntypedFields(node.items);
-}
-
 export async function installTektonCrds(kc: KubeConfig, dir: string): Promise<string[]> {
-  const objects = KubernetesObjectApi.makeApiClient(kc);
   const crds = loadTektonCrds(dir);
-  const apply = (crd: V1CustomResourceDefinition): Promise<unknown> =>
-    objects.patch(crd, undefined, undefined, 'slsa-ml-env', true, PatchStrategy.ServerSideApply);
-  await Promise.all(crds.map(async (crd) => {
-    try {
-      await apply(crd);
-    } catch (err) {
-      if (!String((err as { body?: unknown }).body).includes('must not be empty for specified object fields')) throw err;
-      for (const v of crd.spec.versions) if (v.schema?.openAPIV3Schema) repairUntypedFields(v.schema.openAPIV3Schema);
-      await apply(crd);
-    }
-  }));
+  await Promise.all(crds.map((crd) => applyRaw(kc, crd)));
   const api = kc.makeApiClient(ApiextensionsV1Api);
   const names = crds.map((c) => c.metadata?.name ?? '');
   for (const name of names) await waitEstablished(api, name);
   return names;
+}
+
+// Sent as raw JSON: client-node's typed serializer would drop schema keys it only knows by
+// their TypeScript names (x-kubernetes-preserve-unknown-fields and friends).
+async function applyRaw(kc: KubeConfig, crd: V1CustomResourceDefinition): Promise<void> {
+  const name = crd.metadata?.name ?? '';
+  const url = new URL(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=slsa-ml-env&force=true`, kc.getCurrentCluster()?.server);
+  const options: https.RequestOptions = { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' } };
+  await kc.applyToHTTPSOptions(options);
+  await new Promise<void>((resolve, reject) => {
+    const req = https.request(url, options, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`applying CRD ${name}: ${res.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(crd));
+  });
 }
 
 async function waitEstablished(api: ApiextensionsV1Api, name: string): Promise<void> {
