@@ -1,11 +1,12 @@
 // How attest signs: a private key file (--key), a Cloud KMS key version (--kms), or keyless
 // Sigstore (--fulcio-url, --rekor-url, --identity-token). The same signers the operator uses.
-import { createSigner, kmsResourceName, tokenFromFile, type Signer, type SignerConfig } from '../signing/index.ts';
+import { createSigner, tokenFromFile, type Signer, type SignerConfig } from '../signing/index.ts';
 import { UsageError } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { readUserFile } from './local-files.ts';
 import { checkEndpoint } from './storage-flags.ts';
+import { kmsKeyFromFlags } from './kms-flags.ts';
 import { resolve } from 'node:path';
 
 export const SIGNER_FLAGS: FlagSpecs = {
@@ -47,18 +48,8 @@ async function signerConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one signer`);
   if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
   if (key !== undefined) return { kind: 'key', keyPem: (await readUserFile('--key', key, io)).toString('utf8') };
-  if (kms !== undefined) return kmsConfig(kms, flags.strings.get('kms-endpoint'));
+  if (kms !== undefined) return kmsKeyFromFlags(kms, flags.strings.get('kms-endpoint'));
   return keylessConfig(flags, io);
-}
-
-function kmsConfig(keyName: string, endpoint: string | undefined): SignerConfig {
-  try {
-    kmsResourceName(keyName);
-  } catch (err) {
-    throw new UsageError(`--kms: ${(err as Error).message}`, { cause: err });
-  }
-  if (endpoint !== undefined) checkEndpoint('--kms-endpoint', endpoint);
-  return endpoint === undefined ? { kind: 'kms', keyName } : { kind: 'kms', keyName, apiEndpoint: endpoint };
 }
 
 async function keylessConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig> {

@@ -1,13 +1,12 @@
 // Whom verify and query trust: one public key (--key), a Cloud KMS key version (--kms), or a
 // keyless signer identity (--certificate-identity[-regexp] + --certificate-oidc-issuer,
 // checked against --trusted-root). Exactly one of them, chosen here and nowhere else.
-import { kmsResourceName } from '../signing/index.ts';
 import { createSignatureVerifier, type SignatureVerifier, type TrustConfig } from '../verify/index.ts';
 import { InputError, UsageError, hasCode } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { readUserFile } from './local-files.ts';
-import { checkEndpoint } from './storage-flags.ts';
+import { kmsKeyFromFlags } from './kms-flags.ts';
 
 export const TRUST_FLAGS: FlagSpecs = {
   key: { type: 'string' },
@@ -43,7 +42,7 @@ export async function trustFromFlags(flags: ParsedFlags, io: CliIo): Promise<Tru
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one way to trust a signer`);
   if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
   if (key !== undefined) return { kind: 'key', publicKeyPem: (await readUserFile('--key', key, io)).toString('utf8') };
-  if (kms !== undefined) return kmsTrust(kms, flags.strings.get('kms-endpoint'));
+  if (kms !== undefined) return kmsKeyFromFlags(kms, flags.strings.get('kms-endpoint'));
   return identityTrust(flags, io);
 }
 
@@ -60,16 +59,6 @@ export async function verifierFromFlags(flags: ParsedFlags, io: CliIo): Promise<
     if (code === 'KEY_UNAVAILABLE') throw new InputError(code, `--kms: ${message}`, { cause: err });
     throw err;
   }
-}
-
-function kmsTrust(keyName: string, endpoint: string | undefined): TrustConfig {
-  try {
-    kmsResourceName(keyName);
-  } catch (err) {
-    throw new UsageError(`--kms: ${(err as Error).message}`, { cause: err });
-  }
-  if (endpoint !== undefined) checkEndpoint('--kms-endpoint', endpoint);
-  return endpoint === undefined ? { kind: 'kms', keyName } : { kind: 'kms', keyName, apiEndpoint: endpoint };
 }
 
 async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {
