@@ -2,8 +2,7 @@
 // the DSSE signer; keyless adds Fulcio around the key and Rekor as a witness.
 import { DsseSigner } from './dsse-signer.ts';
 import { SigningError } from './errors.ts';
-import { KmsClient } from './kms/client.ts';
-import { KmsKeyHolder } from './kms/key-holder.ts';
+import type { KmsKeyHolder } from './kms/key-holder.ts';
 import { kmsResourceName } from './kms/key-name.ts';
 import { LocalKeyHolder } from './local-key.ts';
 import { keylessSigner } from './sigstore/keyless.ts';
@@ -30,6 +29,8 @@ export async function createSigner(config: SignerConfig): Promise<Signer> {
 
 async function kmsKeyHolder(keyName: string, apiEndpoint?: string): Promise<KmsKeyHolder> {
   const name = kmsResourceName(keyName);
+  // Loaded on demand: the KMS client library costs ~40 MB of memory that a key signer never needs.
+  const [{ KmsClient }, { KmsKeyHolder }] = await Promise.all([import('./kms/client.ts'), import('./kms/key-holder.ts')]);
   const client = new KmsClient(apiEndpoint);
   try {
     return await KmsKeyHolder.create(client, name);

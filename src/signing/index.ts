@@ -3,7 +3,7 @@ export type { SignerConfig } from './config.ts';
 export { crc32c } from './crc32c.ts';
 export { SigningError } from './errors.ts';
 export { sshFingerprint } from './fingerprint.ts';
-export { KmsClient } from './kms/client.ts';
+export { fetchKmsPublicKey } from './kms/public-key.ts';
 export type { KmsPublicKey } from './kms/client.ts';
 export { kmsResourceName } from './kms/key-name.ts';
 export { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from './pae.ts';

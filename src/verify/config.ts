@@ -1,5 +1,5 @@
 // The one place that turns "whom do I trust" into a SignatureVerifier.
-import { KmsClient, kmsResourceName } from '../signing/index.ts';
+import { fetchKmsPublicKey } from '../signing/index.ts';
 import { VerifyError } from './errors.ts';
 import { IdentityVerifier, type IdentityPolicy } from './identity-verifier.ts';
 import { PublicKeyVerifier } from './key-verifier.ts';
@@ -24,12 +24,9 @@ export async function createSignatureVerifier(trust: TrustConfig): Promise<Signa
 }
 
 async function kmsPublicKey(keyName: string, apiEndpoint?: string): Promise<string> {
-  const client = new KmsClient(apiEndpoint);
   try {
-    return (await client.getPublicKey(kmsResourceName(keyName))).pem;
+    return await fetchKmsPublicKey(keyName, apiEndpoint);
   } catch (cause) {
     throw new VerifyError('KEY_UNAVAILABLE', `cannot fetch the public key of ${keyName}: ${(cause as Error).message}`, cause);
-  } finally {
-    await client.close();
   }
 }
