@@ -1,0 +1,87 @@
+// `npm run demo` as a user runs it: its own local environment, the operator, a training run,
+// provenance, `slsa-ml verify` and cosign — then nothing left running, also after Ctrl-C.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { requireTool, toolPaths } from '../../hack/env/tools.ts';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+interface DemoRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the demo; `interruptWhen` sends SIGINT once stdout matches it. */
+function runDemo(args: string[], timeoutMs: number, interruptWhen?: RegExp): Promise<DemoRun> {
+  const child = spawn(process.execPath, [join(repo, 'hack', 'demo', 'run.ts'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let interrupted = false;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => child.once('exit', (code, signal) => {
+    clearTimeout(timer);
+    resolve({ code, signal, stdout, stderr });
+  }));
+}
+
+/** What the demo printed it had started, to check afterwards that it is all gone. */
+function startedThings(stdout: string): { stateDir: string; gcsEndpoint: string; keyDir?: string } {
+  const stateDir = /^ {3}state +(\S+)$/m.exec(stdout)?.[1];
+  const gcsEndpoint = /^ {3}GCS +(http:\/\/\S+) \(fake-gcs-server\)/m.exec(stdout)?.[1];
+  assert.ok(stateDir && gcsEndpoint, `the demo names its environment:\n${stdout}`);
+  const keyDir = /^ {3}public +(\S+)\/cosign\.pub$/m.exec(stdout)?.[1];
+  return { stateDir, gcsEndpoint, keyDir };
+}
+
+const answers = (url: string): Promise<boolean> => fetch(url, { signal: AbortSignal.timeout(2000) }).then(() => true, () => false);
+
+async function assertNothingLeft(stdout: string): Promise<void> {
+  const { stateDir, gcsEndpoint, keyDir } = startedThings(stdout);
+  assert.equal(existsSync(stateDir), false, `${stateDir} removed`);
+  if (keyDir) assert.equal(existsSync(keyDir), false, `${keyDir} removed`);
+  assert.equal(await answers(`${gcsEndpoint}/storage/v1/b`), false, 'fake-gcs-server stopped');
+  const metrics = /^ {3}metrics +(http:\S+)$/m.exec(stdout)?.[1];
+  if (metrics) assert.equal(await answers(metrics), false, 'the operator stopped');
+}
+
+describe('when a user runs npm run demo', () => {
+  it('is the package script', () => {
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.equal(pkg.scripts.demo, 'node hack/demo/run.ts');
+  });
+
+  it('attests a freshly trained model, slsa-ml verify and cosign accept it, it exits 0 and leaves nothing running', { timeout: 60_000 }, async () => {
+    requireTool(toolPaths().cosign, 'cosign');
+    const run = await runDemo([], 55_000);
+    const output = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+    assert.equal(run.code, 0, output);
+    assert.match(run.stdout, /^VERIFIED$/m, output);
+    assert.match(run.stdout, /^ {2}PASS {2}subject +sha256:[0-9a-f]{64} is subject "models\/cifar10\/demo-run-1\/pytorch_model\.pth"$/m);
+    assert.match(run.stdout, /^ {2}PASS {2}builderId +https:\/\/slsa-ml\.dev\/operator\/local-demo$/m);
+    assert.match(run.stdout, /^ {3}\| Verified OK$/m, 'cosign verified the envelope');
+    assert.match(run.stdout, /training venv found|no training venv/, 'says how the model was made');
+    assert.match(run.stdout, /no kubelet or Tekton controller here/);
+    assert.match(run.stdout, /^DEMO PASSED/m);
+    await assertNothingLeft(run.stdout);
+  });
+
+  it('stops everything it started when interrupted with Ctrl-C', { timeout: 30_000 }, async () => {
+    const run = await runDemo(['--synthetic'], 28_000, /^== 4\./m);
+    assert.equal(run.code, 130, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
+    assert.match(run.stderr, /SIGINT, stopping everything it started/);
+    await assertNothingLeft(run.stdout);
+  });
+});
