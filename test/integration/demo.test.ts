@@ -16,8 +16,8 @@ interface DemoRun {
   readonly stderr: string;
 }
 
-/** Runs the demo; `interruptWhen` sends SIGINT once stdout matches it. */
-function runDemo(args: string[], timeoutMs: number, interruptWhen?: RegExp): Promise<DemoRun> {
+/** Runs the demo; once stdout matches `interruptWhen`, awaits `before` (if any) and sends SIGINT. */
+function runDemo(args: string[], timeoutMs: number, interruptWhen?: RegExp, before?: (stdout: string) => Promise<unknown>): Promise<DemoRun> {
   const child = spawn(process.execPath, [join(repo, 'hack', 'demo', 'run.ts'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -26,7 +26,7 @@ function runDemo(args: string[], timeoutMs: number, interruptWhen?: RegExp): Pro
     stdout += d.toString();
     if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
       interrupted = true;
-      child.kill('SIGINT');
+      void (before ? before(stdout) : Promise.resolve()).finally(() => child.kill('SIGINT'));
     }
   });
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -75,6 +75,22 @@ describe('when a user runs npm run demo', () => {
     assert.match(run.stdout, /training venv found|no training venv/, 'says how the model was made');
     assert.match(run.stdout, /no kubelet or Tekton controller here/);
     assert.match(run.stdout, /^DEMO PASSED/m);
+    await assertNothingLeft(run.stdout);
+  });
+
+  it('with --keep, leaves the model and its provenance reachable where it printed them until Ctrl-C', { timeout: 30_000 }, async () => {
+    let reachable: Promise<boolean[]> | undefined;
+    const run = await runDemo(['--keep', '--synthetic'], 28_000, /everything stays up until Ctrl-C/, (stdout) => {
+      const { gcsEndpoint } = startedThings(stdout);
+      const bucket = /^ {3}GCS +\S+ \(fake-gcs-server\), bucket (\S+)$/m.exec(stdout)?.[1] ?? '';
+      const object = (name: string): string => `${gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(`models/cifar10/demo-run-1/${name}`)}`;
+      reachable = Promise.all(['pytorch_model.pth', 'pytorch_model.pth.sigstore.json', 'pytorch_model.pth.intoto.jsonl']
+        .map((name) => fetch(object(name)).then((r) => r.ok, () => false)));
+      return reachable;
+    });
+    assert.equal(run.code, 130, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
+    assert.match(run.stdout, /^DEMO PASSED/m);
+    assert.deepEqual(await reachable, [true, true, true]);
     await assertNothingLeft(run.stdout);
   });
 
