@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TestEnv } from '../../test/harness/index.ts';
 import { generateSigningKeys, startOperator, type OperatorProcess, type SigningKeys } from '../../test/support/operator-process.ts';
@@ -38,6 +38,9 @@ async function stopOperator(operator: OperatorProcess): Promise<void> {
   }, 10_000);
   await operator.stop('SIGTERM');
   clearTimeout(timer);
+  // startOperator wrote its config and the operator's kubeconfig (a token) into a directory of its own.
+  const configPath = operator.child.spawnargs[operator.child.spawnargs.indexOf('--config') + 1];
+  if (configPath && basename(dirname(configPath)).startsWith('slsa-ml-operator-')) rmSync(dirname(configPath), { recursive: true, force: true });
 }
 
 async function startEverything(): Promise<{ env: TestEnv; keys: SigningKeys; operator: OperatorProcess }> {
