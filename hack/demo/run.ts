@@ -30,12 +30,12 @@ function scratchDir(hint: string): string {
   return dir;
 }
 
-/** SIGTERM, and SIGKILL with its log if it has not exited within 10 s. */
+/** SIGTERM, and SIGKILL with its log if it has not exited within 5 s (it exits in well under a second; a SIGTERM just after it became leader has been seen to hang it). */
 async function stopOperator(operator: OperatorProcess): Promise<void> {
   const timer = setTimeout(() => {
-    console.error(`demo: the operator did not stop within 10 s of SIGTERM; killing it. Its output:\n${operator.output()}`);
+    console.error(`demo: the operator did not stop within 5 s of SIGTERM; killing it. Its output:\n${operator.output()}`);
     operator.child.kill('SIGKILL');
-  }, 10_000);
+  }, 5_000);
   await operator.stop('SIGTERM');
   clearTimeout(timer);
   // startOperator wrote its config and the operator's kubeconfig (a token) into a directory of its own.
