@@ -108,6 +108,11 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing in-flight work');
+    // Never outlive the Pod's grace period: whatever is unfinished is redone by the next leader.
+    setTimeout(() => {
+      logger.error('graceful shutdown did not finish in 45 s; exiting');
+      process.exit(1);
+    }, 45_000).unref();
     stopWatchingConfig();
     await controller.stop();
     await elector?.stop();

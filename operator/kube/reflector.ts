@@ -121,7 +121,12 @@ export class Reflector {
         this.#lastContact = Date.now();
         new Watch(this.#opts.kubeConfig)
           .watch(this.#opts.path, query, onEvent, (err) => finish(this.#stop.signal.aborted ? undefined : err))
-          .then((req) => controller.signal.addEventListener('abort', () => req.abort(), { once: true }), finish);
+          .then((req) => {
+            // stop() may have fired while the request was being opened: an abort listener added
+            // to an already-aborted signal never runs, and the watch would stay open for good.
+            if (controller.signal.aborted) req.abort();
+            else controller.signal.addEventListener('abort', () => req.abort(), { once: true });
+          }, finish);
       });
     } finally {
       this.#stop.signal.removeEventListener('abort', onStop);

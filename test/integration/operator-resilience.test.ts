@@ -120,6 +120,18 @@ describe('operator resilience', () => {
     assert.equal(observed.signed.length, 20, `${JSON.stringify(observed)}\n${operator.output().slice(-3000)}`);
   });
 
+  it('exits promptly on SIGTERM however soon after start-up (leader election and watches just begun)', async () => {
+    const lease = { enabled: true, namespace: 'slsa-ml-system', leaseName: 'slsa-ml-operator', leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 1 };
+    for (let i = 0; i < 5; i++) {
+      const operator = await startOperator(env, operatorConfig({ leaderElection: lease }));
+      await operator.ready();
+      await sleep(i * 15);
+      const started = Date.now();
+      const code = await Promise.race([operator.stop('SIGTERM'), sleep(10_000).then(() => 'hung' as const)]);
+      assert.equal(code, 0, `attempt ${i}: ${code} after ${Date.now() - started} ms\n${operator.output().slice(-2000)}`);
+    }
+  });
+
   it('with two replicas, exactly one signs, and killing the leader hands over within the lease duration', async () => {
     const ns = await newNamespace(env, 'ha');
     // The Lease name the manifests' Role is limited to.
