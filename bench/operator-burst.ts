@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Watch } from '@kubernetes/client-node';
 import { ENV_FILE, startEnvironment, stopEnvironment, readEnvInfo, type EnvInfo } from '../hack/env/environment.ts';
+import { createBucket } from '../hack/env/fake-gcs.ts';
 import { createTaskRun, succeededStatus, trainingTaskRun, updateTaskRunStatus } from '../test/support/tekton.ts';
 import { modelOutput, sha256 } from '../test/support/training-run.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator } from '../test/support/operator-process.ts';
@@ -33,7 +34,7 @@ if (!process.env.SLSA_ML_ENV) {
 }
 const info = readEnvInfo(process.env.SLSA_ML_ENV);
 process.env.SLSA_ML_TEST_BUCKET = 'bench';
-await fetch(`${info.gcsEndpoint}/storage/v1/b?project=bench`, { method: 'POST', body: JSON.stringify({ name: 'bench' }), headers: { 'content-type': 'application/json' } });
+await createBucket(info.gcsEndpoint, 'bench', 'bench');
 const env = testEnv();
 const admin = env.kubeConfig('admin');
 await applyOperatorRbac(env);

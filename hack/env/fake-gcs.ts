@@ -22,3 +22,13 @@ export async function startFakeGcs(binary: string, stateDir: string): Promise<Fa
   await waitReady(proc, async () => (await fetch(`${endpoint}/storage/v1/b`)).ok, 30_000);
   return { ...proc, endpoint };
 }
+
+/** Creates a bucket through the GCS JSON API (fake-gcs-server accepts any project). */
+export async function createBucket(endpoint: string, name: string, project: string): Promise<void> {
+  const res = await fetch(`${endpoint}/storage/v1/b?project=${encodeURIComponent(project)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!res.ok) throw new Error(`fake-gcs-server: creating bucket ${name} failed: ${res.status} ${await res.text()}`);
+}

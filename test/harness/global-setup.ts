@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENV_FILE, readEnvInfo, startEnvironment, stopEnvironment, type EnvInfo } from '../../hack/env/environment.ts';
+import { createBucket } from '../../hack/env/fake-gcs.ts';
 
 let owned: EnvInfo | undefined;
 
@@ -20,7 +21,7 @@ export async function globalSetup(): Promise<void> {
     process.env.SLSA_ML_ENV = join(info.stateDir, ENV_FILE);
   }
   process.env.SLSA_ML_TEST_BUCKET = `slsa-ml-test-${randomBytes(4).toString('hex')}`;
-  await createBucket(info.gcsEndpoint, process.env.SLSA_ML_TEST_BUCKET);
+  await createBucket(info.gcsEndpoint, process.env.SLSA_ML_TEST_BUCKET, 'slsa-ml-test');
   console.log(`# kube-apiserver ${info.kubeVersion} at ${info.server}; Tekton ${info.tektonVersion} CRDs; fake-gcs-server at ${info.gcsEndpoint}`);
   console.log(`# environment start-up: ${JSON.stringify(info.startupMs)}`);
 }
@@ -28,13 +29,4 @@ export async function globalSetup(): Promise<void> {
 export async function globalTeardown(): Promise<void> {
   // Re-read: a test may have restarted a component, which records its new pid there.
   if (owned) await stopEnvironment(readEnvInfo(join(owned.stateDir, ENV_FILE)));
-}
-
-async function createBucket(endpoint: string, name: string): Promise<void> {
-  const res = await fetch(`${endpoint}/storage/v1/b?project=slsa-ml-test`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  if (!res.ok) throw new Error(`fake-gcs-server: creating bucket ${name} failed: ${res.status} ${await res.text()}`);
 }

@@ -27,8 +27,13 @@ export function testEnv(): TestEnv {
   if (!envFile || !bucket) {
     throw new Error('no test environment: run integration tests with `npm run test:integration` (its global setup starts one)');
   }
-  const info = readEnvInfo(envFile);
-  cached = {
+  cached = envClients(readEnvInfo(envFile), bucket, 'slsa-ml-test');
+  return cached;
+}
+
+/** Clients for each identity and for fake GCS, over a running environment. */
+export function envClients(info: EnvInfo, bucket: string, projectId: string): TestEnv {
+  return {
     info,
     kubeconfigPath: info.kubeconfig,
     kubeVersion: info.kubeVersion,
@@ -41,10 +46,9 @@ export function testEnv(): TestEnv {
       return kc;
     },
     storageClient(): Storage {
-      return new Storage({ apiEndpoint: info.gcsEndpoint, projectId: 'slsa-ml-test' });
+      return new Storage({ apiEndpoint: info.gcsEndpoint, projectId });
     },
   };
-  return cached;
 }
 
 export function uniqueName(hint: string): string {
