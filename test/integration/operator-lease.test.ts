@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CoordinationV1Api, RbacAuthorizationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, RbacAuthorizationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { newNamespace, testEnv } from '../harness/index.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from '../../hack/env/identities.ts';
 import { LeaderElector, type LeaderElectorOptions } from '../../operator/leader/index.ts';
 import { createLogger } from '../../operator/observability/index.ts';
+import { statusOf } from '../support/api-status.ts';
 
 const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
 // Short timings keep the test quick; their ratios are those of the defaults (15 s / 10 s / 2 s).
@@ -48,16 +49,6 @@ function operatorLeases(): CoordinationV1Api {
 
 function adminLeases(): CoordinationV1Api {
   return testEnv().kubeConfig('admin').makeApiClient(CoordinationV1Api);
-}
-
-async function statusOf(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiException) return err.code;
-    throw err;
-  }
 }
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { newNamespace, testEnv } from '../harness/index.ts';
 import { createTaskRun, trainingTaskRun } from '../support/tekton.ts';
-
-async function statusOf(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiException) return err.code;
-    throw err;
-  }
-}
+import { statusOf } from '../support/api-status.ts';
 
 describe('a restricted identity on the local API server', () => {
   it('may read TaskRuns, as its ClusterRole grants', async () => {
