@@ -15,14 +15,25 @@ export interface SigstoreMock {
 
 export const MOCK_ISSUER = 'https://oidc.slsa-ml.test';
 
-export async function startSigstoreMock(fulcioURL = 'https://fulcio.slsa-ml.test', rekorURL = 'https://rekor.slsa-ml.test'): Promise<SigstoreMock> {
+export interface SigstoreMockOptions {
+  readonly fulcioURL?: string;
+  readonly rekorURL?: string;
+  /** The token claim Fulcio copies, verbatim, into the certificate's SAN (default `sub`); GITHUB_SAN_CLAIM for githubActionsToken. */
+  readonly subjectClaim?: string;
+}
+
+/** `startSigstoreMock(fulcioURL?, rekorURL?)` or `startSigstoreMock({ fulcioURL?, rekorURL?, subjectClaim? })`. */
+export async function startSigstoreMock(options?: string | SigstoreMockOptions, rekorURLArg?: string): Promise<SigstoreMock> {
+  const opts: SigstoreMockOptions = typeof options === 'string' ? { fulcioURL: options } : (options ?? {});
+  const fulcioURL = opts.fulcioURL ?? 'https://fulcio.slsa-ml.test';
+  const rekorURL = rekorURLArg ?? opts.rekorURL ?? 'https://rekor.slsa-ml.test';
   const caKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ctKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const rekorKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ctlog = await initializeCTLog(ctKeys);
   const ca = await initializeCA(caKeys, ctlog);
   const tlog = await initializeTLog(rekorURL, rekorKeys);
-  const fulcio = fulcioHandler(ca, { strict: true });
+  const fulcio = fulcioHandler(ca, { strict: true, ...(opts.subjectClaim ? { subjectClaim: opts.subjectClaim } : {}) });
   const rekor = rekorHandler({ ...tlog, log: (entry: object) => tlog.log(asRekorStoresDsse(entry)) }, { strict: true });
   serve(fulcioURL, fulcio.path, fulcio.fn);
   serve(rekorURL, rekor.path, rekor.fn);
@@ -52,10 +63,47 @@ export function stopSigstoreMock(): void {
 }
 
 /** An unsigned JWT: the mock Fulcio reads the claims without checking a signature. */
-export function identityToken(claims: { sub: string; iss?: string; email?: string }): string {
+export function identityToken(claims: { sub: string; iss?: string; email?: string; readonly [claim: string]: string | undefined }): string {
   const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   return [part({ alg: 'none', typ: 'JWT' }), part({ iss: MOCK_ISSUER, aud: 'sigstore', iat: now, exp: now + 600, ...claims }), ''].join('.');
+}
+
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/**
+ * Real Fulcio makes the SAN of a GitHub Actions certificate from `job_workflow_ref` (with
+ * https://github.com/ in front); the mock copies one claim verbatim, so the token carries that
+ * URI in a claim of its own. Start the mock with `{ subjectClaim: GITHUB_SAN_CLAIM }`.
+ */
+export const GITHUB_SAN_CLAIM = 'slsa_ml_test_san';
+
+/** The claims of a GitHub Actions OIDC token for a push to acme/models main, calling slsa-ml's reusable workflow at v1. */
+export const GITHUB_CLAIMS = {
+  iss: GITHUB_ACTIONS_ISSUER,
+  sub: 'repo:acme/models:ref:refs/heads/main',
+  repository: 'acme/models',
+  repository_id: '4242',
+  repository_owner: 'acme',
+  repository_owner_id: '4200',
+  ref: 'refs/heads/main',
+  sha: '1f0a9e3c5b7d2e4f6a8b0c1d3e5f7a9b2c4d6e8f',
+  event_name: 'push',
+  workflow_ref: 'acme/models/.github/workflows/train.yml@refs/heads/main',
+  workflow_sha: '1f0a9e3c5b7d2e4f6a8b0c1d3e5f7a9b2c4d6e8f',
+  job_workflow_ref: 'slsa-ml/slsa-ml/.github/workflows/provenance.yml@refs/tags/v1',
+  job_workflow_sha: '9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b',
+  run_id: '123',
+  run_attempt: '1',
+  runner_environment: 'github-hosted',
+} as const;
+
+export type GithubClaims = { readonly [K in keyof typeof GITHUB_CLAIMS]: string };
+
+/** A GitHub Actions-shaped token (GITHUB_CLAIMS with overrides); its SAN claim follows job_workflow_ref. */
+export function githubActionsToken(overrides: Partial<GithubClaims> = {}): string {
+  const claims: GithubClaims = { ...GITHUB_CLAIMS, ...overrides };
+  return identityToken({ ...claims, [GITHUB_SAN_CLAIM]: `https://github.com/${claims.job_workflow_ref}` });
 }
 
 function logEntry(baseUrl: string, publicKey: Buffer): Record<string, unknown> {
