@@ -1,5 +1,5 @@
-// Why a finished run's outputs cannot be attested. Every code is a refusal, never retried.
-export type AttestErrorCode = 'NO_OUTPUTS' | 'PREFIX_NOT_ALLOWED' | 'DIGEST_MISMATCH';
+// Why a finished run's outputs cannot be attested, or its provenance not stored. Never retried.
+export type AttestErrorCode = 'NO_OUTPUTS' | 'PREFIX_NOT_ALLOWED' | 'DIGEST_MISMATCH' | 'PROVENANCE_EXISTS' | 'READ_BACK_MISMATCH';
 
 export class AttestError extends Error {
   readonly code: AttestErrorCode;

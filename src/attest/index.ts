@@ -1,2 +1,3 @@
 export { measureOutputs, outputSchemes, type MeasureSettings, type MeasuredOutput } from './measure.ts';
 export { AttestError, type AttestErrorCode } from './errors.ts';
+export { refuseExistingSiblings, storeCreateOnly } from './store.ts';

@@ -11,7 +11,7 @@ export function sortModelFiles<T extends { path: string }>(files: readonly T[]):
   return keyed.map((k) => k.f);
 }
 
-export function rootDigest(sortedFiles: readonly FileDigest[]): string {
+export function rootDigest(sortedFiles: ReadonlyArray<Pick<FileDigest, 'sha256'>>): string {
   const hash = createHash('sha256');
   for (const f of sortedFiles) hash.update(Buffer.from(f.sha256, 'hex'));
   return hash.digest('hex');

@@ -1,6 +1,8 @@
 // Fixed identifiers of the statement we produce and of the type hints we read (Tekton Chains names).
 
 export const BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/tekton-training/v1';
+/** Models trained in a GitHub Actions workflow, attested by the reusable workflow (docs/buildtype-github-actions.md). */
+export const GITHUB_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/github-actions/v1';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
 

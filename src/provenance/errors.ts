@@ -2,6 +2,7 @@
 
 export type ProvenanceErrorCode =
   | 'BAD_TASKRUN'
+  | 'BAD_GITHUB_RUN'
   | 'BAD_SUBJECT'
   | 'NO_SUBJECTS'
   | 'BAD_IMAGE_ID'

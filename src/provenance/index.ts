@@ -1,4 +1,7 @@
-export { ANNOTATION, BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+export { ANNOTATION, BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, GITHUB_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+export { buildGithubStatement, splitWorkflowRef } from './github-statement.ts';
+export type { GithubStatementInput } from './github-statement.ts';
+export type { GithubRun, ReportedTraining } from './github-run.ts';
 export { HintError, ProvenanceError } from './errors.ts';
 export type { HintErrorCode, ProvenanceErrorCode } from './errors.ts';
 export type { DigestAlgorithm, HintDigest } from './digest-syntax.ts';
@@ -8,7 +11,7 @@ export type { JsonObject, JsonValue } from './json.ts';
 export type { Node, Pod, TaskRun } from './kube.ts';
 export { serializeStatement } from './serialize.ts';
 export { buildStatement } from './statement.ts';
-export { modelSubject } from './subjects.ts';
+export { modelSubject, namedModelSubject } from './subjects.ts';
 export type { MeasuredModel } from './subjects.ts';
 export { isTypeHintName, readTypeHints } from './type-hints.ts';
 export type { HintOptions, TypeHints } from './type-hints.ts';

@@ -19,7 +19,13 @@ export interface MeasuredModel {
 
 /** The subject for a model at `uri` (gs://bucket/key or gs://bucket/prefix/ for a directory). */
 export function modelSubject(uri: string, measured: MeasuredModel): Subject {
-  const subject: Subject = { name: objectPath(uri), uri, digest: { sha256: measured.sha256 } };
+  const { name, ...rest } = namedModelSubject(objectPath(uri), measured);
+  return { name, uri, ...rest };
+}
+
+/** The subject for a model known by name only (e.g. a file a GitHub workflow produced). */
+export function namedModelSubject(name: string, measured: MeasuredModel): Subject {
+  const subject: Subject = { name, digest: { sha256: measured.sha256 } };
   if (measured.kind === 'directory') {
     subject.annotations = {
       [ANNOTATION.kind]: 'directory',

@@ -5,8 +5,7 @@
 import { buildStatement, serializeStatement, type Node, type Pod, type ProvenanceSettings, type TaskRun } from '../../provenance/index.ts';
 import { signStatement, type Signer } from '../../signing/index.ts';
 import { readKubeObject } from '../attest/kube-file.ts';
-import { AttestError, measureOutputs, outputSchemes, type MeasuredOutput } from '../../attest/index.ts';
-import { refuseExistingSiblings, storeCreateOnly } from '../attest/store.ts';
+import { AttestError, measureOutputs, outputSchemes, refuseExistingSiblings, storeCreateOnly, type MeasuredOutput } from '../../attest/index.ts';
 import { checkTaskRun } from '../attest/taskrun-checks.ts';
 import type { Command } from '../command.ts';
 import { EXIT, InputError, RefusedError, UsageError } from '../errors.ts';
@@ -95,7 +94,7 @@ async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
     throw err.code === 'NO_OUTPUTS' ? new InputError(err.code, err.message, { cause: err }) : new RefusedError(err.code, err.message, { cause: err });
   });
   const locations = [];
-  for (const output of outputs) locations.push(await refuseExistingSiblings(storage, output.uri));
+  for (const output of outputs) locations.push(await refuseExistingSiblings(storage, output.uri).catch(asCliError));
   const settings: ProvenanceSettings = {
     builderId,
     builderVersion: { 'slsa-ml': CLI_VERSION },
@@ -106,11 +105,18 @@ async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
   for (const [i, output] of outputs.entries()) {
     const loc = locations[i];
     if (!loc) continue;
-    await storeCreateOnly(storage, loc, await sign({ taskRun, ...facts, settings, output, signer }));
+    await storeCreateOnly(storage, loc, await sign({ taskRun, ...facts, settings, output, signer })).catch(asCliError);
     done.push({ model: output.uri, sha256: output.digest.sha256, bundle: loc.bundle, envelope: loc.envelope });
   }
   io.stdout.write(flags.booleans.has('json') ? `${JSON.stringify({ attested: done }, null, 2)}\n` : render(done));
   return EXIT.ok;
+}
+
+// Existing provenance is a refusal (exit 1); a write that reads back different bytes is an input error.
+function asCliError(err: unknown): never {
+  if (!(err instanceof AttestError)) throw err;
+  if (err.code === 'PROVENANCE_EXISTS') throw new RefusedError(err.code, err.message, { cause: err });
+  throw new InputError(err.code, err.message, { cause: err });
 }
 
 interface SignInput {

@@ -1,0 +1,71 @@
+// The run as GitHub describes it in the OIDC token — the same claims Fulcio copies into the
+// certificate, so the statement and its certificate cannot disagree. The GITHUB_* variables
+// must tell the same story; a difference means something rewrote the environment.
+import type { GithubRun } from '../provenance/index.ts';
+import { ActionError } from './errors.ts';
+import type { ActionEnv } from './runner.ts';
+
+type Claims = Readonly<Record<string, unknown>>;
+
+const REQUIRED = ['repository', 'ref', 'sha', 'event_name', 'workflow_ref', 'job_workflow_ref', 'run_id', 'run_attempt'] as const;
+
+/** Claim ↔ variable pairs that must agree when the variable is set. */
+const SAME_AS_ENV: ReadonlyArray<readonly [string, string]> = [
+  ['repository', 'GITHUB_REPOSITORY'],
+  ['ref', 'GITHUB_REF'],
+  ['sha', 'GITHUB_SHA'],
+  ['event_name', 'GITHUB_EVENT_NAME'],
+  ['workflow_ref', 'GITHUB_WORKFLOW_REF'],
+  ['run_id', 'GITHUB_RUN_ID'],
+  ['run_attempt', 'GITHUB_RUN_ATTEMPT'],
+];
+
+export function decodeClaims(token: string): Claims {
+  const payload = token.split('.')[1];
+  try {
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as unknown;
+    if (typeof claims === 'object' && claims !== null && !Array.isArray(claims)) return claims as Claims;
+  } catch {
+    // reported below
+  }
+  throw new ActionError('OIDC_TOKEN_INVALID', 'the OIDC token is not a JWT with a JSON payload');
+}
+
+export function githubRun(claims: Claims, env: ActionEnv): GithubRun {
+  for (const name of REQUIRED) {
+    if (claim(claims, name) === undefined) throw new ActionError('OIDC_TOKEN_INVALID', `the OIDC token has no ${name} claim`);
+  }
+  for (const [name, variable] of SAME_AS_ENV) {
+    const fromEnv = env[variable];
+    if (fromEnv && fromEnv !== claim(claims, name)) {
+      throw new ActionError('ENVIRONMENT_MISMATCH', `${variable}=${fromEnv} but the OIDC token's ${name} claim is ${claim(claims, name) ?? '(none)'}`);
+    }
+  }
+  const get = (name: string): string => claim(claims, name) ?? '';
+  return {
+    serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
+    repository: get('repository'),
+    ref: get('ref'),
+    sha: get('sha'),
+    eventName: get('event_name'),
+    workflowRef: get('workflow_ref'),
+    jobWorkflowRef: get('job_workflow_ref'),
+    runId: get('run_id'),
+    runAttempt: get('run_attempt'),
+    ...optional('repositoryId', claim(claims, 'repository_id')),
+    ...optional('repositoryOwnerId', claim(claims, 'repository_owner_id')),
+    ...optional('jobWorkflowSha', claim(claims, 'job_workflow_sha')),
+    ...optional('runnerEnvironment', claim(claims, 'runner_environment')),
+  };
+}
+
+// GitHub sends every claim as a string; numbers are accepted for robustness.
+function claim(claims: Claims, name: string): string | undefined {
+  const value = claims[name];
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}

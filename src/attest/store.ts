@@ -1,0 +1,40 @@
+// Writes the two provenance siblings create-only and reads them back. Used by one-shot
+// attesters (`slsa-ml attest`, the GitHub Action), which never adopt an existing sibling: it is
+// either the operator's provenance or a mistake — in both cases not theirs to replace.
+import { provenanceLocations, type ProvenanceLocations } from '../layout/index.ts';
+import type { SignedProvenance } from '../signing/index.ts';
+import { StorageError, type Storage } from '../storage/index.ts';
+import { AttestError } from './errors.ts';
+
+/** Read-back limit: provenance is small; anything bigger is not what we wrote. */
+const MAX_READ_BACK_BYTES = 16 * 1024 * 1024;
+
+/** Refuses before anything is signed or written, so a refusal leaves storage untouched. */
+export async function refuseExistingSiblings(storage: Storage, modelUri: string): Promise<ProvenanceLocations> {
+  const loc = provenanceLocations(modelUri);
+  for (const uri of [loc.bundle, loc.envelope]) {
+    if (await storage.stat(uri)) throw exists(uri);
+  }
+  return loc;
+}
+
+export async function storeCreateOnly(storage: Storage, loc: ProvenanceLocations, signed: SignedProvenance): Promise<void> {
+  await createOnly(storage, loc.bundle, signed.bundleJson, 'application/json');
+  await createOnly(storage, loc.envelope, signed.envelopeJsonl, 'application/jsonl');
+}
+
+async function createOnly(storage: Storage, uri: string, content: string, contentType: string): Promise<void> {
+  const data = Buffer.from(content, 'utf8');
+  try {
+    await storage.createOnly(uri, data, contentType);
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'ALREADY_EXISTS') throw exists(uri, err);
+    throw err;
+  }
+  const stored = await storage.read(uri, MAX_READ_BACK_BYTES);
+  if (!stored.equals(data)) throw new AttestError('READ_BACK_MISMATCH', `${uri} was written but reads back different bytes`);
+}
+
+function exists(uri: string, cause?: unknown): AttestError {
+  return new AttestError('PROVENANCE_EXISTS', `${uri} already exists; provenance is never overwritten`, { cause });
+}
