@@ -3,6 +3,7 @@
 import type { TrustMaterial } from '@sigstore/verify';
 
 import type { ProvenanceDocument } from './document.ts';
+import { githubCertificateFields } from './github-certificate.ts';
 import { failed, passed } from './result.ts';
 import type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
 import { isOutcome, readBundle, verifyBundle } from './sigstore-verify.ts';
@@ -37,9 +38,10 @@ export class IdentityVerifier implements SignatureVerifier {
     const signer = verifyBundle(bundle, { trust: this.#trust, options: THRESHOLDS, policy });
     if (isOutcome(signer)) return Promise.resolve({ outcome: signer });
     const identity = { subjectAlternativeName: signer.identity?.subjectAlternativeName, issuer: signer.identity?.extensions?.issuer };
+    const github = githubCertificateFields(bundle, identity.issuer);
     return Promise.resolve({
       outcome: passed(`signed by ${identity.subjectAlternativeName ?? '?'} (issuer ${identity.issuer ?? '?'})`),
-      signer: { kind: 'certificate', ...identity },
+      signer: { kind: 'certificate', ...identity, ...(github ? { github } : {}) },
     });
   }
 }

@@ -1,5 +1,6 @@
 // The verdict: one named check per step, each failure with a code a program can branch on and a
 // reason a person can read.
+import type { GithubCertificateFields } from './github-certificate.ts';
 import type { InTotoStatement } from './statement.ts';
 
 export type CheckOutcome = { readonly ok: true; readonly detail?: string } | { readonly ok: false; readonly code: string; readonly reason: string };
@@ -15,7 +16,13 @@ export interface Check {
 /** Who produced the verified signature. */
 export type SignerIdentity =
   | { readonly kind: 'key'; readonly fingerprint: string }
-  | { readonly kind: 'certificate'; readonly subjectAlternativeName?: string; readonly issuer?: string };
+  | {
+      readonly kind: 'certificate';
+      readonly subjectAlternativeName?: string;
+      readonly issuer?: string;
+      /** Present when a GitHub Actions token got the certificate. */
+      readonly github?: GithubCertificateFields;
+    };
 
 export interface VerificationResult {
   /** True only when every check passed. */
