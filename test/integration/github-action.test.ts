@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -121,3 +121,184 @@ describe('when the action signs a file model', () => {
     assert.equal(runDetails.metadata.invocationId, 'https://github.com/acme/models/actions/runs/123/attempts/1');
   });
 });
+
+describe('when slsa-ml verify checks what the action signed', () => {
+  let model: { dir: string; path: string };
+
+  before(async () => {
+    model = await newModel('tensorflow_model.keras');
+    const result = await sign(model.dir, await subjectsOf(model.dir, 'tensorflow_model.keras'));
+    assert.equal(result.code, 0, result.stdout);
+  });
+
+  it('accepts the reusable workflow as the identity, exactly or by pattern, with the source repository and ref', async () => {
+    const exact = await cli(verifyArgs(model.path, '--certificate-identity', BUILDER, '--source-repo', 'github.com/acme/models', '--source-ref', 'refs/heads/main'));
+    assert.equal(exact.code, 0, exact.stdout);
+    const pattern = await cli(verifyArgs(model.path, '--certificate-identity-regexp', '^https://github\\.com/slsa-ml/slsa-ml/\\.github/workflows/provenance\\.yml@refs/tags/v'));
+    assert.equal(pattern.code, 0, pattern.stdout);
+  });
+
+  it('rejects another identity, e.g. the caller\'s own workflow', async () => {
+    const other = await cli(verifyArgs(model.path, '--certificate-identity', 'https://github.com/acme/models/.github/workflows/train.yml@refs/heads/main'));
+    assert.equal(other.code, 1);
+    assert.deepEqual(failedChecks(other.stdout), { signature: 'IDENTITY_MISMATCH' });
+  });
+
+  it('rejects another source repository or ref', async () => {
+    const repo = await cli(verifyArgs(model.path, '--certificate-identity', BUILDER, '--source-repo', 'github.com/acme/other'));
+    assert.equal(repo.code, 1);
+    assert.deepEqual(Object.keys(failedChecks(repo.stdout)), ['sourceRepo']);
+    const ref = await cli(verifyArgs(model.path, '--certificate-identity', BUILDER, '--source-ref', 'refs/heads/dev'));
+    assert.equal(ref.code, 1);
+    assert.deepEqual(Object.keys(failedChecks(ref.stdout)), ['sourceRef']);
+  });
+
+  it('rejects the model once one byte changed', async () => {
+    const bytes = await readFile(model.path);
+    bytes[100] = (bytes[100] ?? 0) ^ 1;
+    await writeFile(model.path, bytes);
+    const changed = await cli(verifyArgs(model.path, '--certificate-identity', BUILDER));
+    assert.equal(changed.code, 1);
+    assert.deepEqual(failedChecks(changed.stdout), { subject: 'SUBJECT_MISMATCH' });
+  });
+});
+
+describe('when the model is a SavedModel directory', () => {
+  it('signs the model-signing root digest over the listed files, and verify recomputes it from the folder', async () => {
+    const dir = join(root, uniqueName('saved'));
+    const model = join(dir, 'tensorflow_saved_model');
+    await mkdir(join(model, 'variables'), { recursive: true });
+    await writeFile(join(model, 'saved_model.pb'), randomBytes(3000));
+    await writeFile(join(model, 'fingerprint.pb'), randomBytes(50));
+    await writeFile(join(model, 'variables', 'variables.index'), randomBytes(200));
+    await writeFile(join(model, 'variables', 'variables.data-00000-of-00001'), randomBytes(9000));
+    const result = await sign(dir, await subjectsOf(dir, 'tensorflow_saved_model'));
+    assert.equal(result.code, 0, result.stdout);
+    assert.equal(result.outputs['bundle-path'], `${model}.sigstore.json`);
+    const verified = await cli(verifyArgs(model, '--certificate-identity', BUILDER));
+    assert.equal(verified.code, 0, verified.stdout);
+    await writeFile(join(model, 'variables', 'extra'), 'x');
+    const added = await cli(verifyArgs(model, '--certificate-identity', BUILDER));
+    assert.equal(added.code, 1);
+    assert.equal(failedChecks(added.stdout).subject, 'SUBJECT_MISMATCH');
+  });
+});
+
+describe('when cosign verifies the bundle', () => {
+  it('accepts it for the workflow identity and the caller repository, and refuses another repository', async () => {
+    const cosign = requireTool(toolPaths().cosign, 'cosign');
+    const model = await newModel('pytorch_jitted_model.pt');
+    const result = await sign(model.dir, await subjectsOf(model.dir, 'pytorch_jitted_model.pt'));
+    assert.equal(result.code, 0, result.stdout);
+    const argv = (repository: string): string[] => [
+      'verify-blob-attestation', '--bundle', `${model.path}.sigstore.json`, '--new-bundle-format', '--trusted-root', trustedRoot,
+      '--certificate-identity', BUILDER, '--certificate-oidc-issuer', GITHUB_ACTIONS_ISSUER,
+      '--certificate-github-workflow-repository', repository, '--type', 'slsaprovenance1', model.path,
+    ];
+    const env = { PATH: process.env.PATH ?? '', HOME: root, TUF_ROOT: join(root, 'tuf') };
+    const ok = await run(cosign, argv('acme/models'), { env, timeout: 60_000 }).then((r) => ({ ok: true, out: r.stderr }), (e: { stderr?: string }) => ({ ok: false, out: e.stderr ?? '' }));
+    assert.ok(ok.ok, ok.out);
+    const wrong = await run(cosign, argv('acme/other'), { env, timeout: 60_000 }).then(() => true, () => false);
+    assert.equal(wrong, false);
+  });
+});
+
+describe('when the action must refuse', () => {
+  it('without `permissions: id-token: write` it says so and writes nothing', async () => {
+    const model = await newModel('pytorch_model.pth');
+    const result = await sign(model.dir, await subjectsOf(model.dir, 'pytorch_model.pth'), {}, { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^::error::OIDC_UNAVAILABLE: .*id-token: write/m);
+    assert.deepEqual(await filesIn(model.dir), ['pytorch_model.pth']);
+  });
+
+  it('names the subjects input when it is not sha256sum output, or lists two models', async () => {
+    const model = await newModel('pytorch_model.pth');
+    const garbage = await sign(model.dir, Buffer.from('not a digest line\n').toString('base64'));
+    assert.equal(garbage.code, 1);
+    assert.match(garbage.stdout, /^::error::BAD_INPUT: subjects: line 1: expected/m);
+    const two = await sign(model.dir, Buffer.from(`${'a'.repeat(64)}  a.pth\n${'b'.repeat(64)}  b.pth\n`).toString('base64'));
+    assert.match(two.stdout, /^::error::BAD_INPUT: subjects: names 2 models/m);
+    const badFrameworks = await sign(model.dir, await subjectsOf(model.dir, 'pytorch_model.pth'), { frameworks: '["torch==2.10"]' });
+    assert.match(badFrameworks.stdout, /^::error::BAD_INPUT: frameworks: \[0\] is not a package URL/m);
+    assert.deepEqual(await filesIn(model.dir), ['pytorch_model.pth']);
+  });
+
+  it('never overwrites provenance already in the output folder', async () => {
+    const model = await newModel('pytorch_model.pth');
+    await writeFile(`${model.path}.sigstore.json`, 'earlier');
+    const result = await sign(model.dir, await subjectsOf(model.dir, 'pytorch_model.pth'));
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^::error::PROVENANCE_EXISTS: /m);
+    assert.equal(await readFile(`${model.path}.sigstore.json`, 'utf8'), 'earlier');
+    assert.deepEqual(await filesIn(model.dir), ['pytorch_model.pth', 'pytorch_model.pth.sigstore.json']);
+  });
+
+  it('stops when the GITHUB_* variables contradict the OIDC token', async () => {
+    const model = await newModel('pytorch_model.pth');
+    const result = await sign(model.dir, await subjectsOf(model.dir, 'pytorch_model.pth'), {}, { GITHUB_SHA: 'f'.repeat(40) });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^::error::ENVIRONMENT_MISMATCH: GITHUB_SHA=f{40} but the OIDC token's sha claim is /m);
+  });
+});
+
+describe('when the caller gives the model\'s gs:// URI', () => {
+  it('measures the stored model, writes the provenance next to it create-only, and refuses a second time', async () => {
+    const env = testEnv();
+    const prefix = uniqueName('gh-action');
+    const model = await newModel('tensorflow_hdf5_model.h5');
+    const uri = `gs://${env.bucket}/${prefix}/tensorflow_hdf5_model.h5`;
+    await env.storageClient().bucket(env.bucket).upload(model.path, { destination: `${prefix}/tensorflow_hdf5_model.h5` });
+    const subjects = await subjectsOf(model.dir, 'tensorflow_hdf5_model.h5');
+    const gcsEnv = { SLSA_ML_GCS_ENDPOINT: env.gcsEndpoint };
+    const first = await sign(join(model.dir, 'first'), subjects, { 'gcs-uri': uri }, gcsEnv);
+    assert.equal(first.code, 0, first.stdout);
+    assert.equal(first.outputs['gcs-bundle-uri'], `${uri}.sigstore.json`);
+    assert.equal(first.outputs['gcs-envelope-uri'], `${uri}.intoto.jsonl`);
+    const verified = await cli(verifyArgs(uri, '--certificate-identity', BUILDER, '--gcs-endpoint', env.gcsEndpoint));
+    assert.equal(verified.code, 0, verified.stdout);
+    const stored = await env.storageClient().bucket(env.bucket).file(`${prefix}/tensorflow_hdf5_model.h5.sigstore.json`).download();
+    const again = await sign(join(model.dir, 'second'), subjects, { 'gcs-uri': uri }, gcsEnv);
+    assert.equal(again.code, 1);
+    assert.match(again.stdout, /^::error::PROVENANCE_EXISTS: gs:\/\//m);
+    const after = await env.storageClient().bucket(env.bucket).file(`${prefix}/tensorflow_hdf5_model.h5.sigstore.json`).download();
+    assert.ok(after[0].equals(stored[0]));
+  });
+
+  it('refuses when the stored model is not the one the subjects describe, and writes nothing', async () => {
+    const env = testEnv();
+    const prefix = uniqueName('gh-action-mismatch');
+    const model = await newModel('pytorch_model.pth');
+    await env.storageClient().bucket(env.bucket).file(`${prefix}/pytorch_model.pth`).save(randomBytes(100));
+    const uri = `gs://${env.bucket}/${prefix}/pytorch_model.pth`;
+    const result = await sign(model.dir, await subjectsOf(model.dir, 'pytorch_model.pth'), { 'gcs-uri': uri }, { SLSA_ML_GCS_ENDPOINT: env.gcsEndpoint });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^::error::DIGEST_MISMATCH: gcs-uri: /m);
+    const [files] = await env.storageClient().bucket(env.bucket).getFiles({ prefix });
+    assert.deepEqual(files.map((f) => f.name), [`${prefix}/pytorch_model.pth`]);
+    assert.deepEqual(await filesIn(model.dir), ['pytorch_model.pth']);
+  });
+});
+
+describe('when a person dispatched the workflow by hand', () => {
+  it('records the workflow_dispatch inputs as external parameters', async () => {
+    const dispatch = await startActionsRunner(mock, { event_name: 'workflow_dispatch' });
+    try {
+      const model = await newModel('pytorch_full_model.pth');
+      const result = await dispatch.run({
+        inputs: { subjects: await subjectsOf(model.dir, 'pytorch_full_model.pth'), 'output-dir': model.dir, ...sigstoreInputs(dispatch) },
+        event: { inputs: { format: 'pytorch_full_model.pth', epochs: '3' } },
+      });
+      assert.equal(result.code, 0, result.stdout);
+      const envelope = JSON.parse(await readFile(`${model.path}.intoto.jsonl`, 'utf8')) as { payload: string };
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { buildDefinition: { externalParameters: { inputs?: unknown } } } };
+      assert.deepEqual(statement.predicate.buildDefinition.externalParameters.inputs, { format: 'pytorch_full_model.pth', epochs: '3' });
+    } finally {
+      await dispatch.close();
+    }
+  });
+});
+
+async function filesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
