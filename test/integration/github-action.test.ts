@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 
 import { X509Certificate } from '@sigstore/core';
+import { parse } from 'yaml';
 
 import { requireTool, toolPaths } from '../../hack/env/tools.ts';
 import { testEnv, uniqueName } from '../harness/index.ts';
@@ -302,3 +303,25 @@ describe('when a person dispatched the workflow by hand', () => {
 async function filesIn(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
 }
+
+describe('when the reusable workflow installs the action', () => {
+  it('runs with the production dependencies its npm ci step installs, and explains itself without them', async () => {
+    const repo = join(import.meta.dirname, '..', '..');
+    const workflow = parse(await readFile(join(repo, '.github', 'workflows', 'provenance.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: Array<{ run?: string; 'working-directory'?: string }> }>;
+    };
+    const install = Object.values(workflow.jobs).flatMap((j) => j.steps).find((s) => s.run?.startsWith('npm ci'));
+    assert.ok(install?.run?.includes('--omit=dev') && install['working-directory'] === '.slsa-ml', 'the workflow installs production dependencies in its checkout');
+    const checkout = join(root, uniqueName('checkout'));
+    for (const path of ['package.json', 'package-lock.json', 'action.yml', 'src']) await cp(join(repo, path), join(checkout, path), { recursive: true });
+    const main = join(checkout, 'src', 'action', 'main.ts');
+    const bare = await run(process.execPath, [main], { cwd: checkout, env: { PATH: process.env.PATH ?? '' } }).catch((e: { code: number; stdout: string }) => e);
+    assert.equal(bare.code, 1);
+    assert.match(bare.stdout, /^::error::slsa-ml's dependencies are not installed .*reusable workflow/m);
+    // --prefer-offline: the packages come from the npm cache that `npm ci` filled before the tests.
+    await run('sh', ['-c', `${install.run ?? ''} --prefer-offline`], { cwd: checkout });
+    const installed = await run(process.execPath, [main], { cwd: checkout, env: { PATH: process.env.PATH ?? '' } }).catch((e: { code: number; stdout: string }) => e);
+    assert.equal(installed.code, 1);
+    assert.match(installed.stdout, /^::error::BAD_INPUT: subjects: required$/m);
+  });
+});
