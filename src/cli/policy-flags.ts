@@ -1,5 +1,5 @@
 // verify's policy flags, parsed into src/policy's options (a bad rule is a usage error naming its flag).
-import { PolicyError, parseDependencyRule, parseDuration, type DependencyRule, type PolicyOptions } from '../policy/index.ts';
+import { PolicyError, parseDependencyRule, parseDuration, parseSourceRef, type DependencyRule, type PolicyOptions } from '../policy/index.ts';
 import { UsageError } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
@@ -14,9 +14,11 @@ export const POLICY_FLAGS: FlagSpecs = {
 };
 
 export const POLICY_HELP = `Policy (each adds a check; all must pass):
-  --builder-id URI              runDetails.builder.id must equal URI (the operator installation)
+  --builder-id URI              runDetails.builder.id must equal URI (the operator installation,
+                                or the reusable workflow for provenance from GitHub Actions)
   --source-repo REPO            the training source repository, e.g. github.com/org/repo
-  --source-ref COMMIT           the training source commit (full hex)
+  --source-ref COMMIT|REF       the training source commit (full hex), or the ref it was trained
+                                from, e.g. refs/heads/main or refs/tags/v1
   --namespace NS                the TaskRun's namespace
   --max-age DURATION            finished at most this long ago, e.g. 30d, 12h, 1d12h
   --deny 'PURL@RANGE'           refuse models trained with a package in a semver range, e.g.
@@ -24,12 +26,13 @@ export const POLICY_HELP = `Policy (each adds a check; all must pass):
 
 export function policyFromFlags(flags: ParsedFlags, io: CliIo): PolicyOptions {
   const maxAge = flags.strings.get('max-age');
+  const sourceRef = flags.strings.get('source-ref');
   const deny = parseRules('--deny', flags.lists.get('deny') ?? []);
   return {
     now: () => io.now(),
     ...present('builderId', flags.strings.get('builder-id')),
     ...present('sourceRepo', flags.strings.get('source-repo')),
-    ...present('sourceRef', flags.strings.get('source-ref')),
+    ...present('sourceRef', sourceRef === undefined ? undefined : usage('--source-ref', sourceRef, parseSourceRef)),
     ...present('namespace', flags.strings.get('namespace')),
     ...present('maxAgeMs', maxAge === undefined ? undefined : usage('--max-age', maxAge, parseDuration)),
     ...(deny.length > 0 ? { deny } : {}),

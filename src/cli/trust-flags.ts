@@ -23,10 +23,13 @@ export const TRUST_HELP = `Whom to trust (exactly one):
   --kms gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N
                                 the public key of a Cloud KMS key version
   --kms-endpoint URL            Cloud KMS API endpoint (tests, private endpoints)
-  --certificate-identity ID     keyless: the signer's identity (certificate SAN), exact match
+  --certificate-identity ID     keyless: the signer's identity (certificate SAN), exact match;
+                                from GitHub Actions, the workflow that signed, e.g. https://github.com/
+                                slsa-ml/slsa-ml/.github/workflows/provenance.yml@refs/tags/v1
   --certificate-identity-regexp RE
                                 keyless: a regular expression the identity must match
-  --certificate-oidc-issuer URL keyless: the OIDC issuer of the identity (required with keyless)
+  --certificate-oidc-issuer URL keyless: the OIDC issuer of the identity (required with keyless);
+                                https://token.actions.githubusercontent.com for GitHub Actions
   --trusted-root FILE           keyless: Sigstore trusted_root.json (Fulcio CAs, Rekor keys)`;
 
 const KEYLESS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'trusted-root'];
@@ -70,7 +73,7 @@ async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig
     throw new UsageError('--certificate-identity and --certificate-identity-regexp cannot be used together');
   }
   if (exact === undefined && pattern === undefined) throw new UsageError('keyless verification needs --certificate-identity or --certificate-identity-regexp');
-  if (issuer === undefined) throw new UsageError('keyless verification needs --certificate-oidc-issuer (e.g. https://accounts.google.com)');
+  if (issuer === undefined) throw new UsageError('keyless verification needs --certificate-oidc-issuer (e.g. https://accounts.google.com, https://token.actions.githubusercontent.com)');
   if (rootPath === undefined) {
     throw new UsageError('keyless verification needs --trusted-root FILE (Sigstore trusted_root.json); slsa-ml never fetches trust roots over the network');
   }

@@ -4,7 +4,7 @@ import { failed, passed, type CheckOutcome, type InTotoStatement, type Statement
 import { matchDependencies, type DependencyRule } from './dependency-rule.ts';
 import { formatDuration } from './duration.ts';
 import { sameRepository } from './source-repo.ts';
-import { statementFacts, type StatementFacts } from './statement-facts.ts';
+import { statementFacts, type Source, type StatementFacts } from './statement-facts.ts';
 
 // Clocks of the verifier and the cluster differ a little; a finish time this far ahead is still "now".
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -23,17 +23,26 @@ export function builderIdCheck(want: string): StatementCheck {
 export function sourceRepoCheck(want: string): StatementCheck {
   return check('sourceRepo', ({ source }) => {
     if (source === undefined) return failed('SOURCE_MISSING', 'provenance records no source repository');
-    return sameRepository(source.uri, want) ? passed(source.uri) : failed('SOURCE_MISMATCH', `trained from ${source.uri}, want ${want}`);
+    return sameRepository(source.repository, want) ? passed(source.uri) : failed('SOURCE_MISMATCH', `trained from ${source.uri}, want ${want}`);
   });
 }
 
+/** `want` is a full commit, or a ref (refs/heads/main, refs/tags/v1) compared with the recorded one. */
 export function sourceRefCheck(want: string): StatementCheck {
-  return check('sourceRef', ({ source }) => {
-    if (source?.commit === undefined) return failed('SOURCE_MISSING', 'provenance records no source commit');
-    return source.commit.toLowerCase() === want.toLowerCase()
-      ? passed(source.commit)
-      : failed('SOURCE_REF_MISMATCH', `trained from commit ${source.commit}, want ${want}`);
-  });
+  return check('sourceRef', ({ source }) => (want.startsWith('refs/') ? refOutcome(source, want) : commitOutcome(source, want)));
+}
+
+function refOutcome(source: Source | undefined, want: string): CheckOutcome {
+  if (source === undefined) return failed('SOURCE_MISSING', 'provenance records no source repository');
+  if (source.ref === undefined) return failed('SOURCE_REF_MISSING', `provenance records no source ref (source ${source.uri}), want ${want}`);
+  return source.ref === want ? passed(source.ref) : failed('SOURCE_REF_MISMATCH', `trained from ref ${source.ref}, want ${want}`);
+}
+
+function commitOutcome(source: Source | undefined, want: string): CheckOutcome {
+  if (source?.commit === undefined) return failed('SOURCE_MISSING', 'provenance records no source commit');
+  return source.commit.toLowerCase() === want.toLowerCase()
+    ? passed(source.commit)
+    : failed('SOURCE_REF_MISMATCH', `trained from commit ${source.commit}, want ${want}`);
 }
 
 export function namespaceCheck(want: string): StatementCheck {

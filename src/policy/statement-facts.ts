@@ -1,6 +1,7 @@
 // What policy reads from a verified SLSA v1 statement, converted once from the predicate's
 // loose JSON into our own shape. A field of the wrong type reads as absent.
-import type { InTotoStatement } from '../verify/index.ts';
+import { buildTypeOf, githubWorkflowOf, isGithubStatement, splitSourceUri, type GithubWorkflow, type InTotoStatement } from '../verify/index.ts';
+import { COMMIT } from './source-ref.ts';
 
 export interface Dependency {
   readonly name?: string;
@@ -9,17 +10,30 @@ export interface Dependency {
 }
 
 export interface StatementFacts {
+  readonly buildType?: string;
   readonly builderId?: string;
   readonly invocationId?: string;
   readonly startedOn?: string;
   readonly finishedOn?: string;
-  /** The TaskRun, from externalParameters. */
+  /** The TaskRun, from externalParameters (empty for a GitHub Actions statement). */
   readonly taskRun: { readonly namespace?: string; readonly name?: string };
+  /** The workflow run, for a GitHub Actions statement (externalParameters.workflow). */
+  readonly workflow?: GithubWorkflow;
   /** The training source (resolvedDependencies entry named "source"). */
-  readonly source?: { readonly uri: string; readonly commit?: string };
+  readonly source?: Source;
   readonly dependencies: ReadonlyArray<Dependency>;
   /** Package URLs among the dependencies (training frameworks). */
   readonly packages: ReadonlyArray<string>;
+}
+
+export interface Source {
+  /** As recorded, e.g. git+https://github.com/acme/models@refs/heads/main. */
+  readonly uri: string;
+  /** The uri without `git+` and without its revision, e.g. https://github.com/acme/models. */
+  readonly repository: string;
+  /** The revision after "@" when it is a ref (refs/heads/main, refs/tags/v1). */
+  readonly ref?: string;
+  readonly commit?: string;
 }
 
 type Json = Readonly<Record<string, unknown>>;
@@ -32,12 +46,14 @@ export function statementFacts(statement: InTotoStatement): StatementFacts {
   const dependencies = list(buildDefinition.resolvedDependencies).map(toDependency);
   const sourceDep = dependencies.find((d) => d.name === 'source' && d.uri !== undefined);
   return {
+    ...optional('buildType', buildTypeOf(statement)),
     ...optional('builderId', string(record(runDetails.builder).id)),
     ...optional('invocationId', string(metadata.invocationId)),
     ...optional('startedOn', string(metadata.startedOn)),
     ...optional('finishedOn', string(metadata.finishedOn)),
     taskRun: { ...optional('namespace', string(external.namespace)), ...optional('name', string(external.name)) },
-    ...(sourceDep?.uri === undefined ? {} : { source: { uri: sourceDep.uri, ...optional('commit', commitOf(sourceDep)) } }),
+    ...(isGithubStatement(statement) ? { workflow: githubWorkflowOf(statement) } : {}),
+    ...(sourceDep?.uri === undefined ? {} : { source: sourceOf(sourceDep.uri, sourceDep) }),
     dependencies,
     packages: dependencies.flatMap((d) => (d.uri?.startsWith('pkg:') ? [d.uri] : [])),
   };
@@ -48,6 +64,13 @@ function toDependency(value: unknown): Dependency {
   const digest: Record<string, string> = {};
   for (const [alg, hex] of Object.entries(record(json.digest))) if (typeof hex === 'string') digest[alg] = hex;
   return { ...optional('name', string(json.name)), ...optional('uri', string(json.uri)), digest };
+}
+
+function sourceOf(uri: string, dep: Dependency): Source {
+  const { repository, revision } = splitSourceUri(uri);
+  const ref = revision?.startsWith('refs/') ? revision : undefined;
+  const commit = commitOf(dep) ?? (revision !== undefined && COMMIT.test(revision) ? revision : undefined);
+  return { uri, repository, ...optional('ref', ref), ...optional('commit', commit) };
 }
 
 function commitOf(dep: Dependency): string | undefined {

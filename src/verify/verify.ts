@@ -2,8 +2,10 @@
 // first failure up to the signature; once the signature holds, every statement check runs so
 // that all policy failures are reported together.
 import { IN_TOTO_PAYLOAD_TYPE } from '../signing/index.ts';
+import { certificateCheck } from './certificate-check.ts';
 import { createSignatureVerifier, type TrustConfig } from './config.ts';
 import { isDocument, parseDocument, type Envelope, type ProvenanceDocument } from './document.ts';
+import { isGithubStatement } from './github-statement.ts';
 import { failed, passed, toCheck, type Check, type CheckOutcome, type VerificationResult } from './result.ts';
 import type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
 import { predicateTypeCheck, statementTypeCheck, subjectCheck, type ArtifactSource, type StatementCheck } from './statement-checks.ts';
@@ -28,7 +30,13 @@ export async function verifyProvenance(request: VerifyRequest): Promise<Verifica
   if (!checks.record('statement', isStatement(statement) ? passed() : statement) || !isStatement(statement)) {
     return { ok: false, checks: checks.all };
   }
-  const statementChecks = [statementTypeCheck, predicateTypeCheck, subjectCheck(request.artifact), ...(request.policies ?? [])];
+  const statementChecks = [
+    statementTypeCheck,
+    predicateTypeCheck,
+    ...(isGithubStatement(statement) ? [certificateCheck(signed.verdict.signer)] : []),
+    subjectCheck(request.artifact),
+    ...(request.policies ?? []),
+  ];
   for (const check of statementChecks) checks.record(check.name, await evaluate(check, statement));
   return { ok: checks.allPassed, checks: checks.all, statement, ...(signed.verdict.signer ? { signer: signed.verdict.signer } : {}) };
 }

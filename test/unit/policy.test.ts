@@ -15,11 +15,12 @@ import {
   parseDuration,
   parseImageRule,
   parsePurl,
+  parseSourceRef,
   policyChecks,
   sameRepository,
   statementFacts,
 } from '../../src/policy/index.ts';
-import type { InTotoStatement } from '../../src/verify/index.ts';
+import { splitSourceUri, type InTotoStatement } from '../../src/verify/index.ts';
 
 const golden = (): InTotoStatement =>
   JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'provenance', 'cpu-pytorch', 'statement.json'), 'utf8')) as InTotoStatement;
@@ -152,5 +153,59 @@ describe('when the files of a directory model are compared with those signed', (
     const signed = [{ path: 'a.pb', sha256: '1' }, { path: 'v/x', sha256: '2' }, { path: 'v/y', sha256: '3' }];
     const now = [{ path: 'a.pb', sha256: '9' }, { path: 'v/x2', sha256: '2' }, { path: 'v/z', sha256: '4' }];
     assert.deepEqual(diffFiles(signed, now), { added: ['v/z'], removed: ['v/y'], changed: ['a.pb'], renamed: [{ from: 'v/x', to: 'v/x2' }] });
+  });
+});
+
+describe('when the source is recorded with the ref it was built from (GitHub Actions)', () => {
+  const commit = '1f0a9e3c5b7d2e4f6a8b0c1d3e5f7a9b2c4d6e8f';
+  const github = (): InTotoStatement => ({
+    ...golden(),
+    predicate: {
+      buildDefinition: {
+        buildType: 'https://slsa-ml.dev/buildtypes/github-actions/v1',
+        externalParameters: { workflow: { ref: 'refs/heads/main', repository: 'https://github.com/acme/models', path: '.github/workflows/train.yml' } },
+        resolvedDependencies: [{ name: 'source', uri: 'git+https://github.com/acme/models@refs/heads/main', digest: { gitCommit: commit } }],
+      },
+      runDetails: { builder: { id: 'https://github.com/slsa-ml/slsa-ml/.github/workflows/provenance.yml@refs/tags/v1' }, metadata: { invocationId: 'https://github.com/acme/models/actions/runs/123/attempts/1' } },
+    },
+  });
+  const codes = (statement: InTotoStatement, options: Parameters<typeof policyChecks>[0]) =>
+    Promise.all(policyChecks(options).map(async (c) => {
+      const r = await c.evaluate(statement);
+      return r.ok ? 'ok' : r.code;
+    }));
+
+  it('reads the repository without the ref, the ref, the commit and the workflow', () => {
+    const facts = statementFacts(github());
+    assert.deepEqual(facts.source, { uri: 'git+https://github.com/acme/models@refs/heads/main', repository: 'https://github.com/acme/models', ref: 'refs/heads/main', commit });
+    assert.deepEqual(facts.workflow, { repository: 'https://github.com/acme/models', path: '.github/workflows/train.yml', ref: 'refs/heads/main' });
+    assert.equal(facts.buildType, 'https://slsa-ml.dev/buildtypes/github-actions/v1');
+    assert.equal(statementFacts(golden()).workflow, undefined, 'a TaskRun statement has no workflow');
+  });
+
+  it('passes --source-repo for the repository and --source-ref for the ref or the commit; fails the others', async () => {
+    assert.deepEqual(await codes(github(), { sourceRepo: 'github.com/acme/models', sourceRef: 'refs/heads/main' }), ['ok', 'ok']);
+    assert.deepEqual(await codes(github(), { sourceRef: commit.toUpperCase() }), ['ok']);
+    assert.deepEqual(await codes(github(), { sourceRepo: 'github.com/acme/other', sourceRef: 'refs/heads/other' }), ['SOURCE_MISMATCH', 'SOURCE_REF_MISMATCH']);
+    assert.deepEqual(await codes(github(), { sourceRef: 'refs/heads/mai' }), ['SOURCE_REF_MISMATCH'], 'a ref is compared whole');
+  });
+
+  it('fails a ref policy with SOURCE_REF_MISSING where the provenance records only a commit', async () => {
+    assert.deepEqual(await codes(golden(), { sourceRepo: 'github.com/example/cifar10-training', sourceRef: 'refs/heads/main' }), ['ok', 'SOURCE_REF_MISSING']);
+  });
+
+  it('splits a revision only from the path, never a user before the host', () => {
+    assert.deepEqual(splitSourceUri('git+https://github.com/acme/models@refs/tags/v1'), { repository: 'https://github.com/acme/models', revision: 'refs/tags/v1' });
+    assert.deepEqual(splitSourceUri('git+https://github.com/acme/models.git'), { repository: 'https://github.com/acme/models.git' });
+    assert.deepEqual(splitSourceUri('https://user@github.com/acme/models'), { repository: 'https://user@github.com/acme/models' });
+    assert.deepEqual(splitSourceUri('git@github.com:acme/models.git'), { repository: 'git@github.com:acme/models.git' });
+    assert.deepEqual(splitSourceUri('git@github.com:acme/models.git@refs/heads/x'), { repository: 'git@github.com:acme/models.git', revision: 'refs/heads/x' });
+  });
+
+  it('takes a full commit or a refs/ ref as --source-ref, and refuses a branch name or a short commit', () => {
+    assert.equal(parseSourceRef(commit), commit);
+    assert.equal(parseSourceRef('a'.repeat(64)), 'a'.repeat(64), 'a SHA-256 repository');
+    assert.equal(parseSourceRef('refs/tags/v1.2.0'), 'refs/tags/v1.2.0');
+    for (const bad of ['main', 'ec0b4f0', 'refs/', 'refs/heads/', 'heads/main', '']) assert.throws(() => parseSourceRef(bad), { code: 'BAD_SOURCE_REF' }, bad);
   });
 });

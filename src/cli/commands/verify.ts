@@ -28,6 +28,8 @@ const HELP = `Usage: slsa-ml verify MODEL [flags]
 
 Verifies a model against its SLSA provenance: the signature (by a key, a Cloud KMS key or a
 keyless identity), the model's digest (recomputed from its bytes), and any policy flags.
+Provenance from GitHub Actions must also agree with its signing certificate (workflow, source
+repository, ref and commit, run).
 
 MODEL is a local file or directory, a file:// URI, a gs://bucket/object, or a gs://bucket/prefix/
 (a directory model such as a TensorFlow SavedModel). Its provenance is read from the sibling
@@ -54,6 +56,10 @@ Examples:
       --kms gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1
   slsa-ml verify ./model --certificate-identity trainer@proj.iam.gserviceaccount.com \\
       --certificate-oidc-issuer https://accounts.google.com --trusted-root trusted_root.json
+  slsa-ml verify ./model.safetensors \\
+      --certificate-identity https://github.com/slsa-ml/slsa-ml/.github/workflows/provenance.yml@refs/tags/v1 \\
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json \\
+      --source-repo github.com/acme/models --source-ref refs/heads/main
 `;
 
 export const verifyCommand: Command = {

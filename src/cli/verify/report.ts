@@ -1,7 +1,7 @@
 // verify's answer, for people (one line per check, then who trained the model) and for
 // programs (--json). Both come from the same report.
-import { statementFacts } from '../../policy/index.ts';
-import type { Check, SignerIdentity, VerificationResult } from '../../verify/index.ts';
+import { statementFacts, type Source, type StatementFacts } from '../../policy/index.ts';
+import type { Check, GithubWorkflow, InTotoStatement, SignerIdentity, VerificationResult } from '../../verify/index.ts';
 
 export interface VerifyReport {
   readonly model: string;
@@ -22,7 +22,6 @@ export function renderHuman(report: VerifyReport): string {
 
 export function renderJson(report: VerifyReport): string {
   const { result } = report;
-  const facts = result.statement ? statementFacts(result.statement) : undefined;
   return `${JSON.stringify(
     {
       model: report.model,
@@ -30,20 +29,30 @@ export function renderJson(report: VerifyReport): string {
       verified: result.ok,
       checks: result.checks,
       signer: result.signer ?? null,
-      ...(facts
-        ? {
-            builderId: facts.builderId ?? null,
-            taskRun: { namespace: facts.taskRun.namespace ?? null, name: facts.taskRun.name ?? null, uid: facts.invocationId ?? null },
-            finishedOn: facts.finishedOn ?? null,
-            source: facts.source ?? null,
-            packages: facts.packages,
-            statement: result.statement,
-          }
-        : {}),
+      ...(result.statement ? statementJson(statementFacts(result.statement), result.statement) : {}),
     },
     null,
     2,
   )}\n`;
+}
+
+// A GitHub Actions statement has a workflow run instead of a TaskRun: `taskRun` is null for it and
+// `workflow` null for a TaskRun, so that every key is always present.
+function statementJson(facts: StatementFacts, statement: InTotoStatement): Record<string, unknown> {
+  return {
+    builderId: facts.builderId ?? null,
+    buildType: facts.buildType ?? null,
+    taskRun: facts.workflow ? null : { namespace: facts.taskRun.namespace ?? null, name: facts.taskRun.name ?? null, uid: facts.invocationId ?? null },
+    workflow: facts.workflow ? workflowJson(facts.workflow, facts.invocationId) : null,
+    finishedOn: facts.finishedOn ?? null,
+    source: facts.source ?? null,
+    packages: facts.packages,
+    statement,
+  };
+}
+
+function workflowJson(workflow: GithubWorkflow, run: string | undefined): Record<string, string | null> {
+  return { repository: workflow.repository ?? null, path: workflow.path ?? null, ref: workflow.ref ?? null, run: run ?? null };
 }
 
 function describe(check: Check): string {
@@ -55,13 +64,30 @@ function describe(check: Check): string {
 function context(result: VerificationResult): string[] {
   if (!result.statement) return [];
   const facts = statementFacts(result.statement);
-  const run = `${facts.taskRun.namespace ?? '?'}/${facts.taskRun.name ?? '?'}`;
-  const lines = [`taskrun     ${run} (uid ${facts.invocationId ?? '?'}), finished ${facts.finishedOn ?? '?'}`, `builder     ${facts.builderId ?? '?'}`];
+  const lines = [...runLines(facts), `builder     ${facts.builderId ?? '?'}`];
   if (facts.packages.length > 0) lines.push(`packages    ${facts.packages.join(' ')}`);
   if (result.signer) lines.push(`signer      ${signerText(result.signer)}`);
   return lines;
 }
 
+function runLines(facts: StatementFacts): string[] {
+  const finished = `finished ${facts.finishedOn ?? '?'}`;
+  if (facts.workflow) return [...workflowLines(facts.workflow, facts.invocationId, finished), ...sourceLines(facts.source)];
+  return [`taskrun     ${facts.taskRun.namespace ?? '?'}/${facts.taskRun.name ?? '?'} (uid ${facts.invocationId ?? '?'}), ${finished}`];
+}
+
+function workflowLines(workflow: GithubWorkflow, run: string | undefined, finished: string): string[] {
+  const { repository = '?', path = '?', ref = '?' } = workflow;
+  return [`workflow    ${repository}/${path}@${ref}, run ${run ?? '?'}, ${finished}`];
+}
+
+function sourceLines(source: Source | undefined): string[] {
+  if (!source) return [];
+  return [`source      ${source.repository}${source.ref ? `@${source.ref}` : ''}, commit ${source.commit ?? '?'}`];
+}
+
 function signerText(signer: SignerIdentity): string {
-  return signer.kind === 'key' ? `key ${signer.fingerprint}` : `${signer.subjectAlternativeName ?? '?'} (issuer ${signer.issuer ?? '?'})`;
+  if (signer.kind === 'key') return `key ${signer.fingerprint}`;
+  const runner = signer.github?.runnerEnvironment ? `, ${signer.github.runnerEnvironment} runner` : '';
+  return `${signer.subjectAlternativeName ?? '?'} (issuer ${signer.issuer ?? '?'}${runner})`;
 }

@@ -1,0 +1,69 @@
+// What a statement of the GitHub Actions build type claims about its run, read once from the
+// predicate's loose JSON (a field of the wrong type reads as absent). Compared with the signing
+// certificate by certificate-check.ts.
+import { splitSourceUri } from './source-uri.ts';
+import type { InTotoStatement } from './statement.ts';
+
+/** Provenance that slsa-ml's reusable workflow writes for a model trained in GitHub Actions. */
+export const GITHUB_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/github-actions/v1';
+
+export interface GithubWorkflow {
+  readonly repository?: string;
+  readonly path?: string;
+  readonly ref?: string;
+}
+
+export interface GithubStatementClaims {
+  readonly builderId?: string;
+  readonly invocationId?: string;
+  /** externalParameters.workflow: the top-level workflow of the run. */
+  readonly workflow: GithubWorkflow;
+  /** The resolvedDependencies entry named "source". */
+  readonly source?: { readonly repository: string; readonly ref?: string; readonly commit?: string };
+}
+
+type Json = Readonly<Record<string, unknown>>;
+
+export function buildTypeOf(statement: InTotoStatement): string | undefined {
+  return string(record(statement.predicate.buildDefinition).buildType);
+}
+
+export function isGithubStatement(statement: InTotoStatement): boolean {
+  return buildTypeOf(statement) === GITHUB_BUILD_TYPE;
+}
+
+export function githubWorkflowOf(statement: InTotoStatement): GithubWorkflow {
+  const workflow = record(record(record(statement.predicate.buildDefinition).externalParameters).workflow);
+  return { ...optional('repository', string(workflow.repository)), ...optional('path', string(workflow.path)), ...optional('ref', string(workflow.ref)) };
+}
+
+export function githubStatementClaims(statement: InTotoStatement): GithubStatementClaims {
+  const runDetails = record(statement.predicate.runDetails);
+  const dependencies = record(statement.predicate.buildDefinition).resolvedDependencies;
+  const sourceDep = (Array.isArray(dependencies) ? dependencies : []).map(record).find((d) => d.name === 'source' && string(d.uri) !== undefined);
+  return {
+    ...optional('builderId', string(record(runDetails.builder).id)),
+    ...optional('invocationId', string(record(runDetails.metadata).invocationId)),
+    workflow: githubWorkflowOf(statement),
+    ...(sourceDep ? { source: sourceOf(sourceDep) } : {}),
+  };
+}
+
+function sourceOf(dep: Json): NonNullable<GithubStatementClaims['source']> {
+  const { repository, revision } = splitSourceUri(string(dep.uri) ?? '');
+  const digest = record(dep.digest);
+  const commit = string(digest.gitCommit) ?? string(digest.sha1);
+  return { repository, ...optional('ref', revision), ...optional('commit', commit) };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function record(value: unknown): Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function string(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
