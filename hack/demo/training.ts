@@ -45,13 +45,19 @@ export interface TrainingRun {
   readonly gcsEndpoint: string;
 }
 
+/** Writes the tests' tiny CIFAR10-layout archive to `archive`; returns its sha256. */
+export async function writeTinyCifar(python: string, archive: string): Promise<string> {
+  const { stdout } = await run(python, ['-c', WRITE_ARCHIVE, archive], { cwd: tasksDir, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  return stdout.trim();
+}
+
 export async function trainTinyModel(t: TrainingRun): Promise<{ uri: string; results: RunResult[]; log: string }> {
   const archive = join(t.workDir, 'cifar-10-python.tar.gz');
-  const { stdout: sha } = await run(t.python, ['-c', WRITE_ARCHIVE, archive], { cwd: tasksDir });
+  const sha = await writeTinyCifar(t.python, archive);
   const resultsDir = join(t.workDir, 'results');
   const { stderr } = await run(t.python, [
     '-m', 'training', '--format', 'pytorch_model.pth', '--epochs', '1', '--batch-size', '32',
-    '--dataset-uri', `file://${archive}`, '--dataset-sha256', sha.trim(),
+    '--dataset-uri', `file://${archive}`, '--dataset-sha256', sha,
     '--model-uri', t.modelBase, '--storage-endpoint', t.gcsEndpoint, '--results-dir', resultsDir,
   ], { cwd: tasksDir, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, maxBuffer: 16 * 1024 * 1024 });
   const results = readResults(resultsDir);

@@ -300,6 +300,14 @@ describe('when a person dispatched the workflow by hand', () => {
   });
 });
 
+/** `node <main>` with no runner variables at all: exit code and stdout. */
+function runMain(main: string, cwd: string): Promise<{ code: number; stdout: string }> {
+  return run(process.execPath, [main], { cwd, env: { PATH: process.env.PATH ?? '' } }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }),
+  );
+}
+
 async function filesIn(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
 }
@@ -315,12 +323,12 @@ describe('when the reusable workflow installs the action', () => {
     const checkout = join(root, uniqueName('checkout'));
     for (const path of ['package.json', 'package-lock.json', 'action.yml', 'src']) await cp(join(repo, path), join(checkout, path), { recursive: true });
     const main = join(checkout, 'src', 'action', 'main.ts');
-    const bare = await run(process.execPath, [main], { cwd: checkout, env: { PATH: process.env.PATH ?? '' } }).catch((e: { code: number; stdout: string }) => e);
+    const bare = await runMain(main, checkout);
     assert.equal(bare.code, 1);
     assert.match(bare.stdout, /^::error::slsa-ml's dependencies are not installed .*reusable workflow/m);
     // --prefer-offline: the packages come from the npm cache that `npm ci` filled before the tests.
-    await run('sh', ['-c', `${install.run ?? ''} --prefer-offline`], { cwd: checkout });
-    const installed = await run(process.execPath, [main], { cwd: checkout, env: { PATH: process.env.PATH ?? '' } }).catch((e: { code: number; stdout: string }) => e);
+    await run('sh', ['-c', `${install?.run ?? ''} --prefer-offline`], { cwd: checkout });
+    const installed = await runMain(main, checkout);
     assert.equal(installed.code, 1);
     assert.match(installed.stdout, /^::error::BAD_INPUT: subjects: required$/m);
   });

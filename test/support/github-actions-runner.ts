@@ -153,13 +153,18 @@ async function actionDefaults(): Promise<Record<string, string>> {
   return defaults;
 }
 
-/** `name<<DELIMITER\nvalue\nDELIMITER` blocks, as the runner reads them. */
+/** `name=value` lines and `name<<DELIMITER\nvalue\nDELIMITER` blocks, as the runner reads them. */
 export function parseOutputs(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '');
-    if (!match) continue;
+    const line = lines[i] ?? '';
+    const match = /^([^<=]+)<<(.+)$/.exec(line);
+    if (!match) {
+      const eq = line.indexOf('=');
+      if (eq > 0) outputs[line.slice(0, eq)] = line.slice(eq + 1);
+      continue;
+    }
     const end = lines.indexOf(match[2] as string, i + 1);
     if (end < 0) throw new Error(`GITHUB_OUTPUT: no closing delimiter for ${match[1] ?? ''}`);
     outputs[match[1] as string] = lines.slice(i + 1, end).join('\n');
