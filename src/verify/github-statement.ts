@@ -1,11 +1,12 @@
 // What a statement of the GitHub Actions build type claims about its run, read once from the
 // predicate's loose JSON (a field of the wrong type reads as absent). Compared with the signing
 // certificate by certificate-check.ts.
+import { GITHUB_BUILD_TYPE } from '../provenance/constants.ts';
 import { splitSourceUri } from './source-uri.ts';
 import type { InTotoStatement } from './statement.ts';
 
 /** Provenance that slsa-ml's reusable workflow writes for a model trained in GitHub Actions. */
-export const GITHUB_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/github-actions/v1';
+export { GITHUB_BUILD_TYPE };
 
 export interface GithubWorkflow {
   readonly repository?: string;
