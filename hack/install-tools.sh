@@ -3,11 +3,12 @@
 # each by version under $SLSA_ML_CACHE (default ~/.cache/slsa-ml), outside the repository:
 #   bin/kube-apiserver-<v>, bin/kubectl-<v>, bin/etcd-<v>   built from their Go modules (hack/tools/*)
 #   bin/fake-gcs-server-<v>, bin/cosign-<v>   go install
+#   bin/actionlint-<v>                        go install (lints .github/workflows in the tests)
 #   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
 #   venv-training-<hash>/                     torch + TensorFlow for tasks/ pytest
 # Safe to run concurrently: each item is built under a lock and moved into place atomically.
-# Usage: hack/install-tools.sh [kube-apiserver|kubectl|etcd|fake-gcs-server|cosign|tekton|verifiers|training ...]
+# Usage: hack/install-tools.sh [kube-apiserver|kubectl|etcd|fake-gcs-server|cosign|actionlint|tekton|verifiers|training ...]
 #        hack/install-tools.sh training-dir   (prints the training venv's path)
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
@@ -115,7 +116,7 @@ build_training() {
 }
 
 items=("$@")
-[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kubectl fake-gcs-server cosign tekton verifiers training)
+[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kubectl fake-gcs-server cosign actionlint tekton verifiers training)
 for item in "${items[@]}"; do
   case "$item" in
     kube-apiserver) with_lock kube-apiserver "$cache/bin/kube-apiserver-$KUBE_VERSION" build_kube_apiserver ;;
@@ -125,6 +126,8 @@ for item in "${items[@]}"; do
       go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" ;;
     cosign) with_lock cosign "$cache/bin/cosign-$COSIGN_VERSION" \
       go_install cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" ;;
+    actionlint) with_lock actionlint "$cache/bin/actionlint-$ACTIONLINT_VERSION" \
+      go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
     tekton) with_lock tekton "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION" fetch_tekton ;;
     verifiers) with_lock verifiers "$(verifiers_dir)/.complete" build_verifiers ;;
     training) with_lock training "$(training_dir)/.complete" build_training ;;

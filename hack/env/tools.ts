@@ -13,6 +13,7 @@ export interface ToolPaths {
   readonly etcd: string;
   readonly fakeGcsServer: string;
   readonly cosign: string;
+  readonly actionlint: string;
   readonly tektonCrdDir: string;
   /** python3 of the virtualenv holding securesystemslib and model-signing. */
   readonly verifierPython: string;
@@ -43,6 +44,7 @@ export function toolPaths(): ToolPaths {
     etcd: join(cache, 'bin', `etcd-${v.ETCD_VERSION}`),
     fakeGcsServer: join(cache, 'bin', `fake-gcs-server-${v.FAKE_GCS_SERVER_VERSION}`),
     cosign: join(cache, 'bin', `cosign-${v.COSIGN_VERSION}`),
+    actionlint: join(cache, 'bin', `actionlint-${v.ACTIONLINT_VERSION}`),
     tektonCrdDir: join(cache, `tekton-pipeline-${v.TEKTON_PIPELINE_VERSION}`),
     verifierPython: join(venv, 'bin', 'python3'),
     versions: v,
