@@ -82,7 +82,7 @@ describe('when searching a gs:// prefix for vulnerable framework versions', () =
     const run = await cliProcess(['query', '--under', under, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@<2.0.0'], { env: { SLSA_ML_GCS_ENDPOINT: testEnv().gcsEndpoint } });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, '');
-    assert.match(run.stdout, new RegExp(`^MODEL +TASKRUN +UID +MATCHED +FINISHED\\n${under}vision/vit/v2/model\\.pth +team-vision/train-model-x1 +[0-9a-f-]{36} +pkg:pypi/torch@1\\.13\\.1 +2026-01-10T08:00:00Z\\n`));
+    assert.match(run.stdout, new RegExp(`^MODEL +RUN +ID +MATCHED +FINISHED\\n${under}vision/vit/v2/model\\.pth +team-vision/train-model-x1 +[0-9a-f-]{36} +pkg:pypi/torch@1\\.13\\.1 +2026-01-10T08:00:00Z\\n`));
     assert.match(run.stdout, /8 provenance file\(s\) under .*: 6 verified, 1 affected, 2 unverifiable/);
   });
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 
@@ -331,5 +332,32 @@ describe('when the reusable workflow installs the action', () => {
     const installed = await runMain(main, checkout);
     assert.equal(installed.code, 1);
     assert.match(installed.stdout, /^::error::BAD_INPUT: subjects: required$/m);
+  });
+});
+
+describe('when a security responder queries models trained on GitHub Actions', () => {
+  it('lists the model trained with the vulnerable framework, with its workflow and run', async () => {
+    const dir = join(root, uniqueName('query'));
+    await mkdir(dir);
+    const models: Record<string, string> = { 'old.pth': '["pkg:pypi/torch@2.5.1"]', 'new.pth': '["pkg:pypi/torch@2.10.0"]' };
+    for (const [name, frameworks] of Object.entries(models)) {
+      await writeFile(join(dir, name), randomBytes(1000));
+      const result = await sign(dir, await subjectsOf(dir, name), { frameworks });
+      assert.equal(result.code, 0, result.stdout);
+    }
+    const trust = ['--certificate-identity', BUILDER, '--certificate-oidc-issuer', GITHUB_ACTIONS_ISSUER, '--trusted-root', trustedRoot];
+    const query = (...flags: string[]) => cli(['query', '--under', `${pathToFileURL(dir).href}/`, '--dependency', 'pkg:pypi/torch@<2.6.0', ...trust, ...flags]);
+    const json = await query('--json');
+    assert.equal(json.code, 0, json.stdout + json.stderr);
+    const answer = JSON.parse(json.stdout) as { verified: number; affected: Array<{ model: string; taskRun: unknown; workflow: unknown; matched: string[] }> };
+    assert.equal(answer.verified, 2, json.stdout);
+    assert.deepEqual(answer.affected.map((a) => [a.model.split('/').pop(), a.matched, a.taskRun, a.workflow]), [[
+      'old.pth', ['pkg:pypi/torch@2.5.1'], null,
+      { repository: 'https://github.com/acme/models', path: '.github/workflows/train.yml', ref: 'refs/heads/main', run: 'https://github.com/acme/models/actions/runs/123/attempts/1' },
+    ]]);
+    const rehashed = JSON.parse((await query('--json', '--check-digests')).stdout) as { verified: number; affected: unknown[] };
+    assert.deepEqual([rehashed.verified, rehashed.affected.length], [2, 1]);
+    const table = await query();
+    assert.match(table.stdout, /old\.pth +github\.com\/acme\/models\/\.github\/workflows\/train\.yml@refs\/heads\/main +https:\/\/github\.com\/acme\/models\/actions\/runs\/123\/attempts\/1 +pkg:pypi\/torch@2\.5\.1/);
   });
 });

@@ -144,7 +144,7 @@ describe('when searching for TensorFlow versions, several rules, or an image', (
     const run = await cli(['query', '--under', under, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@2.5.x']);
     assert.equal(run.code, 0);
     const [header, row, ...rest] = run.stdout.split('\n');
-    assert.match(header ?? '', /^MODEL +TASKRUN +UID +MATCHED +FINISHED$/);
+    assert.match(header ?? '', /^MODEL +RUN +ID +MATCHED +FINISHED$/);
     assert.match(row ?? '', new RegExp(`^${uriOf('vision/resnet/v1/model.pth')} +team-vision/train-resnet +[0-9a-f-]{36} +pkg:pypi/torch@2\\.5\\.1 +2026-01-10T08:00:00Z$`));
     assert.match(rest.join('\n'), /UNVERIFIABLE \(not trusted; not counted as affected or clear\):\n {2}.*stray\/model\.pth\.sigstore\.json {2}/);
   });

@@ -108,6 +108,7 @@ function collect(answer: QueryAnswer, inspection: Inspection, selectors: Selecto
     provenance: inspection.provenance,
     selected,
     ...definedOnly({ namespace: facts.taskRun.namespace, taskRun: facts.taskRun.name, uid: facts.invocationId, finishedOn: facts.finishedOn, builderId: facts.builderId }),
+    ...(facts.workflow ? { workflow: facts.workflow } : {}),
   });
 }
 

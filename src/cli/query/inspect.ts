@@ -4,6 +4,7 @@
 import { digestStorage } from '../../digest/index.ts';
 import { modelForProvenance } from '../../layout/index.ts';
 import { statementFacts, type StatementFacts } from '../../policy/index.ts';
+import { ANNOTATION } from '../../provenance/index.ts';
 import { objectName, parseStorageUri, type Storage } from '../../storage/index.ts';
 import { verifyProvenance, type ArtifactDigest, type SignatureVerifier } from '../../verify/index.ts';
 import { MAX_PROVENANCE_BYTES } from '../provenance-source.ts';
@@ -44,13 +45,20 @@ function claimedSubject(content: Buffer, models: { file: string; directory: stri
   const names = new Map<string, string>();
   for (const uri of [models.file, models.directory]) names.set(uri, uri).set(objectPathOf(uri), uri);
   for (const subject of untrustedSubjects(content)) {
-    const uri = names.get(subject.uri ?? '') ?? (subject.uri === undefined ? names.get(subject.name ?? '') : undefined);
+    const uri = subject.uri === undefined ? (names.get(subject.name ?? '') ?? byBaseName(subject, models)) : names.get(subject.uri);
     if (uri !== undefined && subject.sha256 !== undefined) return { uri, sha256: subject.sha256 };
   }
   return undefined;
 }
 
-type LooseSubject = { uri?: string; name?: string; sha256?: string };
+// Provenance from the GitHub Action (without gcs-uri) names the model by its file or folder
+// name only: it was signed before anyone chose where the model would be stored.
+function byBaseName(subject: LooseSubject, models: { file: string; directory: string }): string | undefined {
+  if (subject.name !== models.file.slice(models.file.lastIndexOf('/') + 1)) return undefined;
+  return subject.directory ? models.directory : models.file;
+}
+
+type LooseSubject = { uri?: string; name?: string; sha256?: string; directory?: boolean };
 
 function untrustedSubjects(content: Buffer): LooseSubject[] {
   try {
@@ -59,10 +67,11 @@ function untrustedSubjects(content: Buffer): LooseSubject[] {
     if (typeof payload !== 'string') return [];
     const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { subject?: unknown };
     if (!Array.isArray(statement.subject)) return [];
-    return statement.subject.map((s: { uri?: unknown; name?: unknown; digest?: { sha256?: unknown } }) => ({
+    return statement.subject.map((s: { uri?: unknown; name?: unknown; digest?: { sha256?: unknown }; annotations?: Record<string, unknown> }) => ({
       ...(typeof s.uri === 'string' ? { uri: s.uri } : {}),
       ...(typeof s.name === 'string' ? { name: s.name } : {}),
       ...(typeof s.digest?.sha256 === 'string' ? { sha256: s.digest.sha256 } : {}),
+      ...(s.annotations?.[ANNOTATION.kind] === 'directory' ? { directory: true } : {}),
     }));
   } catch {
     return [];

@@ -8,6 +8,9 @@ export interface AffectedModel {
   readonly provenance: string;
   readonly namespace?: string;
   readonly taskRun?: string;
+  /** A model trained in GitHub Actions: the workflow (repository/path@ref) instead of a TaskRun. */
+  readonly workflow?: { readonly repository?: string; readonly path?: string; readonly ref?: string };
+  /** The TaskRun's uid, or the workflow run's URL. */
   readonly uid?: string;
   readonly finishedOn?: string;
   readonly builderId?: string;
@@ -24,10 +27,10 @@ export interface QueryAnswer {
 }
 
 export function renderTable(answer: QueryAnswer): string {
-  const rows = [['MODEL', 'TASKRUN', 'UID', 'MATCHED', 'FINISHED']];
+  const rows = [['MODEL', 'RUN', 'ID', 'MATCHED', 'FINISHED']];
   for (const a of answer.affected) {
     const matched = [...a.selected.matched, ...a.selected.undecidable.map((u) => `${u} (version not comparable)`)].join(', ');
-    rows.push([a.model, `${a.namespace ?? '?'}/${a.taskRun ?? '?'}`, a.uid ?? '?', matched, a.finishedOn ?? '?']);
+    rows.push([a.model, runName(a), a.uid ?? '?', matched, a.finishedOn ?? '?']);
   }
   const lines = answer.affected.length > 0 ? table(rows) : ['no affected models'];
   lines.push('', `${answer.scanned} provenance file(s) under ${answer.under}: ${answer.verified} verified, ${answer.affected.length} affected, ${answer.unverifiable.length} unverifiable`);
@@ -47,7 +50,11 @@ export function renderJson(answer: QueryAnswer): string {
       affected: answer.affected.map((a) => ({
         model: a.model,
         provenance: a.provenance,
-        taskRun: { namespace: a.namespace ?? null, name: a.taskRun ?? null, uid: a.uid ?? null },
+        // As in verify's JSON: taskRun is null for a workflow run, workflow null for a TaskRun.
+        taskRun: a.workflow ? null : { namespace: a.namespace ?? null, name: a.taskRun ?? null, uid: a.uid ?? null },
+        workflow: a.workflow
+          ? { repository: a.workflow.repository ?? null, path: a.workflow.path ?? null, ref: a.workflow.ref ?? null, run: a.uid ?? null }
+          : null,
         finishedOn: a.finishedOn ?? null,
         builderId: a.builderId ?? null,
         matched: a.selected.matched,
@@ -58,6 +65,13 @@ export function renderJson(answer: QueryAnswer): string {
     null,
     2,
   )}\n`;
+}
+
+/** `namespace/name` of a TaskRun, `repository/path@ref` of a GitHub workflow. */
+function runName(a: AffectedModel): string {
+  if (!a.workflow) return `${a.namespace ?? '?'}/${a.taskRun ?? '?'}`;
+  const repository = (a.workflow.repository ?? '?').replace(/^https:\/\//, '');
+  return `${repository}/${a.workflow.path ?? '?'}@${a.workflow.ref ?? '?'}`;
 }
 
 function table(rows: string[][]): string[] {
