@@ -1,7 +1,6 @@
 // What policy reads from a verified SLSA v1 statement, converted once from the predicate's
 // loose JSON into our own shape. A field of the wrong type reads as absent.
-import { buildTypeOf, githubWorkflowOf, isGithubStatement, splitSourceUri, type GithubWorkflow, type InTotoStatement } from '../verify/index.ts';
-import { COMMIT } from './source-ref.ts';
+import { buildTypeOf, githubWorkflowOf, isGithubStatement, sourceCommit, splitSourceUri, type GithubWorkflow, type InTotoStatement } from '../verify/index.ts';
 
 export interface Dependency {
   readonly name?: string;
@@ -69,12 +68,7 @@ function toDependency(value: unknown): Dependency {
 function sourceOf(uri: string, dep: Dependency): Source {
   const { repository, revision } = splitSourceUri(uri);
   const ref = revision?.startsWith('refs/') ? revision : undefined;
-  const commit = commitOf(dep) ?? (revision !== undefined && COMMIT.test(revision) ? revision : undefined);
-  return { uri, repository, ...optional('ref', ref), ...optional('commit', commit) };
-}
-
-function commitOf(dep: Dependency): string | undefined {
-  return dep.digest.sha1 ?? dep.digest.gitCommit ?? dep.digest.sha256;
+  return { uri, repository, ...optional('ref', ref), ...optional('commit', sourceCommit(dep.digest, revision)) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -4,7 +4,7 @@
 // certificate carries must match the statement's. A key-signed statement has no certificate: its
 // facts rest on the key holder's word, which the user chose to trust.
 import type { GithubCertificateFields } from './github-certificate.ts';
-import { githubStatementClaims, type GithubStatementClaims } from './github-statement.ts';
+import { GITHUB_BUILD_TYPE, githubStatementClaims, type GithubStatementClaims } from './github-statement.ts';
 import { failed, passed, type CheckOutcome, type SignerIdentity } from './result.ts';
 import type { StatementCheck } from './statement-checks.ts';
 
@@ -24,13 +24,17 @@ export function certificateCheck(signer: SignerIdentity | undefined): StatementC
 function agreement(claims: GithubStatementClaims, signer: SignerIdentity | undefined): CheckOutcome {
   if (signer?.kind === 'key') return passed('signed by a key, not by a GitHub Actions certificate: the run is as the key holder states it');
   if (signer?.kind !== 'certificate' || !signer.github) return passed('the signer has no GitHub Actions certificate fields to compare the run with');
+  // A certificate issued to a workflow run vouches only for statements that describe that run.
+  if (claims.buildType !== GITHUB_BUILD_TYPE) {
+    return failed('CERTIFICATE_MISMATCH', `the certificate was issued to a GitHub Actions run, but the statement's buildType is ${claims.buildType ?? 'missing'}, not ${GITHUB_BUILD_TYPE}`);
+  }
   const comparisons = compare(claims, signer.github);
   const vouched = comparisons.filter((c) => c.certified !== undefined);
   const disagreeing = vouched.filter((c) => !same(c));
   if (disagreeing.length > 0) return failed('CERTIFICATE_MISMATCH', disagreeing.map(describe).join('; '));
   const absent = [...new Set(comparisons.filter((c) => c.certified === undefined).map((c) => c.certificateField))];
   const note = absent.length > 0 ? ` (the certificate has no ${absent.join(', ')})` : '';
-  return passed(`builder, workflow, source and run agree with the certificate${note}`);
+  return passed(`builder, workflow, source, run and trigger agree with the certificate${note}`);
 }
 
 function compare(claims: GithubStatementClaims, cert: GithubCertificateFields): Comparison[] {
@@ -45,6 +49,9 @@ function compare(claims: GithubStatementClaims, cert: GithubCertificateFields): 
     { field: 'the source dependency\'s ref', stated: source?.ref, certificateField: 'Source Repository Ref', certified: cert.sourceRepositoryRef },
     { field: 'the source dependency\'s digest.gitCommit', stated: source?.commit, certificateField: 'Source Repository Digest', certified: cert.sourceRepositoryDigest, ignoreCase: true },
     { field: 'runDetails.metadata.invocationId', stated: claims.invocationId, certificateField: 'Run Invocation URI', certified: cert.runInvocationURI },
+    { field: 'internalParameters.github.event_name', stated: claims.platform.eventName, certificateField: 'Build Trigger', certified: cert.buildTrigger },
+    { field: 'internalParameters.github.runner_environment', stated: claims.platform.runnerEnvironment, certificateField: 'Runner Environment', certified: cert.runnerEnvironment },
+    { field: 'internalParameters.github.job_workflow_sha', stated: claims.platform.jobWorkflowSha, certificateField: 'Build Signer Digest', certified: cert.buildSignerDigest, ignoreCase: true },
   ];
 }
 

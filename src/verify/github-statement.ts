@@ -2,7 +2,7 @@
 // predicate's loose JSON (a field of the wrong type reads as absent). Compared with the signing
 // certificate by certificate-check.ts.
 import { GITHUB_BUILD_TYPE } from '../provenance/constants.ts';
-import { splitSourceUri } from './source-uri.ts';
+import { sourceCommit, splitSourceUri } from './source-uri.ts';
 import type { InTotoStatement } from './statement.ts';
 
 /** Provenance that slsa-ml's reusable workflow writes for a model trained in GitHub Actions. */
@@ -15,12 +15,15 @@ export interface GithubWorkflow {
 }
 
 export interface GithubStatementClaims {
+  readonly buildType?: string;
   readonly builderId?: string;
   readonly invocationId?: string;
   /** externalParameters.workflow: the top-level workflow of the run. */
   readonly workflow: GithubWorkflow;
   /** The resolvedDependencies entry named "source". */
   readonly source?: { readonly repository: string; readonly ref?: string; readonly commit?: string };
+  /** internalParameters.github: what the token said about the provenance job. */
+  readonly platform: { readonly eventName?: string; readonly runnerEnvironment?: string; readonly jobWorkflowSha?: string };
 }
 
 type Json = Readonly<Record<string, unknown>>;
@@ -42,19 +45,24 @@ export function githubStatementClaims(statement: InTotoStatement): GithubStateme
   const runDetails = record(statement.predicate.runDetails);
   const dependencies = record(statement.predicate.buildDefinition).resolvedDependencies;
   const sourceDep = (Array.isArray(dependencies) ? dependencies : []).map(record).find((d) => d.name === 'source' && string(d.uri) !== undefined);
+  const github = record(record(record(statement.predicate.buildDefinition).internalParameters).github);
   return {
+    ...optional('buildType', buildTypeOf(statement)),
     ...optional('builderId', string(record(runDetails.builder).id)),
     ...optional('invocationId', string(record(runDetails.metadata).invocationId)),
     workflow: githubWorkflowOf(statement),
     ...(sourceDep ? { source: sourceOf(sourceDep) } : {}),
+    platform: {
+      ...optional('eventName', string(github.event_name)),
+      ...optional('runnerEnvironment', string(github.runner_environment)),
+      ...optional('jobWorkflowSha', string(github.job_workflow_sha)),
+    },
   };
 }
 
 function sourceOf(dep: Json): NonNullable<GithubStatementClaims['source']> {
   const { repository, revision } = splitSourceUri(string(dep.uri) ?? '');
-  const digest = record(dep.digest);
-  const commit = string(digest.gitCommit) ?? string(digest.sha1);
-  return { repository, ...optional('ref', revision), ...optional('commit', commit) };
+  return { repository, ...optional('ref', revision), ...optional('commit', sourceCommit(record(dep.digest), revision)) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -10,7 +10,7 @@ export type { IdentityPolicy } from './identity-verifier.ts';
 export type { Check, CheckOutcome, SignerIdentity, VerificationResult } from './result.ts';
 export { failed, passed } from './result.ts';
 export type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
-export { splitSourceUri } from './source-uri.ts';
+export { sourceCommit, splitSourceUri } from './source-uri.ts';
 export type { SourceUri } from './source-uri.ts';
 export { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement-checks.ts';
 export type { ArtifactDigest, ArtifactSource, StatementCheck } from './statement-checks.ts';

@@ -6,7 +6,7 @@ import { certificateCheck } from './certificate-check.ts';
 import { createSignatureVerifier, type TrustConfig } from './config.ts';
 import { isDocument, parseDocument, type Envelope, type ProvenanceDocument } from './document.ts';
 import { isGithubStatement } from './github-statement.ts';
-import { failed, passed, toCheck, type Check, type CheckOutcome, type VerificationResult } from './result.ts';
+import { failed, passed, toCheck, type Check, type CheckOutcome, type SignerIdentity, type VerificationResult } from './result.ts';
 import type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
 import { predicateTypeCheck, statementTypeCheck, subjectCheck, type ArtifactSource, type StatementCheck } from './statement-checks.ts';
 import { isStatement, parseStatement, type InTotoStatement } from './statement.ts';
@@ -33,7 +33,7 @@ export async function verifyProvenance(request: VerifyRequest): Promise<Verifica
   const statementChecks = [
     statementTypeCheck,
     predicateTypeCheck,
-    ...(isGithubStatement(statement) ? [certificateCheck(signed.verdict.signer)] : []),
+    ...(isGithubStatement(statement) || hasGithubCertificate(signed.verdict.signer) ? [certificateCheck(signed.verdict.signer)] : []),
     subjectCheck(request.artifact),
     ...(request.policies ?? []),
   ];
@@ -49,6 +49,10 @@ async function verifyEnvelope(request: VerifyRequest, checks: CheckList): Promis
   if (!checks.record('signatureCount', signatureCountOutcome(document.envelope))) return undefined;
   const verdict = await verifySignature(request.trust, document);
   return checks.record('signature', verdict.outcome) ? { document, verdict } : undefined;
+}
+
+function hasGithubCertificate(signer: SignerIdentity | undefined): boolean {
+  return signer?.kind === 'certificate' && signer.github !== undefined;
 }
 
 class CheckList {

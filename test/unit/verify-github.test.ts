@@ -54,7 +54,7 @@ function githubStatement(edit: (predicate: Predicate) => void = () => {}): Recor
     buildDefinition: {
       buildType: 'https://slsa-ml.dev/buildtypes/github-actions/v1',
       externalParameters: { workflow: { ref: 'refs/heads/main', repository: 'https://github.com/acme/models', path: '.github/workflows/train.yml' } },
-      internalParameters: { github: { event_name: 'push', runner_environment: 'github-hosted' } },
+      internalParameters: { github: { event_name: 'push', runner_environment: 'github-hosted', job_workflow_sha: GITHUB_CLAIMS.job_workflow_sha } },
       resolvedDependencies: [
         { name: 'source', uri: 'git+https://github.com/acme/models@refs/heads/main', digest: { gitCommit: COMMIT } },
         { name: 'dataset', uri: 'https://example.com/cifar10.tar.gz', digest: { sha256: 'ab'.repeat(32) }, annotations: { 'slsa-ml.dev/tenantReported': true } },
@@ -134,7 +134,7 @@ describe('when a model was attested keyless by the reusable workflow', () => {
   it('prints the workflow run and source instead of a TaskRun, and the certificate check', async () => {
     const run = await cli(['verify', model, ...keyless, '--certificate-identity', SIGNER], { cwd: root });
     assert.equal(run.code, 0, run.stdout);
-    assert.match(run.stdout, /PASS {2}certificate +builder, workflow, source and run agree with the certificate\n/);
+    assert.match(run.stdout, /PASS {2}certificate +builder, workflow, source, run and trigger agree with the certificate\n/);
     assert.match(run.stdout, /\nworkflow +https:\/\/github\.com\/acme\/models\/\.github\/workflows\/train\.yml@refs\/heads\/main, run https:\/\/github\.com\/acme\/models\/actions\/runs\/123\/attempts\/1, finished 2026-01-15T11:00:00Z\n/);
     assert.match(run.stdout, new RegExp(`\\nsource +https://github\\.com/acme/models@refs/heads/main, commit ${COMMIT}\\n`));
     assert.match(run.stdout, /\nsigner +https:\/\/github\.com\/slsa-ml\/slsa-ml\/.*@refs\/tags\/v1 \(issuer https:\/\/token\.actions\.githubusercontent\.com, github-hosted runner\)\n/);
@@ -194,6 +194,9 @@ describe('when the signed statement says otherwise than its certificate', () => 
     ['another workflow ref', (p) => (p.buildDefinition.externalParameters.workflow.ref = 'refs/tags/release'), /externalParameters\.workflow\.ref is refs\/tags\/release, but the certificate's Source Repository Ref is refs\/heads\/main/],
     ['another run', (p) => (p.runDetails.metadata.invocationId = 'https://github.com/acme/models/actions/runs/999/attempts/1'), /runDetails\.metadata\.invocationId is .*runs\/999.*, but the certificate's Run Invocation URI is .*runs\/123/],
     ['no source dependency', (p) => (p.buildDefinition.resolvedDependencies = p.buildDefinition.resolvedDependencies.slice(1)), /source dependency's repository is missing/],
+    ['a second, different commit beside the certified one', (p) => (p.buildDefinition.resolvedDependencies[0]!.digest = { gitCommit: COMMIT, sha1: 'c'.repeat(40) }), /digest\.gitCommit is conflicting [0-9a-f]{40} \/ [0-9a-f]{40}, but/],
+    ['another event', (p) => (p.buildDefinition.internalParameters = { github: { event_name: 'workflow_dispatch', runner_environment: 'github-hosted', job_workflow_sha: GITHUB_CLAIMS.job_workflow_sha } }), /event_name is workflow_dispatch, but the certificate's Build Trigger is push/],
+    ['another builder commit', (p) => (p.buildDefinition.internalParameters = { github: { event_name: 'push', runner_environment: 'github-hosted', job_workflow_sha: 'd'.repeat(40) } }), /job_workflow_sha is d{40}, but the certificate's Build Signer Digest is 9c8b7a6f/],
   ];
   for (const [what, edit, reason] of cases) {
     it(`${what}: the certificate check fails (exit 1) and names the field`, async () => {
@@ -227,13 +230,20 @@ describe('when GitHub Actions provenance is verified without a GitHub certificat
   });
 });
 
-describe('when a TaskRun statement is signed from GitHub Actions', () => {
-  it('runs no certificate check: only the GitHub build type states a workflow run', async () => {
-    const tekton = githubStatement((p) => (p.buildDefinition.buildType = 'https://slsa-ml.dev/buildtypes/tekton-training/v1'));
+describe('when a statement of another build type is signed by a GitHub Actions certificate', () => {
+  // Otherwise a holder of the workflow's certificate could state any source under the Tekton
+  // build type, where no field is compared with the certificate, and pass --source-repo/--source-ref.
+  it('fails the certificate check: a workflow run\'s certificate vouches only for a statement of that run', async () => {
+    const tekton = githubStatement((p) => {
+      p.buildDefinition.buildType = 'https://slsa-ml.dev/buildtypes/tekton-training/v1';
+      p.buildDefinition.resolvedDependencies[0]!.uri = 'git+https://github.com/victim/repo@refs/tags/release';
+    });
     const signed = await signKeyless(tekton);
     const trust = { kind: 'identity' as const, certificateIdentity: SIGNER, oidcIssuer: GITHUB_ACTIONS_ISSUER, trustedRoot: mock.trustedRoot };
     const result = await verifyProvenance({ provenance: signed.bundleJson, trust, artifact: { sha256: modelSha256 } });
-    assert.ok(result.ok, JSON.stringify(result.checks));
-    assert.deepEqual(result.checks.map((c) => c.name), ['document', 'payloadType', 'signatureCount', 'signature', 'statement', 'statementType', 'predicateType', 'subject']);
+    assert.equal(result.ok, false);
+    const check = result.checks.find((c) => c.name === 'certificate');
+    assert.equal(check?.code, 'CERTIFICATE_MISMATCH');
+    assert.match(check?.reason ?? '', /issued to a GitHub Actions run, but the statement's buildType is https:\/\/slsa-ml\.dev\/buildtypes\/tekton-training\/v1/);
   });
 });
