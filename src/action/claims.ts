@@ -31,9 +31,20 @@ export function decodeClaims(token: string): Claims {
   throw new ActionError('OIDC_TOKEN_INVALID', 'the OIDC token is not a JWT with a JSON payload');
 }
 
+/**
+ * Events whose ref and commit are not what the job may have built: pull_request_target runs on
+ * the base branch but commonly checks out the pull request's head; workflow_run records the
+ * default branch whatever the triggering run built. Provenance would name the wrong source.
+ */
+const REFUSED_EVENTS = new Set(['pull_request_target', 'workflow_run']);
+
 export function githubRun(claims: Claims, env: ActionEnv): GithubRun {
   for (const name of REQUIRED) {
     if (claim(claims, name) === undefined) throw new ActionError('OIDC_TOKEN_INVALID', `the OIDC token has no ${name} claim`);
+  }
+  const event = claim(claims, 'event_name') ?? '';
+  if (REFUSED_EVENTS.has(event)) {
+    throw new ActionError('UNSUPPORTED_EVENT', `${event} runs name ${claim(claims, 'ref') ?? '?'} as their source, not the code the job may have trained from; call the workflow from push, workflow_dispatch, release, schedule or pull_request runs`);
   }
   for (const [name, variable] of SAME_AS_ENV) {
     const fromEnv = env[variable];

@@ -9,6 +9,7 @@ import { buildGithubStatement, modelSubject, namedModelSubject, serializeStateme
 import { createSigner, signStatement } from '../signing/index.ts';
 import { createStorage, type Storage } from '../storage/index.ts';
 import { decodeClaims, githubRun } from './claims.ts';
+import { ActionError } from './errors.ts';
 import { dispatchInputs } from './event.ts';
 import { readInputs, type ActionInputs, type OutputName } from './inputs.ts';
 import { requestIdToken } from './oidc.ts';
@@ -30,6 +31,8 @@ export interface ActionContext {
 export async function runAction(ctx: ActionContext): Promise<void> {
   const { env, log } = ctx;
   const inputs = readInputs(env);
+  checkServiceUrl('fulcio-url', inputs['fulcio-url']);
+  checkServiceUrl('rekor-url', inputs['rekor-url']);
   const model = parseSubjects(inputs.subjects);
   const reported = parseReported({ frameworks: inputs.frameworks, dataset: inputs.dataset, trainingRunner: inputs['training-runner'] });
   const outputDir = outputFolder(inputs, env);
@@ -57,6 +60,13 @@ export async function runAction(ctx: ActionContext): Promise<void> {
   const builderId = statement.predicate.runDetails.builder.id;
   log.info(`signed provenance for ${model.name} (sha256:${model.measured.sha256}) as ${builderId}`);
   await setOutputs(env, outputs({ model: model.name, sha256: model.measured.sha256, builderId, files, stored }));
+}
+
+// The OIDC token travels to Fulcio: only over TLS, or to this machine itself (tests, proxies).
+function checkServiceUrl(name: string, value: string): void {
+  const url = URL.parse(value);
+  const loopback = url?.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (!url || (url.protocol !== 'https:' && !loopback)) throw new ActionError('BAD_INPUT', `${name}: ${JSON.stringify(value)} must be an https:// URL`);
 }
 
 function outputFolder(inputs: ActionInputs, env: ActionEnv): string {

@@ -361,3 +361,28 @@ describe('when a security responder queries models trained on GitHub Actions', (
     assert.match(table.stdout, /old\.pth +github\.com\/acme\/models\/\.github\/workflows\/train\.yml@refs\/heads\/main +https:\/\/github\.com\/acme\/models\/actions\/runs\/123\/attempts\/1 +pkg:pypi\/torch@2\.5\.1/);
   });
 });
+
+describe('when the run or the Sigstore URLs would put the provenance at risk', () => {
+  it('sends the OIDC token only over https (or to this machine)', async () => {
+    const model = await newModel('pytorch_model.pth');
+    const tokensBefore = runner.tokenRequests.length;
+    const result = await sign(model.dir, await subjectsOf(model.dir, 'pytorch_model.pth'), { 'fulcio-url': 'http://fulcio.example.com' });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^::error::BAD_INPUT: fulcio-url: "http:\/\/fulcio\.example\.com" must be an https:\/\/ URL$/m);
+    assert.equal(runner.tokenRequests.length, tokensBefore, 'no token was even requested');
+    assert.deepEqual(await filesIn(model.dir), ['pytorch_model.pth']);
+  });
+
+  it('refuses pull_request_target runs, whose recorded source is not what the job may have built', async () => {
+    const target = await startActionsRunner(mock, { event_name: 'pull_request_target' });
+    try {
+      const model = await newModel('pytorch_model.pth');
+      const result = await target.run({ inputs: { subjects: await subjectsOf(model.dir, 'pytorch_model.pth'), 'output-dir': model.dir, ...sigstoreInputs(target) } });
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /^::error::UNSUPPORTED_EVENT: pull_request_target runs name refs\/heads\/main as their source/m);
+      assert.deepEqual(await filesIn(model.dir), ['pytorch_model.pth']);
+    } finally {
+      await target.close();
+    }
+  });
+});

@@ -6,10 +6,12 @@
 // (checkout, setup-python/node, npm ci, pip install, artifact upload/download, gh) are replaced
 // by what they would leave behind; anything else in the YAML must run as written.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 
 import { parse } from 'yaml';
 
@@ -18,6 +20,7 @@ import { startActionsRunner, sigstoreInputs, type ActionsRunner } from '../suppo
 import { GITHUB_CLAIMS, GITHUB_SAN_CLAIM, startSigstoreMock, stopSigstoreMock, type SigstoreMock } from '../support/signing-sigstore-mock.ts';
 import { evaluateAll, runStep, type Contexts, type Workflow, type WorkflowJob, type WorkflowStep } from '../support/workflow-steps.ts';
 
+const run = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
 const LOCAL_ACTION = './.slsa-ml';
 const REUSABLE = './.github/workflows/provenance.yml';
@@ -76,8 +79,13 @@ function jobEnv(temp: string): Record<string, string> {
 }
 
 /** Steps whose only effect is something this machine already has (or the test does itself). */
-function provided(step: WorkflowStep): boolean {
+async function provided(step: WorkflowStep, workspace: string): Promise<boolean> {
   const uses = step.uses?.replace(/@.*$/, '');
+  if (uses === 'actions/checkout' && step.with?.path === LOCAL_ACTION.slice(2)) {
+    // slsa-ml at job.workflow_sha, which in this test is the repository's HEAD.
+    await run('git', ['clone', '--quiet', '--shared', '--no-checkout', repo, join(workspace, LOCAL_ACTION)]);
+    return true;
+  }
   if (uses) {
     const known = ['actions/checkout', 'actions/setup-python', 'actions/setup-node', 'actions/upload-artifact', 'actions/download-artifact', 'google-github-actions/auth'];
     if (!known.includes(uses) && step.uses !== LOCAL_ACTION) throw new Error(`the test does not know what ${step.uses} provides`);
@@ -90,16 +98,19 @@ async function runJob(wf: Workflow, name: string, contexts: Contexts, workspace:
   const steps: Record<string, Contexts> = {};
   for (const step of job(wf, name).steps ?? []) {
     const ctx = { ...contexts, steps };
-    if (provided(step)) continue;
+    if (await provided(step, workspace)) continue;
     let outputs: Record<string, string>;
     if (step.uses === LOCAL_ACTION) {
-      const run = await runner.run({ inputs: evaluateAll(step.with, ctx) });
-      assert.equal(run.code, 0, run.stdout + run.stderr);
-      outputs = { ...run.outputs };
+      const inputs = evaluateAll(step.with, ctx);
+      // The workflow fixes public-good Sigstore; the test swaps in its stand-ins at this one step.
+      assert.deepEqual([inputs['fulcio-url'], inputs['rekor-url']], ['https://fulcio.sigstore.dev', 'https://rekor.sigstore.dev']);
+      const signed = await runner.run({ inputs: { ...inputs, ...sigstoreInputs(runner) } });
+      assert.equal(signed.code, 0, signed.stdout + signed.stderr);
+      outputs = { ...signed.outputs };
     } else {
-      const run = await runStep(step, ctx, workspace, jobEnv(temp));
-      assert.equal(run.code, 0, `${name} › ${step.name ?? step.id ?? '?'}:\n${run.output}`);
-      outputs = run.outputs;
+      const ran = await runStep(step, ctx, workspace, jobEnv(temp));
+      assert.equal(ran.code, 0, `${name} › ${step.name ?? step.id ?? '?'}:\n${ran.output}`);
+      outputs = ran.outputs;
     }
     if (step.id) steps[step.id] = { outputs };
   }
@@ -110,9 +121,27 @@ function callInputs(caller: WorkflowJob, needs: Contexts): Record<string, string
   assert.equal(caller.uses, REUSABLE);
   const declared = reusable.on.workflow_call?.inputs ?? {};
   const defaults = Object.fromEntries(Object.entries(declared).flatMap(([k, v]) => (v.default === undefined ? [] : [[k, `${v.default}`]])));
-  // The test's Sigstore is a private deployment as far as the workflow is concerned.
-  return { ...defaults, ...evaluateAll(caller.with, { needs }), ...sigstoreInputs(runner) };
+  return { ...defaults, ...evaluateAll(caller.with, { needs }) };
 }
+
+async function headCommit(): Promise<string> {
+  return (await run('git', ['rev-parse', 'HEAD'], { cwd: repo })).stdout.trim();
+}
+
+describe('when the reusable workflow cannot know its own commit (GitHub Enterprise Server)', () => {
+  it('stops before checking anything out, instead of running the caller\'s code', async () => {
+    const steps = job(reusable, 'provenance').steps ?? [];
+    const checkout = steps.findIndex((s) => s.uses?.startsWith('actions/checkout@') && s.with?.path === LOCAL_ACTION.slice(2));
+    const guard = steps.slice(0, checkout).find((s) => s.run?.includes('WORKFLOW_SHA'));
+    assert.ok(guard, 'a step before the checkout checks job.workflow_sha');
+    const temp = await mkdtemp(join(root, 'ghes-'));
+    const missing = await runStep(guard, { job: { workflow_repository: '', workflow_sha: '' } }, temp, jobEnv(temp));
+    assert.equal(missing.code, 1);
+    assert.match(missing.output, /::error::job\.workflow_repository \/ job\.workflow_sha are not available/);
+    const present = await runStep(guard, { job: { workflow_repository: 'slsa-ml/slsa-ml', workflow_sha: await headCommit() } }, temp, jobEnv(temp));
+    assert.equal(present.code, 0, present.output);
+  });
+});
 
 for (const format of ['pytorch_model.pth', 'tensorflow_saved_model']) {
   describe(`when the example workflow trains ${format}`, () => {
@@ -126,7 +155,8 @@ for (const format of ['pytorch_model.pth', 'tensorflow_saved_model']) {
 
       const provenanceRunner = await mkdtemp(join(root, 'provenance-'));
       const inputs = callInputs(job(example, 'provenance'), { train: { outputs: train } });
-      const provenance = await runJob(reusable, 'provenance', { inputs, runner: { temp: provenanceRunner, environment: 'github-hosted' } }, provenanceRunner, provenanceRunner);
+      const self = { workflow_repository: 'slsa-ml/slsa-ml', workflow_sha: await headCommit() };
+      const provenance = await runJob(reusable, 'provenance', { inputs, job: self, runner: { temp: provenanceRunner, environment: 'github-hosted' } }, provenanceRunner, provenanceRunner);
       assert.equal(provenance.model, format);
       assert.equal(provenance['builder-id'], `https://github.com/${GITHUB_CLAIMS.job_workflow_ref}`);
       assert.equal(provenance['artifact-name'], `${format}-provenance`);
