@@ -18,6 +18,11 @@ const LINE = /^([0-9a-fA-F]{64}) [ *](.+)$/;
 export function parseSubjects(base64: string): ModelFiles {
   const entries = lines(decode(base64)).map(parseLine);
   if (entries.length === 0) throw bad('lists no files (expected base64 of `sha256sum` output)');
+  const seen = new Set<string>();
+  for (const { path } of entries) {
+    if (seen.has(path)) throw bad(`lists ${path} twice`);
+    seen.add(path);
+  }
   const tops = [...new Set(entries.map((e) => e.path.split('/', 1)[0] ?? ''))];
   if (tops.length > 1) throw bad(`names ${tops.length} models (${tops.slice(0, 3).join(', ')}…); give the files of one model per call`);
   const name = tops[0] ?? '';
@@ -32,9 +37,6 @@ export function parseSubjects(base64: string): ModelFiles {
 function directory(all: Array<{ path: string; sha256: string }>): MeasuredModel {
   // The same files model_signing and `slsa-ml verify` count: top-level .git* paths never do.
   const files = all.filter((f) => !isIgnored(f.path)).sort((a, b) => compareModelPaths(a.path, b.path));
-  files.forEach((f, i) => {
-    if (i > 0 && files[i - 1]?.path === f.path) throw bad(`lists ${f.path} twice`);
-  });
   if (files.length === 0) throw bad('lists a directory with no files that count (only .git* paths)');
   return { kind: 'directory', sha256: rootDigest(files), fileCount: files.length, files };
 }

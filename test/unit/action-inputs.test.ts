@@ -53,7 +53,8 @@ describe('when the subjects input is wrong', () => {
     ['a .. segment', b64(`${A}  m/../x\n`), /must be relative, without empty, "\." or "\.\." segments/],
     ['two models', b64(`${A}  a.pth\n${B}  b.pth\n`), /names 2 models \(a\.pth, b\.pth/],
     ['a file that is also a folder', b64(`${A}  m\n${B}  m/x\n`), /lists m both as a file and as a directory/],
-    ['a file twice', b64(`${A}  m/x\n${B}  m/x\n`), /lists x twice/],
+    ['a file twice', b64(`${A}  m/x\n${B}  m/x\n`), /lists m\/x twice/],
+    ['a file model twice', b64(`${A}  m.pth\n${B}  m.pth\n`), /lists m\.pth twice/],
     ['an escaped name', b64(`\\${A}  m\\nx\n`), /escaped file names are not supported/],
   ];
   for (const [what, value, message] of cases) {
