@@ -32,19 +32,20 @@ export function decodeClaims(token: string): Claims {
 }
 
 /**
- * Events whose ref and commit are not what the job may have built: pull_request_target runs on
- * the base branch but commonly checks out the pull request's head; workflow_run records the
- * default branch whatever the triggering run built. Provenance would name the wrong source.
+ * Events whose ref and commit are the code the run was started for. Others (pull_request_target,
+ * workflow_run, issue_comment, repository_dispatch, …) run on the base or default branch while
+ * the job commonly checks out other code, so the recorded source would be the wrong one.
  */
-const REFUSED_EVENTS = new Set(['pull_request_target', 'workflow_run']);
+const SUPPORTED_EVENTS = new Set(['push', 'workflow_dispatch', 'release', 'schedule', 'pull_request', 'merge_group']);
 
 export function githubRun(claims: Claims, env: ActionEnv): GithubRun {
   for (const name of REQUIRED) {
     if (claim(claims, name) === undefined) throw new ActionError('OIDC_TOKEN_INVALID', `the OIDC token has no ${name} claim`);
   }
   const event = claim(claims, 'event_name') ?? '';
-  if (REFUSED_EVENTS.has(event)) {
-    throw new ActionError('UNSUPPORTED_EVENT', `${event} runs name ${claim(claims, 'ref') ?? '?'} as their source, not the code the job may have trained from; call the workflow from push, workflow_dispatch, release, schedule or pull_request runs`);
+  if (!SUPPORTED_EVENTS.has(event)) {
+    throw new ActionError('UNSUPPORTED_EVENT',
+      `${event} runs name ${claim(claims, 'ref') ?? '?'} as their source, which need not be the code the job trained from; call the workflow from ${[...SUPPORTED_EVENTS].join(', ')} runs`);
   }
   for (const [name, variable] of SAME_AS_ENV) {
     const fromEnv = env[variable];

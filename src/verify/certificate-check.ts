@@ -17,6 +17,10 @@ interface Comparison {
   readonly ignoreCase?: boolean;
 }
 
+const REQUIRED: ReadonlyArray<keyof GithubCertificateFields> = [
+  'buildSignerURI', 'sourceRepositoryURI', 'sourceRepositoryRef', 'sourceRepositoryDigest', 'runInvocationURI',
+];
+
 export function certificateCheck(signer: SignerIdentity | undefined): StatementCheck {
   return { name: 'certificate', evaluate: (statement) => agreement(githubStatementClaims(statement), signer) };
 }
@@ -28,6 +32,10 @@ function agreement(claims: GithubStatementClaims, signer: SignerIdentity | undef
   if (claims.buildType !== GITHUB_BUILD_TYPE) {
     return failed('CERTIFICATE_MISMATCH', `the certificate was issued to a GitHub Actions run, but the statement's buildType is ${claims.buildType ?? 'missing'}, not ${GITHUB_BUILD_TYPE}`);
   }
+  // Fulcio writes these for every GitHub Actions token; a certificate without them says nothing
+  // about the run, so there is nothing to bind the statement to.
+  const missing = REQUIRED.filter((field) => signer.github?.[field] === undefined);
+  if (missing.length > 0) return failed('CERTIFICATE_INCOMPLETE', `the GitHub Actions certificate lacks ${missing.join(', ')}`);
   const comparisons = compare(claims, signer.github);
   const vouched = comparisons.filter((c) => c.certified !== undefined);
   const disagreeing = vouched.filter((c) => !same(c));
@@ -52,6 +60,8 @@ function compare(claims: GithubStatementClaims, cert: GithubCertificateFields): 
     { field: 'internalParameters.github.event_name', stated: claims.platform.eventName, certificateField: 'Build Trigger', certified: cert.buildTrigger },
     { field: 'internalParameters.github.runner_environment', stated: claims.platform.runnerEnvironment, certificateField: 'Runner Environment', certified: cert.runnerEnvironment },
     { field: 'internalParameters.github.job_workflow_sha', stated: claims.platform.jobWorkflowSha, certificateField: 'Build Signer Digest', certified: cert.buildSignerDigest, ignoreCase: true },
+    { field: 'internalParameters.github.repository_id', stated: claims.platform.repositoryId, certificateField: 'Source Repository Identifier', certified: cert.sourceRepositoryIdentifier },
+    { field: 'internalParameters.github.repository_owner_id', stated: claims.platform.repositoryOwnerId, certificateField: 'Source Repository Owner Identifier', certified: cert.sourceRepositoryOwnerIdentifier },
   ];
 }
 

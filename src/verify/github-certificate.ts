@@ -17,6 +17,9 @@ export interface GithubCertificateFields {
   /** The commit the run checked out. */
   readonly sourceRepositoryDigest?: string;
   readonly sourceRepositoryRef?: string;
+  /** GitHub's numeric ids of the repository and its owner: they survive renames, names do not. */
+  readonly sourceRepositoryIdentifier?: string;
+  readonly sourceRepositoryOwnerIdentifier?: string;
   /** `https://github.com/` + workflow_ref: the top-level workflow of the run. */
   readonly buildConfigURI?: string;
   readonly buildConfigDigest?: string;
@@ -33,6 +36,8 @@ const OIDS: Readonly<Record<keyof GithubCertificateFields, string>> = {
   sourceRepositoryURI: '1.3.6.1.4.1.57264.1.12',
   sourceRepositoryDigest: '1.3.6.1.4.1.57264.1.13',
   sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
+  sourceRepositoryIdentifier: '1.3.6.1.4.1.57264.1.15',
+  sourceRepositoryOwnerIdentifier: '1.3.6.1.4.1.57264.1.17',
   buildConfigURI: '1.3.6.1.4.1.57264.1.18',
   buildConfigDigest: '1.3.6.1.4.1.57264.1.19',
   buildTrigger: '1.3.6.1.4.1.57264.1.20',
@@ -42,8 +47,9 @@ const OIDS: Readonly<Record<keyof GithubCertificateFields, string>> = {
 const UTF8_STRING = 0x0c;
 
 /**
- * The GitHub fields of the bundle's signing certificate; undefined when it has none, or when its
- * issuer is not GitHub's (other CI providers put their own facts under the same OIDs).
+ * The GitHub fields of the bundle's signing certificate (possibly none: the certificate check
+ * then says which are missing); undefined when its issuer is not GitHub's (other CI providers
+ * put their own facts under the same OIDs).
  */
 export function githubCertificateFields(bundle: Bundle, issuer: string | undefined): GithubCertificateFields | undefined {
   if (!isGithubIssuer(issuer)) return undefined;
@@ -54,7 +60,7 @@ export function githubCertificateFields(bundle: Bundle, issuer: string | undefin
     const value = utf8Extension(certificate, oid);
     if (value !== undefined) fields[name] = value;
   }
-  return Object.keys(fields).length > 0 ? fields : undefined;
+  return fields;
 }
 
 // GitHub Enterprise Cloud tenants with a custom issuer get https://token.actions.githubusercontent.com/<enterprise>.

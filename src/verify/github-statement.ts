@@ -23,7 +23,13 @@ export interface GithubStatementClaims {
   /** The resolvedDependencies entry named "source". */
   readonly source?: { readonly repository: string; readonly ref?: string; readonly commit?: string };
   /** internalParameters.github: what the token said about the provenance job. */
-  readonly platform: { readonly eventName?: string; readonly runnerEnvironment?: string; readonly jobWorkflowSha?: string };
+  readonly platform: {
+    readonly eventName?: string;
+    readonly runnerEnvironment?: string;
+    readonly jobWorkflowSha?: string;
+    readonly repositoryId?: string;
+    readonly repositoryOwnerId?: string;
+  };
 }
 
 type Json = Readonly<Record<string, unknown>>;
@@ -56,6 +62,8 @@ export function githubStatementClaims(statement: InTotoStatement): GithubStateme
       ...optional('eventName', string(github.event_name)),
       ...optional('runnerEnvironment', string(github.runner_environment)),
       ...optional('jobWorkflowSha', string(github.job_workflow_sha)),
+      ...optional('repositoryId', string(github.repository_id)),
+      ...optional('repositoryOwnerId', string(github.repository_owner_id)),
     },
   };
 }

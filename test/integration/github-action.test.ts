@@ -373,7 +373,7 @@ describe('when the run or the Sigstore URLs would put the provenance at risk', (
     assert.deepEqual(await filesIn(model.dir), ['pytorch_model.pth']);
   });
 
-  it('refuses pull_request_target runs, whose recorded source is not what the job may have built', async () => {
+  it('refuses pull_request_target (or issue_comment, workflow_run …) runs, whose recorded source is not what the job may have built', async () => {
     const target = await startActionsRunner(mock, { event_name: 'pull_request_target' });
     try {
       const model = await newModel('pytorch_model.pth');

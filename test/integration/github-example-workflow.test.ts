@@ -41,7 +41,9 @@ before(async () => {
   const archive = join(root, 'cifar-10-python.tar.gz');
   dataset = { uri: `file://${archive}`, sha256: await writeTinyCifar(python, archive) };
   mock = await startSigstoreMock({ subjectClaim: GITHUB_SAN_CLAIM });
-  runner = await startActionsRunner(mock);
+  // The example calls the workflow from its own repository (`uses: ./…`): GitHub then names that
+  // repository's copy, at the caller's ref, as the job's workflow.
+  runner = await startActionsRunner(mock, { job_workflow_ref: `${GITHUB_CLAIMS.repository}/.github/workflows/provenance.yml@${GITHUB_CLAIMS.ref}` });
   example = await workflow('train-cifar10.yml');
   reusable = await workflow('provenance.yml');
 });
@@ -155,10 +157,10 @@ for (const format of ['pytorch_model.pth', 'tensorflow_saved_model']) {
 
       const provenanceRunner = await mkdtemp(join(root, 'provenance-'));
       const inputs = callInputs(job(example, 'provenance'), { train: { outputs: train } });
-      const self = { workflow_repository: 'slsa-ml/slsa-ml', workflow_sha: await headCommit() };
+      const self = { workflow_repository: GITHUB_CLAIMS.repository, workflow_sha: await headCommit() };
       const provenance = await runJob(reusable, 'provenance', { inputs, job: self, runner: { temp: provenanceRunner, environment: 'github-hosted' } }, provenanceRunner, provenanceRunner);
       assert.equal(provenance.model, format);
-      assert.equal(provenance['builder-id'], `https://github.com/${GITHUB_CLAIMS.job_workflow_ref}`);
+      assert.equal(provenance['builder-id'], `https://github.com/${GITHUB_CLAIMS.repository}/.github/workflows/provenance.yml@${GITHUB_CLAIMS.ref}`);
       assert.equal(provenance['artifact-name'], `${format}-provenance`);
 
       // The verify job: its workspace is a checkout (slsa-ml), the two artifacts downloaded into
@@ -168,7 +170,8 @@ for (const format of ['pytorch_model.pth', 'tensorflow_saved_model']) {
       await cp(join(temp, 'model'), join(workspace, 'downloaded'), { recursive: true });
       for (const file of ['sigstore.json', 'intoto.jsonl']) await cp(join(provenanceRunner, 'slsa-ml-provenance', `${format}.${file}`), join(workspace, 'downloaded', `${format}.${file}`));
       await writeFile(join(workspace, 'trusted_root.json'), JSON.stringify(mock.trustedRoot));
-      const verifyCtx = { needs: { provenance: { outputs: provenance } }, runner: runnerCtx, github: { token: 'unused' } };
+      const github = { token: 'unused', server_url: 'https://github.com', repository: GITHUB_CLAIMS.repository, ref: GITHUB_CLAIMS.ref };
+      const verifyCtx = { needs: { provenance: { outputs: provenance } }, runner: runnerCtx, github };
       await runJob(example, 'verify', verifyCtx, workspace, temp);
 
       // The same verify step must fail once the downloaded model differs from what was signed.

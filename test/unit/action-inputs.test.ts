@@ -98,6 +98,12 @@ describe('when the OIDC token and the environment describe the run', () => {
     assert.throws(() => githubRun(decodeClaims(githubActionsToken({ job_workflow_ref: '' })), {}), /the OIDC token has no job_workflow_ref claim/);
     assert.throws(() => githubRun(decodeClaims(githubActionsToken()), { GITHUB_REF: 'refs/heads/evil' }), /GITHUB_REF=refs\/heads\/evil but the OIDC token's ref claim is refs\/heads\/main/);
     assert.throws(() => decodeClaims('not-a-jwt'), /not a JWT/);
+    for (const event of ['pull_request_target', 'workflow_run', 'issue_comment', 'repository_dispatch']) {
+      assert.throws(() => githubRun(decodeClaims(githubActionsToken({ event_name: event })), {}), (err: Error & { code?: string }) => err.code === 'UNSUPPORTED_EVENT');
+    }
+    for (const event of ['push', 'workflow_dispatch', 'release', 'schedule', 'pull_request', 'merge_group']) {
+      assert.equal(githubRun(decodeClaims(githubActionsToken({ event_name: event })), {}).eventName, event);
+    }
   });
 });
 

@@ -28,6 +28,14 @@ import {
 const SIGNER = 'https://github.com/slsa-ml/slsa-ml/.github/workflows/provenance.yml@refs/tags/v1';
 const RUN = 'https://github.com/acme/models/actions/runs/123/attempts/1';
 const COMMIT = GITHUB_CLAIMS.sha;
+/** internalParameters.github as the reusable workflow records it from the token. */
+const PLATFORM = {
+  event_name: 'push',
+  runner_environment: 'github-hosted',
+  job_workflow_sha: GITHUB_CLAIMS.job_workflow_sha,
+  repository_id: GITHUB_CLAIMS.repository_id,
+  repository_owner_id: GITHUB_CLAIMS.repository_owner_id,
+};
 
 let root: string;
 let mock: SigstoreMock;
@@ -54,7 +62,7 @@ function githubStatement(edit: (predicate: Predicate) => void = () => {}): Recor
     buildDefinition: {
       buildType: 'https://slsa-ml.dev/buildtypes/github-actions/v1',
       externalParameters: { workflow: { ref: 'refs/heads/main', repository: 'https://github.com/acme/models', path: '.github/workflows/train.yml' } },
-      internalParameters: { github: { event_name: 'push', runner_environment: 'github-hosted', job_workflow_sha: GITHUB_CLAIMS.job_workflow_sha } },
+      internalParameters: { github: { ...PLATFORM } },
       resolvedDependencies: [
         { name: 'source', uri: 'git+https://github.com/acme/models@refs/heads/main', digest: { gitCommit: COMMIT } },
         { name: 'dataset', uri: 'https://example.com/cifar10.tar.gz', digest: { sha256: 'ab'.repeat(32) }, annotations: { 'slsa-ml.dev/tenantReported': true } },
@@ -120,6 +128,8 @@ describe('when a model was attested keyless by the reusable workflow', () => {
         sourceRepositoryURI: 'https://github.com/acme/models',
         sourceRepositoryDigest: COMMIT,
         sourceRepositoryRef: 'refs/heads/main',
+        sourceRepositoryIdentifier: GITHUB_CLAIMS.repository_id,
+        sourceRepositoryOwnerIdentifier: GITHUB_CLAIMS.repository_owner_id,
         buildConfigURI: 'https://github.com/acme/models/.github/workflows/train.yml@refs/heads/main',
         buildConfigDigest: GITHUB_CLAIMS.workflow_sha,
         buildTrigger: 'push',
@@ -195,8 +205,9 @@ describe('when the signed statement says otherwise than its certificate', () => 
     ['another run', (p) => (p.runDetails.metadata.invocationId = 'https://github.com/acme/models/actions/runs/999/attempts/1'), /runDetails\.metadata\.invocationId is .*runs\/999.*, but the certificate's Run Invocation URI is .*runs\/123/],
     ['no source dependency', (p) => (p.buildDefinition.resolvedDependencies = p.buildDefinition.resolvedDependencies.slice(1)), /source dependency's repository is missing/],
     ['a second, different commit beside the certified one', (p) => (p.buildDefinition.resolvedDependencies[0]!.digest = { gitCommit: COMMIT, sha1: 'c'.repeat(40) }), /digest\.gitCommit is conflicting [0-9a-f]{40} \/ [0-9a-f]{40}, but/],
-    ['another event', (p) => (p.buildDefinition.internalParameters = { github: { event_name: 'workflow_dispatch', runner_environment: 'github-hosted', job_workflow_sha: GITHUB_CLAIMS.job_workflow_sha } }), /event_name is workflow_dispatch, but the certificate's Build Trigger is push/],
-    ['another builder commit', (p) => (p.buildDefinition.internalParameters = { github: { event_name: 'push', runner_environment: 'github-hosted', job_workflow_sha: 'd'.repeat(40) } }), /job_workflow_sha is d{40}, but the certificate's Build Signer Digest is 9c8b7a6f/],
+    ['another event', (p) => (p.buildDefinition.internalParameters = { github: { ...PLATFORM, event_name: 'workflow_dispatch' } }), /event_name is workflow_dispatch, but the certificate's Build Trigger is push/],
+    ['another repository id (a deleted and re-created repository of the same name)', (p) => (p.buildDefinition.internalParameters = { github: { ...PLATFORM, repository_id: '1' } }), /repository_id is 1, but the certificate's Source Repository Identifier is 4242/],
+    ['another builder commit', (p) => (p.buildDefinition.internalParameters = { github: { ...PLATFORM, job_workflow_sha: 'd'.repeat(40) } }), /job_workflow_sha is d{40}, but the certificate's Build Signer Digest is 9c8b7a6f/],
   ];
   for (const [what, edit, reason] of cases) {
     it(`${what}: the certificate check fails (exit 1) and names the field`, async () => {
@@ -217,6 +228,17 @@ describe('when GitHub Actions provenance is verified without a GitHub certificat
     const result = await verifyProvenance({ provenance: signed.bundleJson, trust: { kind: 'key', publicKeyPem: key.publicPem }, artifact: { sha256: modelSha256 } });
     assert.ok(result.ok, JSON.stringify(result.checks));
     assert.match(certificateCheck(result)?.detail ?? '', /signed by a key/);
+  });
+
+  it('a certificate from GitHub\'s issuer that says nothing about the run fails: there is nothing to bind the statement to', async () => {
+    const token = identityToken({ sub: 'repo:acme/models:ref:refs/heads/main', iss: GITHUB_ACTIONS_ISSUER, [GITHUB_SAN_CLAIM]: SIGNER });
+    const signed = await signKeyless(githubStatement(), token);
+    const trust = { kind: 'identity' as const, certificateIdentity: SIGNER, oidcIssuer: GITHUB_ACTIONS_ISSUER, trustedRoot: mock.trustedRoot };
+    const result = await verifyProvenance({ provenance: signed.bundleJson, trust, artifact: { sha256: modelSha256 } });
+    assert.equal(result.ok, false);
+    const check = certificateCheck(result);
+    assert.equal(check?.code, 'CERTIFICATE_INCOMPLETE');
+    assert.match(check?.reason ?? '', /lacks buildSignerURI, sourceRepositoryURI, sourceRepositoryRef, sourceRepositoryDigest, runInvocationURI/);
   });
 
   it('a certificate from another OIDC issuer carries no GitHub fields to compare', async () => {
