@@ -21,8 +21,9 @@ export const POLICY_HELP = `Policy (each adds a check; all must pass):
                                 from, e.g. refs/heads/main or refs/tags/v1
   --namespace NS                the TaskRun's namespace
   --max-age DURATION            finished at most this long ago, e.g. 30d, 12h, 1d12h
-  --deny 'PURL@RANGE'           refuse models trained with a package in a semver range, e.g.
-                                'pkg:pypi/torch@<2.6.0' (repeatable; no @RANGE = any version)`;
+  --deny 'PURL@RANGE'           refuse models trained with a package in a range: PEP 440 for PyPI
+                                ('pkg:pypi/torch@<2.6.0', 'pkg:pypi/torch@>=2.0,<2.6', ~=2.5), semver
+                                for others (repeatable; no @RANGE = any version)`;
 
 export function policyFromFlags(flags: ParsedFlags, io: CliIo): PolicyOptions {
   const maxAge = flags.strings.get('max-age');

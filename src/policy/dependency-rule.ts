@@ -1,8 +1,11 @@
-// "pkg:pypi/torch@<2.6.0" or "pkg:pypi/torch@>=2.0.0 <2.6.0": a package URL whose version is a
-// semver range (no version = every version). Used by `verify --deny` and `query --dependency`.
+// "pkg:pypi/torch@<2.6.0" or "pkg:pypi/torch@>=2.0,<2.6": a package URL whose version is a range
+// in the package's own ecosystem — a PEP 440 specifier set for PyPI, a semver range for others;
+// no version selects every version. Used by `verify --deny` and `query --dependency`. A range
+// that cannot be read is a PolicyError (a usage error), never a rule that matches nothing.
 import semver from 'semver';
 
 import { PolicyError } from './errors.ts';
+import { pep440Contains, parsePep440Specifier } from './pep440.ts';
 import { formatPurl, parseBase, parsePurl, samePackage, splitVersion, type PackageUrl } from './purl.ts';
 import { comparableVersion } from './version.ts';
 
@@ -10,7 +13,9 @@ export interface DependencyRule {
   /** As the user wrote it, for messages. */
   readonly text: string;
   readonly package: PackageUrl;
-  /** A valid semver range; "*" when the rule names no version. */
+  /** How `range` is read: PEP 440 for PyPI packages, semver for the others. */
+  readonly scheme: 'pep440' | 'semver';
+  /** A normalized PEP 440 specifier set or semver range; "*" when the rule names no version. */
   readonly range: string;
 }
 
@@ -24,11 +29,24 @@ export function parseDependencyRule(text: string): DependencyRule {
   if (/[?#]/.test(base)) throw bad(text, 'qualifiers and subpaths are not supported in a rule');
   const pkg = parseBase(base);
   if (!pkg) throw bad(text, 'expected a package URL such as pkg:pypi/torch@<2.6.0');
-  const rangeText = (version ?? '').trim().replace(/==/g, '=');
-  if (rangeText === '') return { text, package: pkg, range: '*' };
-  const range = semver.validRange(rangeText, { includePrerelease: true });
-  if (range === null) throw bad(text, `"${version}" is not a semver range (e.g. <2.6.0, >=2.0.0 <2.6.0, 2.5.x)`);
-  return { text, package: pkg, range };
+  const scheme = pkg.type === 'pypi' ? 'pep440' : 'semver';
+  const rangeText = (version ?? '').trim();
+  if (rangeText === '') return { text, package: pkg, scheme, range: '*' };
+  return { text, package: pkg, scheme, range: scheme === 'pep440' ? pep440Range(text, rangeText) : semverRange(text, rangeText) };
+}
+
+function pep440Range(text: string, range: string): string {
+  try {
+    return parsePep440Specifier(range);
+  } catch (err) {
+    throw bad(text, (err as Error).message);
+  }
+}
+
+function semverRange(text: string, rangeText: string): string {
+  const range = semver.validRange(rangeText.replace(/==/g, '='), { includePrerelease: true });
+  if (range === null) throw bad(text, `"${rangeText}" is not a semver range (e.g. <2.6.0, >=2.0.0 <2.6.0, 2.5.x)`);
+  return range;
 }
 
 /** Every dependency URI that the rule selects (or cannot rule out). */
@@ -46,9 +64,18 @@ export function matchDependency(rule: DependencyRule, uri: string): DependencyMa
   if (!dep || !samePackage(rule.package, dep)) return undefined;
   if (rule.range === '*') return { kind: 'match', purl: uri };
   if (dep.version === undefined) return { kind: 'undecidable', purl: uri, reason: `${uri} names no version` };
-  const version = comparableVersion(dep.type, dep.version);
-  if (version === undefined) return { kind: 'undecidable', purl: uri, reason: `version "${dep.version}" of ${formatPurl({ ...dep, version: undefined })} cannot be compared` };
-  return semver.satisfies(version, rule.range, { includePrerelease: true }) ? { kind: 'match', purl: uri } : undefined;
+  const inRange = contains(rule, dep.version);
+  if (inRange === undefined) {
+    const how = rule.scheme === 'pep440' ? 'as a PEP 440 version' : 'with a semver range';
+    return { kind: 'undecidable', purl: uri, reason: `version "${dep.version}" of ${formatPurl({ ...dep, version: undefined })} cannot be compared ${how}` };
+  }
+  return inRange ? { kind: 'match', purl: uri } : undefined;
+}
+
+function contains(rule: DependencyRule, version: string): boolean | undefined {
+  if (rule.scheme === 'pep440') return pep440Contains(version, rule.range);
+  const comparable = comparableVersion(version);
+  return comparable === undefined ? undefined : semver.satisfies(comparable, rule.range, { includePrerelease: true });
 }
 
 function bad(text: string, reason: string): PolicyError {

@@ -13,6 +13,6 @@ export { parseSourceRef } from './source-ref.ts';
 export { sameRepository } from './source-repo.ts';
 export { statementFacts } from './statement-facts.ts';
 export type { Dependency, Source, StatementFacts } from './statement-facts.ts';
-export { comparableVersion } from './version.ts';
+export { parsePep440Specifier, pep440Contains } from './pep440.ts';
 export { FILES_ANNOTATION, diffFiles, modelFilesCheck, recordedFiles } from './model-files.ts';
 export type { FileChanges, MeasuredFiles, ModelFile } from './model-files.ts';

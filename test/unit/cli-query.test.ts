@@ -141,7 +141,7 @@ describe('when searching for TensorFlow versions, several rules, or an image', (
   });
 
   it('prints a table with model, TaskRun, UID, what matched and the finish time', async () => {
-    const run = await cli(['query', '--under', under, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@2.5.x']);
+    const run = await cli(['query', '--under', under, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@==2.5.*']);
     assert.equal(run.code, 0);
     const [header, row, ...rest] = run.stdout.split('\n');
     assert.match(header ?? '', /^MODEL +RUN +ID +MATCHED +FINISHED$/);

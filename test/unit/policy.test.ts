@@ -7,7 +7,6 @@ import { describe, it } from 'node:test';
 
 import {
   PolicyError,
-  comparableVersion,
   diffFiles,
   matchDependency,
   matchImages,
@@ -38,14 +37,29 @@ describe('when a deny or dependency rule is matched against package URLs', () =>
     assert.equal(matchDependency(r, 'pkg:npm/torch@2.1.0'), undefined, 'the same name in another ecosystem');
   });
 
-  it('reads PyPI versions as PEP 440 orders them (local builds, release candidates, two-part versions)', () => {
+  it('reads PyPI versions as PEP 440 orders them (local builds, release candidates, two-part versions, epochs)', () => {
     const r = rule('pkg:pypi/torch@<2.6.0');
     assert.equal(matchDependency(r, 'pkg:pypi/torch@2.5.1+cu121')?.kind, 'match');
-    assert.equal(matchDependency(r, 'pkg:pypi/torch@2.6.0rc1')?.kind, 'match', '2.6.0rc1 comes before 2.6.0');
+    assert.equal(matchDependency(r, 'pkg:pypi/torch@2.6.0rc1'), undefined, '<V excludes the pre-releases of V (PEP 440)');
+    assert.equal(matchDependency(rule('pkg:pypi/torch@<=2.6.0'), 'pkg:pypi/torch@2.6.0rc1')?.kind, 'match');
     assert.equal(matchDependency(r, 'pkg:pypi/torch@2.6.0.post1'), undefined);
     assert.equal(matchDependency(r, 'pkg:pypi/torch@2.5')?.kind, 'match');
-    assert.equal(comparableVersion('pypi', '2.7.0.dev20240101'), '2.7.0-0.dev.20240101');
-    assert.equal(comparableVersion('pypi', '1!2.0'), undefined, 'another epoch cannot be ordered');
+    assert.equal(matchDependency(r, 'pkg:pypi/torch@2.6.0.dev20240101'), undefined, 'a dev release of 2.6.0 is a pre-release of it');
+    assert.equal(matchDependency(r, 'pkg:pypi/torch@1!1.0'), undefined, 'another epoch orders after every 0! version');
+  });
+
+  it('denies torch 2.7.0 under ~=2.5 (PEP 440: >=2.5, ==2.*), where a semver mapping read ~=2.5 as 2.5.x', () => {
+    assert.equal(matchDependency(rule('pkg:pypi/torch@~=2.5'), 'pkg:pypi/torch@2.7.0')?.kind, 'match');
+    assert.equal(matchDependency(rule('pkg:pypi/torch@~=2.5.0'), 'pkg:pypi/torch@2.7.0'), undefined);
+  });
+
+  it('reads comma-separated clauses, !=, ===, wildcards, and whitespace between clauses', () => {
+    assert.equal(matchDependency(rule('pkg:pypi/torch@>=2.0,<2.6,!=2.5.1'), 'pkg:pypi/torch@2.5.1'), undefined);
+    assert.equal(matchDependency(rule('pkg:pypi/torch@>=2.0,<2.6,!=2.5.1'), 'pkg:pypi/torch@2.5.2')?.kind, 'match');
+    assert.equal(matchDependency(rule('pkg:pypi/torch@==2.5.*'), 'pkg:pypi/torch@2.5.1+cu121')?.kind, 'match');
+    assert.equal(matchDependency(rule('pkg:pypi/torch@===2.5.1'), 'pkg:pypi/torch@2.5.1+cu121'), undefined);
+    assert.equal(matchDependency(rule('pkg:pypi/torch@>=2.0.0 <2.6.0'), 'pkg:pypi/torch@2.5.1')?.kind, 'match');
+    assert.equal(rule('pkg:pypi/torch@>=2.0.0 <2.6.0').range, '>=2.0.0,<2.6.0');
   });
 
   it('treats PyPI names as PyPI does (case, "-", "_", ".") and keeps npm scopes', () => {
@@ -54,9 +68,13 @@ describe('when a deny or dependency rule is matched against package URLs', () =>
     assert.equal(matchDependency(rule('pkg:npm/@tensorflow/tfjs@<5'), 'pkg:npm/%40tensorflow/tfjs@4.22.0')?.kind, 'match');
   });
 
-  it('without a version, selects every version; "==" is read as "="', () => {
+  it('without a version, selects every version; a bare version is ==; outside PyPI "==" is read as "="', () => {
     assert.equal(matchDependency(rule('pkg:pypi/torch'), 'pkg:pypi/torch@2.8.0')?.kind, 'match');
     assert.equal(matchDependency(rule('pkg:pypi/torch@==2.8.0'), 'pkg:pypi/torch@2.8.0')?.kind, 'match');
+    assert.equal(matchDependency(rule('pkg:pypi/torch@2.8.0'), 'pkg:pypi/torch@2.8.0')?.kind, 'match');
+    assert.equal(matchDependency(rule('pkg:pypi/torch@2.8.0'), 'pkg:pypi/torch@2.8.1'), undefined);
+    assert.equal(matchDependency(rule('pkg:npm/lodash@==4.17.21'), 'pkg:npm/lodash@4.17.21')?.kind, 'match');
+    assert.equal(matchDependency(rule('pkg:npm/lodash@4.17.x'), 'pkg:npm/lodash@4.17.21')?.kind, 'match');
   });
 
   it('reports a named package whose version is missing or unreadable as undecidable, not as clear', () => {
@@ -64,8 +82,9 @@ describe('when a deny or dependency rule is matched against package URLs', () =>
     assert.equal(matchDependency(rule('pkg:pypi/torch@<2.6.0'), 'pkg:pypi/torch@nightly')?.kind, 'undecidable');
   });
 
-  it('refuses rules that are not a package URL with a semver range, with code BAD_DEPENDENCY_RULE', () => {
-    for (const text of ['torch<2.6.0', 'pkg:pypi/torch@<<2', 'pkg:pypi/torch@<2.6?x=y', 'pkg:/torch@1']) {
+  it('refuses rules that are not a package URL with a range it understands, with code BAD_DEPENDENCY_RULE', () => {
+    const unread = ['pkg:pypi/torch@~=2', 'pkg:pypi/torch@2.11.x', 'pkg:pypi/torch@=2.8.0', 'pkg:pypi/torch@>=2.0,', 'pkg:pypi/torch@^2.5', 'pkg:pypi/torch@>1.0+local', 'pkg:npm/x@<<2'];
+    for (const text of ['torch<2.6.0', 'pkg:pypi/torch@<<2', 'pkg:pypi/torch@<2.6?x=y', 'pkg:/torch@1', ...unread]) {
       assert.throws(() => rule(text), (err: unknown) => err instanceof PolicyError && err.code === 'BAD_DEPENDENCY_RULE', text);
     }
   });

@@ -36,8 +36,8 @@ unverifiable and are neither reported as affected nor as clear.
 
 Selection (at least one; a model matching any of them is affected):
   --under PREFIX                gs://bucket/prefix/ (or file:// / a local directory) to search
-  --dependency 'PURL@RANGE'     a package URL with a semver range, e.g.
-                                'pkg:pypi/torch@>=2.0.0 <2.6.0' (repeatable)
+  --dependency 'PURL@RANGE'     a package URL with a version range (PEP 440 for PyPI, semver
+                                otherwise), e.g. 'pkg:pypi/torch@>=2.0,<2.6' (repeatable)
   --image sha256:HEX            a container image digest, optionally REPOSITORY@sha256:HEX (repeatable)
 
 ${TRUST_HELP}
