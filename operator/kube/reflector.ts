@@ -1,11 +1,14 @@
-// List-then-watch that survives what @kubernetes/client-node's informer does not: it restarts
-// after any watch error with backoff, relists on 410 Gone and periodically, and treats a watch
-// that has gone silent (no event, no bookmark) for too long as dead.
+// List-then-watch that keeps nothing: each object is handed to onObject as it arrives and
+// dropped. The state comes as a stream (WatchList: a watch that first replays every object, then
+// bookmarks the resourceVersion it is complete at), or from a paged LIST where the server does not
+// offer that. A watch that ends — the server's timeout, client-node's idle timeout, a network
+// fault — resumes from the last resourceVersion seen; only 410 Gone (and the optional periodic
+// relist) lists again.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../queue/index.ts';
-import { listAll, type ObjectWithMeta } from './list.ts';
+import { ApiStatusError, KubeListWatch, type ListWatchSource, type ObjectWithMeta, type WatchEnd } from './list.ts';
 
 export type ObjectEvent = 'SYNC' | 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -17,21 +20,47 @@ export interface ReflectorOptions {
   readonly relistSeconds: number;
   readonly stallSeconds: number;
   readonly logger: Logger;
+  /** SYNC for each object of a (re)list, then the watch's events. Called synchronously, in order. */
   readonly onObject: (type: ObjectEvent, obj: ObjectWithMeta) => void;
+  /** A watch restarted after a fault: 'gone' (410, relists), 'error' or 'stall' (resumes). */
   readonly onRestart?: (reason: string) => void;
+  /** How to reach the API server; tests pass a fake. */
+  readonly source?: ListWatchSource;
 }
 
+/** Marks the bookmark that closes a WatchList's replay of the current state. */
+const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+/**
+ * The API server sends a bookmark 2 s before the timeout a watch asks for, but its periodic
+ * bookmark only every minute, and client-node's Watch gives up after 30 s without data. Resumed
+ * watches therefore ask for less than 30 s: each ends with a fresh resourceVersion, even on a
+ * collection where nothing happens (and a watch filtered by namespace or label never falls behind).
+ */
+const RESUME_TIMEOUT_SECONDS = 25;
+/** Streaming the whole state may take long; the watch it turns into then ends on the idle timeout. */
+const STREAM_TIMEOUT_SECONDS = 600;
+const BACKOFF = { initialDelayMs: 500, maxDelayMs: 30_000 };
+
 class WatchGone extends Error {}
+class WatchStalled extends Error {}
+class NoStreamingList extends Error {}
 
 export class Reflector {
   readonly #opts: ReflectorOptions;
+  readonly #source: ListWatchSource;
   readonly #stop = new AbortController();
+  /** Where the next watch resumes; undefined: the state must be listed first. */
+  #resourceVersion: string | undefined;
+  /** Whether the server streams lists (WatchList); false after it refused one. */
+  #streaming = true;
   #synced = false;
+  #listedAt = 0;
   #lastContact = Date.now();
   #loop: Promise<void> | undefined;
 
   constructor(options: ReflectorOptions) {
     this.#opts = options;
+    this.#source = options.source ?? new KubeListWatch(options.kubeConfig, options.path, options.labelSelector);
   }
 
   start(): void {
@@ -47,7 +76,7 @@ export class Reflector {
     return this.#synced;
   }
 
-  /** Milliseconds since the API server last answered this reflector (list, event or bookmark). */
+  /** Milliseconds since the API server last answered this reflector (list, watch, event or bookmark). */
   silenceMs(): number {
     return Date.now() - this.#lastContact;
   }
@@ -55,81 +84,156 @@ export class Reflector {
   async #run(): Promise<void> {
     let failures = 0;
     while (!this.#stop.signal.aborted) {
+      let delay = 0;
       try {
-        await this.#listAndWatch();
-        failures = 0;
+        // A watch that ends at once with nothing in it must not turn into a busy loop.
+        failures = (await this.#cycle()) ? 0 : failures + 1;
+        if (failures > 0) delay = backoffDelay(BACKOFF, failures);
       } catch (err) {
         if (this.#stop.signal.aborted) return;
-        const reason = err instanceof WatchGone ? 'gone' : 'error';
-        this.#opts.onRestart?.(reason);
-        if (reason === 'gone') {
-          this.#opts.logger.info({ path: this.#opts.path }, 'watch expired (410 Gone); relisting');
-          continue;
-        }
+        if (this.#restartsAtOnce(err)) continue;
         failures++;
-        const delay = backoffDelay({ initialDelayMs: 500, maxDelayMs: 30_000 }, failures);
-        this.#opts.logger.warn({ path: this.#opts.path, err: String(err), retryInMs: delay }, 'list/watch failed; restarting');
-        await sleep(delay, undefined, { signal: this.#stop.signal }).catch(() => undefined);
+        delay = backoffDelay(BACKOFF, failures);
+        this.#opts.onRestart?.(err instanceof WatchStalled ? 'stall' : 'error');
+        this.#opts.logger.warn({ path: this.#opts.path, err: String(err), resourceVersion: this.#resourceVersion, retryInMs: delay }, 'watch failed; resuming');
       }
+      if (delay > 0) await sleep(delay, undefined, { signal: this.#stop.signal }).catch(() => undefined);
     }
   }
 
-  async #listAndWatch(): Promise<void> {
-    const { items, resourceVersion } = await listAll(this.#opts.kubeConfig, this.#opts.path, this.#opts.labelSelector);
-    this.#lastContact = Date.now();
-    for (const item of items) this.#opts.onObject('SYNC', item);
+  /** 410 Gone relists, and a refused streaming list switches to paging, both without delay. */
+  #restartsAtOnce(err: unknown): boolean {
+    if (isGone(err)) {
+      this.#opts.onRestart?.('gone');
+      this.#opts.logger.info({ path: this.#opts.path, resourceVersion: this.#resourceVersion }, 'watch expired (410 Gone); relisting');
+      this.#resourceVersion = undefined;
+      return true;
+    }
+    if (this.#resourceVersion === undefined && this.#streaming && refusesStreaming(err)) {
+      this.#streaming = false;
+      this.#opts.logger.info({ path: this.#opts.path, err: String(err) }, 'the API server does not stream lists (WatchList); using paged LIST');
+      return true;
+    }
+    return false;
+  }
+
+  /** Lists if needed, then runs one watch; resolves with whether the server sent anything. */
+  async #cycle(): Promise<boolean> {
+    if (this.#resourceVersion === undefined && !this.#streaming) await this.#pagedList();
+    const heard = await this.#watchOnce();
+    if (this.#resourceVersion !== undefined && Date.now() >= this.#relistAt()) {
+      this.#opts.logger.info({ path: this.#opts.path, relistSeconds: this.#opts.relistSeconds }, 'periodic relist');
+      this.#resourceVersion = undefined;
+    }
+    return heard;
+  }
+
+  #relistAt(): number {
+    return this.#listedAt + this.#opts.relistSeconds * 1000;
+  }
+
+  async #pagedList(): Promise<void> {
+    const started = Date.now();
+    let objects = 0;
+    const rv = await this.#source.list((obj) => {
+      this.#lastContact = Date.now();
+      objects++;
+      this.#opts.onObject('SYNC', obj);
+    }, this.#stop.signal);
+    this.#listed(rv, objects, 'paged', started);
+  }
+
+  #listed(resourceVersion: string, objects: number, via: 'stream' | 'paged', started: number): void {
+    this.#resourceVersion = resourceVersion;
     this.#synced = true;
-    let rv = resourceVersion;
-    const relistAt = Date.now() + this.#opts.relistSeconds * 1000;
-    while (!this.#stop.signal.aborted && Date.now() < relistAt) {
-      const timeoutSeconds = Math.max(1, Math.ceil((relistAt - Date.now()) / 1000));
-      rv = await this.#watchOnce(rv, timeoutSeconds);
-    }
+    this.#lastContact = Date.now();
+    this.#listedAt = Date.now();
+    this.#opts.logger.info({ path: this.#opts.path, objects, resourceVersion, via, ms: Date.now() - started }, 'listed');
   }
 
-  /** One watch request; resolves with the last resourceVersion seen when the server ends it. */
-  async #watchOnce(resourceVersion: string, timeoutSeconds: number): Promise<string> {
-    let rv = resourceVersion;
-    const controller = new AbortController();
-    const onStop = (): void => controller.abort();
+  /** One watch request: resumes from the last resourceVersion, or streams the state first. */
+  async #watchOnce(): Promise<boolean> {
+    const started = Date.now();
+    const streaming = this.#resourceVersion === undefined;
+    const untilRelist = Math.ceil((this.#relistAt() - started) / 1000);
+    const timeoutSeconds = streaming ? STREAM_TIMEOUT_SECONDS : Math.max(1, Math.min(RESUME_TIMEOUT_SECONDS, this.#opts.stallSeconds, untilRelist));
+    const w: OneWatch = { controller: new AbortController(), started, heard: false, listed: 0, failure: undefined };
+    const onStop = (): void => w.controller.abort();
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
+    const stall = setInterval(() => {
+      if (this.silenceMs() > this.#opts.stallSeconds * 1000) fail(w, new WatchStalled(`watch stalled: nothing from the API server for ${this.#opts.stallSeconds}s`));
+    }, Math.min(1000, this.#opts.stallSeconds * 250));
+    let end: WatchEnd;
     try {
-      return await new Promise<string>((resolve, reject) => {
-        const stall = setInterval(() => {
-          if (Date.now() - this.#lastContact > this.#opts.stallSeconds * 1000) {
-            controller.abort();
-            reject(new Error(`watch stalled: nothing from the API server for ${this.#opts.stallSeconds}s`));
-          }
-        }, Math.min(1000, this.#opts.stallSeconds * 250));
-        const finish = (err?: unknown): void => {
-          clearInterval(stall);
-          if (err) reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
-          else resolve(rv);
-        };
-        const onEvent = (type: string, obj: ObjectWithMeta & { code?: number }): void => {
-          this.#lastContact = Date.now();
-          if (type === 'ERROR') {
-            controller.abort();
-            finish(obj.code === 410 ? new WatchGone('410 Gone') : new Error(`watch error event: ${JSON.stringify(obj)}`));
-            return;
-          }
-          rv = obj.metadata?.resourceVersion ?? rv;
-          if (type !== 'BOOKMARK') this.#opts.onObject(type as ObjectEvent, obj);
-        };
-        const query: Record<string, string | number | boolean> = { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds };
-        if (this.#opts.labelSelector) query.labelSelector = this.#opts.labelSelector;
-        this.#lastContact = Date.now();
-        new Watch(this.#opts.kubeConfig)
-          .watch(this.#opts.path, query, onEvent, (err) => finish(this.#stop.signal.aborted ? undefined : err))
-          .then((req) => {
-            // stop() may have fired while the request was being opened: an abort listener added
-            // to an already-aborted signal never runs, and the watch would stay open for good.
-            if (controller.signal.aborted) req.abort();
-            else controller.signal.addEventListener('abort', () => req.abort(), { once: true });
-          }, finish);
-      });
+      end = await this.#source.watch({ resourceVersion: this.#resourceVersion, timeoutSeconds }, {
+        opened: () => this.#contact(w),
+        event: (type, obj) => this.#onEvent(w, type, obj),
+      }, w.controller.signal);
+    } catch (err) {
+      throw w.failure ?? err;
     } finally {
+      clearInterval(stall);
       this.#stop.signal.removeEventListener('abort', onStop);
     }
+    if (w.failure && !this.#stop.signal.aborted) throw w.failure;
+    this.#opts.logger.debug({ path: this.#opts.path, end, resourceVersion: this.#resourceVersion, seconds: (Date.now() - started) / 1000 }, 'watch ended; resuming');
+    return w.heard;
   }
+
+  #contact(w: OneWatch): void {
+    w.heard = true;
+    this.#lastContact = Date.now();
+  }
+
+  #onEvent(w: OneWatch, type: string, obj: ObjectWithMeta & { code?: number }): void {
+    this.#contact(w);
+    if (type === 'ERROR') {
+      fail(w, obj.code === 410 ? new WatchGone('410 Gone') : new Error(`watch error event: ${JSON.stringify(obj)}`));
+    } else if (this.#resourceVersion === undefined) {
+      this.#onInitialEvent(w, type, obj);
+    } else {
+      this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
+      if (type !== 'BOOKMARK') this.#opts.onObject(type as ObjectEvent, obj);
+    }
+  }
+
+  /** While a WatchList replays the state: every object is SYNC until the bookmark that closes it. */
+  #onInitialEvent(w: OneWatch, type: string, obj: ObjectWithMeta): void {
+    if (type !== 'BOOKMARK') {
+      w.listed++;
+      this.#opts.onObject('SYNC', obj);
+      return;
+    }
+    const rv = obj.metadata?.resourceVersion;
+    if (obj.metadata?.annotations?.[INITIAL_EVENTS_END] !== 'true' || !rv) {
+      // The server ignored sendInitialEvents: what it replayed has no resourceVersion to resume from.
+      fail(w, new NoStreamingList('a bookmark came before the end of the initial events'));
+      return;
+    }
+    this.#listed(rv, w.listed, 'stream', w.started);
+    // Resume at once with the short watches that end on a bookmark, rather than let this one idle out.
+    w.controller.abort();
+  }
+}
+
+interface OneWatch {
+  readonly controller: AbortController;
+  readonly started: number;
+  heard: boolean;
+  listed: number;
+  failure: Error | undefined;
+}
+
+function fail(w: OneWatch, err: Error): void {
+  w.failure ??= err;
+  w.controller.abort();
+}
+
+/** 422: WatchList is off (by default on Kubernetes 1.33, and 1.31 and older); 400 from older servers. */
+function refusesStreaming(err: unknown): boolean {
+  return err instanceof NoStreamingList || (err instanceof ApiStatusError && (err.code === 422 || err.code === 400));
+}
+
+function isGone(err: unknown): boolean {
+  return err instanceof WatchGone || (err instanceof ApiStatusError && err.code === 410);
 }
