@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Reflector, type ObjectWithMeta } from './kube/index.ts';
 import { WorkQueue } from './queue/index.ts';
-import { classify, type Reconciler } from './reconcile/index.ts';
+import { classify, type ClassifyOptions, type Reconciler } from './reconcile/index.ts';
 
 export interface ControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -13,7 +13,7 @@ export interface ControllerOptions {
   readonly workers: number;
   readonly retry: { initialDelayMs: number; maxDelayMs: number };
   readonly watch: { relistSeconds: number; stallSeconds: number };
-  readonly classifyOptions: () => { attestFailedRuns: boolean; useFinalizer: boolean };
+  readonly classifyOptions: () => ClassifyOptions;
   readonly reconciler: Reconciler;
   readonly logger: Logger;
   readonly onQueueDepth: (depth: number) => void;
@@ -79,7 +79,7 @@ export class Controller {
 
   async #reconcile(key: string): Promise<'done' | 'retry'> {
     try {
-      return await this.#opts.reconciler.reconcile(key);
+      return await this.#opts.reconciler.reconcile(key, this.#queue.failures(key));
     } catch (err) {
       // API faults while reading or recording: the key backs off and is tried again.
       this.#opts.logger.warn({ key, err: String(err) }, 'reconcile error; will retry');

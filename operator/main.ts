@@ -7,9 +7,9 @@ import { loadConfig, watchConfig, type OperatorConfig } from './config/index.ts'
 import { Controller } from './controller.ts';
 import { ClusterFacts, EventRecorder, TaskRuns, loadKubeConfig } from './kube/index.ts';
 import { LeaderElector } from './leader/index.ts';
-import { createLogger, createMetrics, startHealthServer, type FailureReason, type Metrics } from './observability/index.ts';
-import { Reconciler, type FailureCode, type ReconcileMetrics } from './reconcile/index.ts';
-import { buildSigner, buildStorage, reconcileSettings, taskRunCollections } from './wiring.ts';
+import { createLogger, createMetrics, startHealthServer, type Metrics } from './observability/index.ts';
+import { Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
+import { buildSigningSetup, buildStorage, reconcileSettings, taskRunCollections } from './wiring.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
 export interface OperatorArgs {
@@ -24,14 +24,14 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   logger.info({ version: OPERATOR_VERSION, identity, namespaces: config.namespaces, signer: config.signer.kind }, 'slsa-ml operator starting');
 
   const kc = loadKubeConfig();
-  let signer = await buildSigner(config.signer);
+  let signing = await buildSigningSetup(config);
   let storage = buildStorage(config);
   const reconciler = new Reconciler({
     taskRuns: new TaskRuns(kc),
     facts: new ClusterFacts(kc),
     events: new EventRecorder(kc, identity),
     storage: () => storage,
-    signer: () => signer,
+    signing: () => signing,
     settings: () => reconcileSettings(config),
     metrics: reconcileMetrics(metrics),
     logger,
@@ -43,7 +43,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     workers: config.workers,
     retry: config.retry,
     watch: config.watch,
-    classifyOptions: () => ({ attestFailedRuns: config.attestFailedRuns, useFinalizer: config.finalizer.enabled }),
+    classifyOptions: () => ({ attestFailedRuns: config.attestFailedRuns, useFinalizer: config.finalizer.enabled, seal: signing.seal }),
     reconciler,
     logger,
     onQueueDepth: (depth) => metrics.queueDepth.set(depth),
@@ -68,7 +68,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     : () => undefined;
 
   async function applyConfig(next: OperatorConfig): Promise<void> {
-    if (JSON.stringify(next.signer) !== JSON.stringify(config.signer)) signer = await buildSigner(next.signer);
+    if (JSON.stringify([next.signer, next.seal]) !== JSON.stringify([config.signer, config.seal])) signing = await buildSigningSetup(next);
     if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
     const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch']
       .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));
@@ -136,7 +136,7 @@ function reconcileMetrics(metrics: Metrics): ReconcileMetrics {
   return {
     outcome(outcome, seconds): void {
       metrics.attestations.inc(outcome.kind);
-      if (outcome.kind === 'failed') metrics.failures.inc(FAILURE_REASON[outcome.code as FailureCode] ?? 'other');
+      if (outcome.kind === 'failed') metrics.failures.inc(outcome.code);
       if (outcome.kind === 'signed' && seconds !== undefined) metrics.completionToStored.observe(seconds);
     },
     retried(): void {
@@ -144,18 +144,5 @@ function reconcileMetrics(metrics: Metrics): ReconcileMetrics {
     },
   };
 }
-
-const FAILURE_REASON: Record<FailureCode, FailureReason> = {
-  MALFORMED_HINT: 'invalid_type_hints',
-  PREFIX_NOT_ALLOWED: 'outside_allowed_prefixes',
-  DIGEST_MISMATCH: 'digest_mismatch',
-  MODEL_NOT_FOUND: 'model_not_found',
-  MODEL_UNREADABLE: 'storage_error',
-  PROVENANCE_CONFLICT: 'provenance_conflict',
-  SIGNING_FAILED: 'signing_error',
-  RETRY_BUDGET_EXHAUSTED: 'retry_budget_exhausted',
-  FINALIZER_TIMEOUT: 'retry_budget_exhausted',
-  INTERNAL: 'other',
-};
 
 export type { Logger };

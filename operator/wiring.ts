@@ -1,21 +1,31 @@
 // The one place that turns validated configuration into implementations: which Storage, which
-// Signer, and the settings each reconcile gets as a snapshot.
+// Signer (with the verifier that recognises its signatures and the outcome seal), and the
+// settings each reconcile gets as a snapshot.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSigner, tokenFromFile, tokenFromGceMetadata, type Signer } from '../src/signing/index.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
-import type { OperatorConfig, SignerSettings } from './config/index.ts';
-import type { ReconcileSettings } from './reconcile/index.ts';
+import { createSignatureVerifier, type SignatureVerifier } from '../src/verify/index.ts';
+import { ConfigError, type OperatorConfig, type SignerSettings } from './config/index.ts';
+import { OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile, type ReconcileSettings, type SigningSetup } from './reconcile/index.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
 export function buildStorage(config: OperatorConfig): Storage {
   return createStorage({ gcs: config.storage.gcs, ...(config.storage.fileRoot ? { fileRoot: config.storage.fileRoot } : {}) });
 }
 
-export async function buildSigner(settings: SignerSettings): Promise<Signer> {
+/** Signer, own-signature verifier and seal, from one configuration; secrets are read once and never logged. */
+export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal'>): Promise<SigningSetup> {
+  const settings = config.signer;
+  const keyPem = settings.kind === 'key' ? readFileSync(settings.keyPath, 'utf8') : undefined;
+  const signer = await buildSigner(settings, keyPem);
+  return { signer, ownVerifier: await buildOwnVerifier(settings, keyPem), seal: buildSeal(config.seal.keyPath, keyPem) };
+}
+
+async function buildSigner(settings: SignerSettings, keyPem: string | undefined): Promise<Signer> {
   switch (settings.kind) {
     case 'key':
-      // Read once at start (and on config reload); the key never reaches logs or the training pod.
-      return createSigner({ kind: 'key', keyPem: readFileSync(settings.keyPath, 'utf8') });
+      return createSigner({ kind: 'key', keyPem: keyPem ?? '' });
     case 'kms':
       return createSigner({ kind: 'kms', keyName: settings.keyName, ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}) });
     case 'sigstore': {
@@ -30,10 +40,42 @@ export async function buildSigner(settings: SignerSettings): Promise<Signer> {
   }
 }
 
+/** What an earlier attempt of ours signed with: the only signatures an existing sibling may carry. */
+async function buildOwnVerifier(settings: SignerSettings, keyPem: string | undefined): Promise<SignatureVerifier | undefined> {
+  switch (settings.kind) {
+    case 'key': {
+      const publicKeyPem = createPublicKey(keyPem ?? '').export({ type: 'spki', format: 'pem' }).toString();
+      return createSignatureVerifier({ kind: 'key', publicKeyPem });
+    }
+    case 'kms':
+      return createSignatureVerifier({ kind: 'kms', keyName: settings.keyName, ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}) });
+    case 'sigstore': {
+      const v = settings.verification;
+      if (!v) return undefined;
+      return createSignatureVerifier({ kind: 'identity', certificateIdentity: v.identity, oidcIssuer: v.oidcIssuer, trustedRoot: readFileSync(v.trustedRootPath, 'utf8') });
+    }
+  }
+}
+
+function buildSeal(keyPath: string | undefined, keyPem: string | undefined): OutcomeSeal {
+  try {
+    if (keyPath !== undefined) return new OutcomeSeal(sealKeysFromFile(readFileSync(keyPath, 'utf8')));
+  } catch (err) {
+    throw new ConfigError('seal.keyPath', `cannot use ${keyPath} as the outcome seal key: ${(err as Error).message}`);
+  }
+  if (keyPem === undefined) {
+    throw new ConfigError('seal.keyPath', 'is required unless signer.kind is key: the operator-only key that seals recorded outcomes (a Secret file with a random line of at least 32 bytes)');
+  }
+  return new OutcomeSeal([sealKeyFromSigningKey(createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' }))]);
+}
+
 export function reconcileSettings(config: OperatorConfig): ReconcileSettings {
   return {
     allowedPrefixes: config.allowedPrefixes,
     digestConcurrency: config.digestConcurrency,
+    limits: { files: config.limits.modelFiles, bytes: config.limits.modelBytes },
+    maxStatementBytes: config.limits.statementBytes,
+    clockSkewSeconds: config.clockSkewSeconds,
     attestFailedRuns: config.attestFailedRuns,
     useFinalizer: config.finalizer.enabled,
     maxHoldSeconds: config.finalizer.maxHoldSeconds,

@@ -88,8 +88,8 @@ async function trainAndAttest(env: TestEnv, operator: OperatorProcess, synthetic
   const tr = await waitForTaskRun(admin, NAMESPACE, TASKRUN, (t) => outcomeOf(t) !== undefined, 45_000)
     .catch((err: unknown) => { throw new Error(`${String(err)}\noperator output:\n${operator.output()}`); });
   const annotations = tr.metadata.annotations ?? {};
-  if (outcomeOf(tr) !== 'true') throw new Error(`the operator did not sign: ${annotations['slsa-ml.dev/failure'] ?? '?'}\n${operator.output()}`);
-  detail('bundle', annotations['slsa-ml.dev/provenance'] ?? '?');
+  if (outcomeOf(tr) !== 'true') throw new Error(`the operator did not sign: ${annotations['slsa-ml.dev/reason'] ?? '?'}\n${operator.output()}`);
+  detail('bundle', annotations['slsa-ml.dev/bundle'] ?? '?');
   detail('envelope', `${model.uri}.intoto.jsonl`);
   detail('TaskRun', `annotated slsa-ml.dev/signed=true, labelled slsa-ml.dev/provenance=${tr.metadata.labels?.['slsa-ml.dev/provenance'] ?? '?'}`);
   return model.uri;

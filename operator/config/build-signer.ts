@@ -1,13 +1,13 @@
 // The signer section is a variant: its kind decides which keys are required and which are
 // refused (a keyName under kind `key` is a mistake, not something to ignore).
-import { absoluteUri, endpoint, httpUrl, kmsKeyVersion, nonEmpty } from './checks.ts';
+import { absolutePath, absoluteUri, endpoint, httpUrl, kmsKeyVersion, nonEmpty } from './checks.ts';
 import type { Fields } from './fields.ts';
-import type { SignerSettings, TokenSource } from './types.ts';
+import type { KeylessVerification, SignerSettings, TokenSource } from './types.ts';
 
 const SIGNER_KEYS: Record<SignerSettings['kind'], readonly string[]> = {
   key: ['kind', 'keyPath'],
   kms: ['kind', 'keyName', 'apiEndpoint'],
-  sigstore: ['kind', 'fulcioURL', 'rekorURL', 'token'],
+  sigstore: ['kind', 'fulcioURL', 'rekorURL', 'token', 'identity', 'oidcIssuer', 'trustedRootPath'],
 };
 const TOKEN_KEYS: Record<TokenSource['kind'], readonly string[]> = {
   file: ['kind', 'path'],
@@ -24,14 +24,31 @@ export function buildSigner(f: Fields): SignerSettings {
       const apiEndpoint = f.optionalString('signer.apiEndpoint', endpoint);
       return { kind, keyName: f.string('signer.keyName', kmsKeyVersion), ...(apiEndpoint === undefined ? {} : { apiEndpoint }) };
     }
-    case 'sigstore':
+    case 'sigstore': {
+      const verification = buildKeylessVerification(f);
       return {
         kind,
         fulcioURL: f.string('signer.fulcioURL', httpUrl),
         rekorURL: f.string('signer.rekorURL', httpUrl),
         token: buildToken(f),
+        ...(verification ? { verification } : {}),
       };
+    }
   }
+}
+
+/** All three or none: without them no earlier keyless attempt can be recognised as ours. */
+function buildKeylessVerification(f: Fields): KeylessVerification | undefined {
+  const fields = ['identity', 'oidcIssuer', 'trustedRootPath'] as const;
+  const set = fields.filter((k) => f.optionalString(`signer.${k}`) !== undefined);
+  if (set.length === 0) return undefined;
+  const missing = fields.find((k) => !set.includes(k));
+  if (missing) f.fail(`signer.${missing}`, `is required together with signer.${set[0] ?? ''} (signer.identity, signer.oidcIssuer and signer.trustedRootPath go together)`);
+  return {
+    identity: f.string('signer.identity', nonEmpty),
+    oidcIssuer: f.string('signer.oidcIssuer', httpUrl),
+    trustedRootPath: f.string('signer.trustedRootPath', absolutePath),
+  };
 }
 
 function buildToken(f: Fields): TokenSource {

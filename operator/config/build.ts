@@ -18,6 +18,13 @@ export function buildConfig(f: Fields): OperatorConfig {
     signer: buildSigner(f),
     builderId: f.string('builderId', absoluteUri),
     attestFailedRuns: f.boolean('attestFailedRuns'),
+    clockSkewSeconds: f.integer('clockSkewSeconds', 0, 3600),
+    limits: {
+      statementBytes: f.integer('limits.statementBytes', 1024, 64 * 1024 * 1024),
+      modelFiles: f.integer('limits.modelFiles', 1),
+      modelBytes: f.integer('limits.modelBytes', 1),
+    },
+    seal: buildSeal(f),
     digestConcurrency: f.integer('digestConcurrency', 1, MAX_PARALLEL),
     retry: {
       initialDelayMs: f.integer('retry.initialDelayMs', 1, DAY_MS),
@@ -43,6 +50,11 @@ function buildStorage(f: Fields): StorageSettings {
     gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(projectId === undefined ? {} : { projectId }) },
     ...(fileRoot === undefined ? {} : { fileRoot }),
   };
+}
+
+function buildSeal(f: Fields): OperatorConfig['seal'] {
+  const keyPath = f.optionalString('seal.keyPath', absolutePath);
+  return keyPath === undefined ? {} : { keyPath };
 }
 
 function buildLeaderElection(f: Fields): LeaderElectionSettings {

@@ -6,8 +6,16 @@ export interface OperatorConfig {
   namespaces: string[];
   /** Kubernetes label selector the watched TaskRuns must match ('' = all). */
   labelSelector: string;
-  /** `gs://bucket/prefix/` or `file:///dir/`; an output outside all of them is refused. */
+  /**
+   * `gs://bucket/prefix/` or `file:///dir/`; an output outside all of them is refused. `{namespace}`
+   * in a prefix stands for the TaskRun's namespace, so no namespace can claim another's models.
+   */
   allowedPrefixes: string[];
+  /** A model object may be at most this much older than its run's start (clock differences). */
+  clockSkewSeconds: number;
+  limits: { statementBytes: number; modelFiles: number; modelBytes: number };
+  /** The outcome seal's key file; unset: derived from the signing key (signer kind `key` only). */
+  seal: { keyPath?: string };
   storage: StorageSettings;
   signer: SignerSettings;
   /** SLSA `runDetails.builder.id`: identifies this operator installation. */
@@ -31,7 +39,16 @@ export interface StorageSettings {
 export type SignerSettings =
   | { kind: 'key'; keyPath: string }
   | { kind: 'kms'; keyName: string; apiEndpoint?: string }
-  | { kind: 'sigstore'; fulcioURL: string; rekorURL: string; token: TokenSource };
+  | { kind: 'sigstore'; fulcioURL: string; rekorURL: string; token: TokenSource; verification?: KeylessVerification };
+
+/** How the operator recognises its own keyless signatures (an earlier attempt's provenance). */
+export interface KeylessVerification {
+  /** The certificate SAN the operator's tokens get from Fulcio (e.g. its service account email). */
+  identity: string;
+  oidcIssuer: string;
+  /** trusted_root.json with the Fulcio and Rekor keys. */
+  trustedRootPath: string;
+}
 
 export type TokenSource = { kind: 'file'; path: string } | { kind: 'gce-metadata'; audience: string };
 

@@ -1,6 +1,5 @@
 // Kubernetes Events on the TaskRun, so `kubectl describe taskrun` and the Dashboard show the outcome.
-import { randomBytes } from 'node:crypto';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { TaskRun } from './taskruns.ts';
 
 export interface EventRecord {
@@ -18,12 +17,16 @@ export class EventRecorder {
     this.#instance = instance;
   }
 
-  async record(tr: TaskRun, event: EventRecord): Promise<void> {
+  /**
+   * Creates the Event once: `id` names it, so recording the same outcome again (a retry after a
+   * crash between the Event and the outcome) finds it already there.
+   */
+  async record(tr: TaskRun, event: EventRecord, id: string): Promise<void> {
     const now = new Date();
     await this.#core.createNamespacedEvent({
       namespace: tr.metadata.namespace,
       body: {
-        metadata: { name: `${tr.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: tr.metadata.namespace },
+        metadata: { name: `${tr.metadata.name.slice(0, 200)}.${id}`, namespace: tr.metadata.namespace },
         involvedObject: { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid },
         type: event.type,
         reason: event.reason,
@@ -35,6 +38,8 @@ export class EventRecorder {
         lastTimestamp: now,
         count: 1,
       },
+    }).catch((err: unknown) => {
+      if (!(err instanceof ApiException && err.code === 409)) throw err;
     });
   }
 }

@@ -14,6 +14,7 @@ export interface TaskRun {
     uid: string;
     resourceVersion?: string;
     deletionTimestamp?: string | Date;
+    creationTimestamp?: string | Date;
     finalizers?: string[];
     annotations?: Record<string, string>;
     labels?: Record<string, string>;
@@ -59,5 +60,19 @@ export class TaskRuns {
       metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, ...owned },
     } as KubernetesObject;
     await this.#objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  /**
+   * Deletes annotation and label keys whoever wrote them (a merge patch; server-side apply can
+   * only release fields our own manager owns). The uid makes it a precondition, as above.
+   */
+  async removeKeys(tr: TaskRun, keys: { annotations: readonly string[]; labels: readonly string[] }): Promise<void> {
+    const nulls = (names: readonly string[]): Record<string, null> => Object.fromEntries(names.map((k) => [k, null]));
+    const body = {
+      apiVersion: 'tekton.dev/v1',
+      kind: 'TaskRun',
+      metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, annotations: nulls(keys.annotations), labels: nulls(keys.labels) },
+    } as unknown as KubernetesObject;
+    await this.#objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
   }
 }

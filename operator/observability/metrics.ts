@@ -1,24 +1,15 @@
 // The operator's Prometheus metrics on a registry of its own (tests and embedders never share
 // the global one). Label values come from closed sets so cardinality stays bounded.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FAILURE_CODES } from '../reconcile/failure.ts';
 
-export type AttestationOutcome = 'signed' | 'failed';
-const OUTCOMES: readonly AttestationOutcome[] = ['signed', 'failed'];
+export type AttestationOutcome = 'signed' | 'failed' | 'skipped';
+const OUTCOMES: readonly AttestationOutcome[] = ['signed', 'failed', 'skipped'];
 
-/** Why an attestation failed: a fixed vocabulary, never free text (see docs/configuration.md). */
-export const FAILURE_REASONS = [
-  'invalid_type_hints',
-  'outside_allowed_prefixes',
-  'digest_mismatch',
-  'model_not_found',
-  'provenance_conflict',
-  'storage_error',
-  'signing_error',
-  'kubernetes_error',
-  'retry_budget_exhausted',
-  'other',
-] as const;
-export type FailureReason = (typeof FAILURE_REASONS)[number];
+/** Why an attestation failed: the failure codes the TaskRun annotation and Events carry (docs/operator.md). */
+export const FAILURE_REASONS = FAILURE_CODES;
+/** A failure code; anything else is counted as INTERNAL. */
+export type FailureReason = string;
 
 /** Seconds from a TaskRun's completion to its provenance being stored: 50 ms … 5 min. */
 export const COMPLETION_TO_STORED_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -61,7 +52,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     attestations: { inc: (outcome) => attestations.inc({ outcome: OUTCOMES.includes(outcome) ? outcome : 'failed' }) },
-    failures: { inc: (reason) => failures.inc({ reason: FAILURE_REASONS.includes(reason) ? reason : 'other' }) },
+    failures: { inc: (reason) => failures.inc({ reason: (FAILURE_REASONS as readonly string[]).includes(reason) ? reason : 'INTERNAL' }) },
     retries: { inc: () => retries.inc() },
     completionToStored: { observe: (seconds) => completionToStored.observe(Math.max(0, seconds)) },
     queueDepth: { set: (depth) => queueDepth.set(depth) },

@@ -2,18 +2,32 @@
 // signing) a retryable flag; Kubernetes API errors are judged by status code.
 import { ApiException } from '@kubernetes/client-node';
 
-/** Reasons recorded on the TaskRun and counted in metrics: a small fixed set of codes. */
-export type FailureCode =
-  | 'MALFORMED_HINT'
-  | 'PREFIX_NOT_ALLOWED'
-  | 'DIGEST_MISMATCH'
-  | 'MODEL_NOT_FOUND'
-  | 'MODEL_UNREADABLE'
-  | 'PROVENANCE_CONFLICT'
-  | 'SIGNING_FAILED'
-  | 'RETRY_BUDGET_EXHAUSTED'
-  | 'FINALIZER_TIMEOUT'
-  | 'INTERNAL';
+/**
+ * Why a run was not signed: one closed vocabulary, the same in the `slsa-ml.dev/reason`
+ * annotation, the Event, the `slsa_ml_failures_total{reason}` metric and docs/operator.md.
+ */
+export const FAILURE_CODES = [
+  'MALFORMED_HINT',
+  'PREFIX_NOT_ALLOWED',
+  'DIGEST_MISMATCH',
+  'MODEL_NOT_FOUND',
+  'MODEL_UNREADABLE',
+  'MODEL_PREDATES_RUN',
+  'MODEL_TOO_MANY_FILES',
+  'MODEL_TOO_LARGE',
+  'STATEMENT_TOO_LARGE',
+  'PROVENANCE_CONFLICT',
+  'FOREIGN_OUTCOME',
+  'SIGNING_FAILED',
+  'RETRY_BUDGET_EXHAUSTED',
+  'FINALIZER_TIMEOUT',
+  'INTERNAL',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+/** Why a run was skipped: nothing to attest and nothing wrong. */
+export const SKIP_CODES = ['NO_BUILD_ARTIFACT'] as const;
+export type SkipCode = (typeof SKIP_CODES)[number];
 
 export class ReconcileFailure extends Error {
   readonly code: FailureCode;
@@ -35,7 +49,8 @@ export function toFailure(err: unknown): ReconcileFailure {
   const message = e?.message ?? String(err);
   switch (e?.name) {
     case 'AttestError':
-      return new ReconcileFailure(e.code === 'NO_OUTPUTS' ? 'MALFORMED_HINT' : (e.code as FailureCode), message, { cause: err });
+      // NO_OUTPUTS is not a failure; the reconciler records it as skipped before it gets here.
+      return new ReconcileFailure(isFailureCode(e.code) ? e.code : 'INTERNAL', message, { cause: err });
     case 'HintError':
     case 'ProvenanceError':
       return new ReconcileFailure('MALFORMED_HINT', message, { cause: err });
@@ -49,6 +64,10 @@ export function toFailure(err: unknown): ReconcileFailure {
     default:
       return new ReconcileFailure('INTERNAL', message, { cause: err, retryable: isTransient(err) });
   }
+}
+
+function isFailureCode(code: unknown): code is FailureCode {
+  return (FAILURE_CODES as readonly unknown[]).includes(code);
 }
 
 function isTransient(err: unknown): boolean {

@@ -1,4 +1,5 @@
-export { Reconciler, type ReconcileSettings, type ReconcileMetrics, type ReconcilerDeps } from './reconciler.ts';
+export { Reconciler, type ReconcileSettings, type ReconcileMetrics, type ReconcilerDeps, type SigningSetup } from './reconciler.ts';
 export { classify, type Action, type ClassifyOptions } from './classify.ts';
-export { ANNOTATION, LABEL, FINALIZER, type Outcome } from './outcome.ts';
-export { ReconcileFailure, toFailure, type FailureCode } from './failure.ts';
+export { ANNOTATION, LABEL, FINALIZER, KEY_PREFIX, type Outcome } from './outcome.ts';
+export { FAILURE_CODES, SKIP_CODES, ReconcileFailure, toFailure, type FailureCode, type SkipCode } from './failure.ts';
+export { OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile } from './seal.ts';

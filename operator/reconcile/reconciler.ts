@@ -1,21 +1,22 @@
 // The reconcile loop body. It receives only a key, reads the TaskRun live, and names its steps:
-// decide → (hold | release | attest → record outcome). Returns 'retry' for transient faults.
+// decide → (hold | release | overrule | attest → record outcome). Returns 'retry' for transient faults.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ProvenanceSettings } from '../../src/provenance/index.ts';
 import type { Signer } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
+import type { SignatureVerifier } from '../../src/verify/index.ts';
 import type { ClusterFacts, EventRecorder, OwnedMetadata, TaskRun, TaskRuns } from '../kube/index.ts';
-import { attest } from './attest.ts';
-import { classify } from './classify.ts';
+import { attest, type AttestSettings } from './attest.ts';
+import { classify, hasSealedOutcome } from './classify.ts';
 import { ReconcileFailure, toFailure } from './failure.ts';
-import type { MeasureSettings } from '../../src/attest/index.ts';
-import { ANNOTATION, FINALIZER, LABEL, outcomeMetadata, type Outcome } from './outcome.ts';
+import { ANNOTATION, FINALIZER, KEY_PREFIX, outcomeMetadata, outcomeValues, valuesOn, type Outcome } from './outcome.ts';
+import type { OutcomeSeal } from './seal.ts';
 
-export interface ReconcileSettings extends MeasureSettings {
-  readonly provenance: ProvenanceSettings;
+export interface ReconcileSettings extends AttestSettings {
   readonly attestFailedRuns: boolean;
   readonly useFinalizer: boolean;
   readonly maxHoldSeconds: number;
+  /** Transient faults are retried until this long after the TaskRun completed. */
   readonly retryBudgetMs: number;
 }
 
@@ -24,96 +25,130 @@ export interface ReconcileMetrics {
   retried(code: string): void;
 }
 
+/** What signs, what recognises our own signatures, and what seals our outcomes: replaced together on reload. */
+export interface SigningSetup {
+  readonly signer: Signer;
+  readonly ownVerifier: SignatureVerifier | undefined;
+  readonly seal: OutcomeSeal;
+}
+
 export interface ReconcilerDeps {
   readonly taskRuns: TaskRuns;
   readonly facts: ClusterFacts;
   readonly events: EventRecorder;
   readonly storage: () => Storage;
-  readonly signer: () => Signer;
+  readonly signing: () => SigningSetup;
   readonly settings: () => ReconcileSettings;
   readonly metrics: ReconcileMetrics;
   readonly logger: Logger;
   readonly now?: () => number;
 }
 
+/** A transient fault is retried at least this many times, however old the run. */
+const MIN_ATTEMPTS = 3;
+
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
-  readonly #firstFailure = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
   }
 
-  async reconcile(key: string): Promise<'done' | 'retry'> {
+  /** `attempt`: how many times this key failed transiently in a row before (0 on the first try). */
+  async reconcile(key: string, attempt = 0): Promise<'done' | 'retry'> {
     const [namespace = '', name = ''] = key.split('/');
     const tr = await this.#deps.taskRuns.get(namespace, name);
     if (!tr) return 'done';
     const settings = this.#deps.settings();
-    switch (classify(tr, { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer })) {
+    const signing = this.#deps.signing();
+    switch (classify(tr, { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer, seal: signing.seal })) {
       case 'ignore':
         return 'done';
       case 'hold':
         await this.#deps.taskRuns.applyMetadata(tr, { finalizers: [FINALIZER] });
         return 'done';
       case 'release':
-        await this.#deps.taskRuns.applyMetadata(tr, ownedOutcome(tr));
+        await this.#deps.taskRuns.applyMetadata(tr, sealedOutcome(tr, signing.seal));
+        return 'done';
+      case 'overrule':
+        await this.#record(tr, {
+          kind: 'failed',
+          code: 'FOREIGN_OUTCOME',
+          reason: `${KEY_PREFIX} keys on this TaskRun were not written by the operator (set on the TaskRun, or copied from its Task, Pipeline or PipelineRun); they were removed, and there is nothing to attest`,
+        }, signing.seal, this.#log(tr));
         return 'done';
       case 'attest':
-        return this.#attest(tr, settings);
+        return this.#attest(tr, settings, signing, attempt);
     }
   }
 
-  async #attest(tr: TaskRun, settings: ReconcileSettings): Promise<'done' | 'retry'> {
-    const log = this.#deps.logger.child({ taskRun: `${tr.metadata.namespace}/${tr.metadata.name}`, uid: tr.metadata.uid });
+  async #attest(tr: TaskRun, settings: ReconcileSettings, signing: SigningSetup, attempt: number): Promise<'done' | 'retry'> {
+    const log = this.#log(tr);
     let outcome: Outcome;
     try {
-      const bundles = await attest({ facts: this.#deps.facts, storage: this.#deps.storage(), signer: this.#deps.signer(), settings }, tr);
-      outcome = { kind: 'signed', bundles };
+      const deps = { facts: this.#deps.facts, storage: this.#deps.storage(), signer: signing.signer, ownVerifier: signing.ownVerifier, settings };
+      const { bundles, warnings } = await attest(deps, tr);
+      outcome = { kind: 'signed', bundles, ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}) };
     } catch (err) {
-      const failure = this.#giveUpOrRetry(tr, toFailure(err), settings);
-      if (!failure) {
-        log.warn({ err: String(err) }, 'transient failure; will retry');
-        return 'retry';
+      if ((err as { name?: string; code?: string }).name === 'AttestError' && (err as { code?: string }).code === 'NO_OUTPUTS') {
+        outcome = { kind: 'skipped', code: 'NO_BUILD_ARTIFACT', reason: (err as Error).message };
+      } else {
+        const failure = this.#giveUpOrRetry(tr, toFailure(err), settings, attempt);
+        if (!failure) {
+          log.warn({ err: String(err), attempt }, 'transient failure; will retry');
+          return 'retry';
+        }
+        outcome = { kind: 'failed', code: failure.code, reason: failure.message };
       }
-      outcome = { kind: 'failed', code: failure.code, reason: failure.message };
     }
-    await this.#record(tr, outcome, log);
-    this.#firstFailure.delete(tr.metadata.uid);
+    await this.#record(tr, outcome, signing.seal, log);
     return 'done';
   }
 
-  /** undefined: retry later; otherwise the terminal failure to record. */
-  #giveUpOrRetry(tr: TaskRun, failure: ReconcileFailure, settings: ReconcileSettings): ReconcileFailure | undefined {
+  /**
+   * undefined: retry later; otherwise the terminal failure to record. The budget counts from the
+   * run's completion, so it needs no state of ours and survives restarts.
+   */
+  #giveUpOrRetry(tr: TaskRun, failure: ReconcileFailure, settings: ReconcileSettings, attempt: number): ReconcileFailure | undefined {
     if (!failure.retryable) return failure;
     const now = this.#now();
-    const first = this.#firstFailure.get(tr.metadata.uid) ?? now;
-    this.#firstFailure.set(tr.metadata.uid, first);
     const deletedAt = tr.metadata.deletionTimestamp ? new Date(tr.metadata.deletionTimestamp).getTime() : undefined;
     if (deletedAt !== undefined && now - deletedAt > settings.maxHoldSeconds * 1000) {
       return new ReconcileFailure('FINALIZER_TIMEOUT', `deleted ${settings.maxHoldSeconds}s ago and still failing: ${failure.code}: ${failure.message}`);
     }
-    if (now - first >= settings.retryBudgetMs) {
-      return new ReconcileFailure('RETRY_BUDGET_EXHAUSTED', `gave up after ${Math.round((now - first) / 1000)}s: ${failure.code}: ${failure.message}`);
+    const completed = completionTime(tr) ?? now;
+    if (now - completed >= settings.retryBudgetMs && attempt + 1 >= MIN_ATTEMPTS) {
+      return new ReconcileFailure('RETRY_BUDGET_EXHAUSTED', `still failing ${Math.round((now - completed) / 1000)}s after the run completed: ${failure.code}: ${failure.message}`);
     }
     this.#deps.metrics.retried(failure.code);
     return undefined;
   }
 
-  async #record(tr: TaskRun, outcome: Outcome, log: Logger): Promise<void> {
-    // One apply sets the outcome and, by leaving the finalizer out, releases the TaskRun.
-    await this.#deps.taskRuns.applyMetadata(tr, outcomeMetadata(outcome));
-    const completed = tr.status?.completionTime ? Date.parse(tr.status.completionTime) : NaN;
-    const latency = Number.isNaN(completed) ? undefined : Math.max(0, (this.#now() - completed) / 1000);
-    this.#deps.metrics.outcome(outcome, latency);
+  /**
+   * The Event first, under a name derived from the outcome (so a crash before the outcome is
+   * recorded cannot lose it, and a retry cannot duplicate it); then values we did not write are
+   * removed; then one apply sets the sealed outcome and, by leaving the finalizer out, releases the run.
+   */
+  async #record(tr: TaskRun, outcome: Outcome, seal: OutcomeSeal, log: Logger): Promise<void> {
+    const values = outcomeValues(outcome);
+    const event = eventFor(outcome);
+    await this.#deps.events.record(tr, event, eventId(tr.metadata.uid, values.signed, event.message))
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'could not record the Event'));
+    const metadata = outcomeMetadata(values, seal.seal(tr.metadata.uid, values));
+    const leftovers = leftoverKeys(tr, metadata);
+    if (leftovers.annotations.length + leftovers.labels.length > 0) await this.#deps.taskRuns.removeKeys(tr, leftovers);
+    await this.#deps.taskRuns.applyMetadata(tr, metadata);
+    const completed = completionTime(tr);
+    this.#deps.metrics.outcome(outcome, completed === undefined ? undefined : Math.max(0, (this.#now() - completed) / 1000));
     if (outcome.kind === 'signed') {
-      log.info({ provenance: outcome.bundles }, 'provenance stored');
+      log.info({ provenance: outcome.bundles, ...(outcome.warning ? { warning: outcome.warning } : {}) }, 'provenance stored');
     } else {
-      log.warn({ code: outcome.code, reason: outcome.reason }, 'provenance failed');
+      log.warn({ outcome: outcome.kind, code: outcome.code, reason: outcome.reason }, outcome.kind === 'skipped' ? 'nothing to attest' : 'provenance failed');
     }
-    await this.#deps.events.record(tr, outcome.kind === 'signed'
-      ? { type: 'Normal', reason: 'ProvenanceStored', message: `signed provenance stored at ${outcome.bundles.join(', ')}` }
-      : { type: 'Warning', reason: 'ProvenanceFailed', message: `${outcome.code}: ${outcome.reason}` },
-    ).catch((err: unknown) => log.warn({ err: String(err) }, 'could not record the Event'));
+  }
+
+  #log(tr: TaskRun): Logger {
+    return this.#deps.logger.child({ taskRun: `${tr.metadata.namespace}/${tr.metadata.name}`, uid: tr.metadata.uid });
   }
 
   #now(): number {
@@ -121,13 +156,41 @@ export class Reconciler {
   }
 }
 
-/** Our annotations and label as they stand, so an apply that drops the finalizer keeps them. */
-function ownedOutcome(tr: TaskRun): OwnedMetadata {
-  const annotations: Record<string, string> = {};
-  for (const key of Object.values(ANNOTATION)) {
-    const value = tr.metadata.annotations?.[key];
-    if (value !== undefined) annotations[key] = value;
+function eventFor(outcome: Outcome): { type: 'Normal' | 'Warning'; reason: string; message: string } {
+  switch (outcome.kind) {
+    case 'signed':
+      return outcome.warning
+        ? { type: 'Warning', reason: 'ProvenanceStored', message: `signed provenance stored at ${outcome.bundles.join(', ')}; ${outcome.warning}` }
+        : { type: 'Normal', reason: 'ProvenanceStored', message: `signed provenance stored at ${outcome.bundles.join(', ')}` };
+    case 'failed':
+      return { type: 'Warning', reason: 'ProvenanceFailed', message: `${outcome.code}: ${outcome.reason}` };
+    case 'skipped':
+      return { type: 'Normal', reason: 'ProvenanceSkipped', message: `${outcome.code}: ${outcome.reason}` };
   }
-  const label = tr.metadata.labels?.[LABEL];
-  return { annotations, ...(label !== undefined ? { labels: { [LABEL]: label } } : {}) };
+}
+
+function eventId(uid: string, kind: string, message: string): string {
+  return createHash('sha256').update(`${uid}\n${kind}\n${message}`).digest('hex').slice(0, 20);
+}
+
+/** Our outcome as it stands, re-applied only when it carries our seal; anything else is left out. */
+function sealedOutcome(tr: TaskRun, seal: OutcomeSeal): OwnedMetadata {
+  const values = valuesOn(tr.metadata);
+  if (!values || !hasSealedOutcome(tr.metadata, seal)) return {};
+  return outcomeMetadata(values, tr.metadata.annotations?.[ANNOTATION.seal] ?? '');
+}
+
+/**
+ * slsa-ml.dev/ keys on the TaskRun that the new outcome does not set: values someone else wrote
+ * (or an older operator's keys), removed so that only the sealed outcome remains.
+ */
+function leftoverKeys(tr: TaskRun, next: OwnedMetadata): { annotations: string[]; labels: string[] } {
+  const stale = (present: Record<string, string> | undefined, kept: Record<string, string> | undefined): string[] =>
+    Object.keys(present ?? {}).filter((k) => k.startsWith(KEY_PREFIX) && !(k in (kept ?? {})));
+  return { annotations: stale(tr.metadata.annotations, next.annotations), labels: stale(tr.metadata.labels, next.labels) };
+}
+
+function completionTime(tr: TaskRun): number | undefined {
+  const completed = tr.status?.completionTime ? Date.parse(tr.status.completionTime) : NaN;
+  return Number.isNaN(completed) ? undefined : completed;
 }

@@ -1,5 +1,14 @@
 // Why a finished run's outputs cannot be attested, or its provenance not stored. Never retried.
-export type AttestErrorCode = 'NO_OUTPUTS' | 'PREFIX_NOT_ALLOWED' | 'DIGEST_MISMATCH' | 'PROVENANCE_EXISTS' | 'READ_BACK_MISMATCH';
+export type AttestErrorCode =
+  | 'NO_OUTPUTS'
+  | 'PREFIX_NOT_ALLOWED'
+  | 'DIGEST_MISMATCH'
+  | 'MODEL_PREDATES_RUN'
+  | 'MODEL_TOO_MANY_FILES'
+  | 'MODEL_TOO_LARGE'
+  | 'STATEMENT_TOO_LARGE'
+  | 'PROVENANCE_EXISTS'
+  | 'READ_BACK_MISMATCH';
 
 export class AttestError extends Error {
   readonly code: AttestErrorCode;

@@ -22,7 +22,7 @@ export async function digestStorage(storage: Storage, uri: string, opts: DigestO
   concurrencyOf(opts);
   const loc = parseStorageUri(uri);
   if (!uri.endsWith('/')) return digestObject(storage, uri, loc, opts);
-  const objects = await listModelObjects(storage, uri, loc, opts.signal);
+  const objects = await listModelObjects(storage, uri, loc, opts);
   return digestFiles(uri, objects, (o, onBytes, signal) => hashObject(storage, o.readUri, onBytes, signal), opts);
 }
 
@@ -40,7 +40,8 @@ async function digestObject(storage: Storage, uri: string, loc: StorageLocation,
   return { kind: 'file', sha256: r.sha256, fileCount: 1, totalBytes: r.size };
 }
 
-async function listModelObjects(storage: Storage, uri: string, loc: StorageLocation, signal?: AbortSignal): Promise<ModelObject[]> {
+async function listModelObjects(storage: Storage, uri: string, loc: StorageLocation, opts: DigestOptions): Promise<ModelObject[]> {
+  const { signal } = opts;
   const prefix = objectName(loc);
   const objects: ModelObject[] = [];
   for await (const obj of storage.list(uri)) {
@@ -56,6 +57,7 @@ async function listModelObjects(storage: Storage, uri: string, loc: StorageLocat
     const path = name.slice(prefix.length);
     if (isIgnored(path)) continue;
     checkRelativePath(path, obj.uri);
+    opts.admit?.(obj);
     objects.push({ path, size: obj.size, readUri: pinned(objLoc, obj) });
   }
   return objects;

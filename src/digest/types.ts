@@ -1,3 +1,5 @@
+import type { StoredObject } from '../storage/index.ts';
+
 export interface FileDigest {
   /** POSIX path relative to the model root. */
   path: string;
@@ -27,6 +29,11 @@ export interface DigestOptions {
   concurrency?: number;
   onProgress?: (p: DigestProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Storage models only: called with every object of the model as it is listed, before anything
+   * is hashed; throw to refuse the model (e.g. too many files, or an object older than the run).
+   */
+  admit?: (object: StoredObject) => void;
 }
 
 /** Bytes hashed so far for one file; called as data flows. */

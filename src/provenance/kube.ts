@@ -6,7 +6,9 @@ export interface ObjectMeta {
   name?: string;
   namespace?: string;
   uid?: string;
+  creationTimestamp?: string | Date;
   labels?: Record<string, string>;
+  ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean }>;
   annotations?: Record<string, string>;
 }
 

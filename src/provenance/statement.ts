@@ -17,6 +17,7 @@ export function buildStatement(input: BuildStatementInput): Statement {
 
   const buildDefinition: BuildDefinition = { buildType: BUILD_TYPE, externalParameters: externalParameters(taskRun) };
   const internal = internalParameters(taskRun, pod, node, settings);
+  if (input.factsOmitted !== undefined) internal.clusterFactsOmitted = input.factsOmitted;
   if (Object.keys(internal).length > 0) buildDefinition.internalParameters = internal;
   const dependencies = resolvedDependencies(taskRun, hints);
   if (dependencies.length > 0) buildDefinition.resolvedDependencies = dependencies;

@@ -68,6 +68,8 @@ export interface BuildStatementInput {
   taskRun: TaskRun;
   pod?: Pod;
   node?: Node;
+  /** Why there is no pod or node (e.g. the Pod is not owned by this TaskRun): recorded in internalParameters. */
+  factsOmitted?: string;
   settings: ProvenanceSettings;
   subjects: Subject[];
 }

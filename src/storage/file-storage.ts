@@ -3,12 +3,12 @@
 // a half-written object under the final name and an existing object is never replaced.
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { link, mkdir, open, realpath, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StorageError } from './errors.ts';
-import { walkPrefix } from './file-walk.ts';
+import { createdAt, walkPrefix } from './file-walk.ts';
 import { fromFsError, unsupported } from './fs-errors.ts';
 import { readBounded, tooLarge } from './read-bounded.ts';
 import type { Storage, StoredObject } from './types.ts';
@@ -19,7 +19,10 @@ const READ_CHUNK = 1 << 20;
 export class FileStorage implements Storage {
   readonly #root: string | undefined;
 
-  /** `root`: when set, every path must lie under it (checked lexically). */
+  /**
+   * `root`: when set, every path must lie under it, both as written and once every symlinked
+   * directory on the way is resolved (a link inside the root cannot lead out of it).
+   */
   constructor(root?: string) {
     if (root !== undefined && !isAbsolute(root)) {
       throw new StorageError('INVALID_URI', `fileRoot must be an absolute path, got ${JSON.stringify(root)}`);
@@ -28,14 +31,14 @@ export class FileStorage implements Storage {
   }
 
   async *list(prefixUri: string): AsyncIterable<StoredObject> {
-    yield* walkPrefix(this.#path(prefixUri, true));
+    yield* walkPrefix(await this.#path(prefixUri, true));
   }
 
   async stat(uri: string): Promise<StoredObject | undefined> {
     try {
-      const { fh, size } = await openObject(this.#path(uri, false), uri);
+      const { fh, size, created } = await openObject(await this.#path(uri, false), uri);
       await fh.close();
-      return { uri, size };
+      return { uri, size, created };
     } catch (err) {
       if (err instanceof StorageError && err.code === 'NOT_FOUND') return undefined;
       throw err;
@@ -43,12 +46,12 @@ export class FileStorage implements Storage {
   }
 
   async openRead(uri: string): Promise<Readable> {
-    const { fh } = await openObject(this.#path(uri, false), uri);
+    const { fh } = await openObject(await this.#path(uri, false), uri);
     return fh.createReadStream({ highWaterMark: READ_CHUNK });
   }
 
   async read(uri: string, maxBytes: number): Promise<Buffer> {
-    const { fh, size } = await openObject(this.#path(uri, false), uri);
+    const { fh, size } = await openObject(await this.#path(uri, false), uri);
     if (size > maxBytes) {
       await fh.close();
       throw tooLarge(uri, maxBytes, size);
@@ -57,7 +60,7 @@ export class FileStorage implements Storage {
   }
 
   async createOnly(uri: string, data: Buffer, _contentType: string): Promise<void> {
-    const path = this.#path(uri, false);
+    const path = await this.#path(uri, false);
     const dir = dirname(path);
     const tmp = join(dir, `.slsa-ml-${randomUUID()}.tmp`);
     try {
@@ -72,19 +75,44 @@ export class FileStorage implements Storage {
     await syncDirectory(dir);
   }
 
-  #path(uri: string, prefix: boolean): string {
+  async #path(uri: string, prefix: boolean): Promise<string> {
     const loc = parseStorageUri(uri);
     if (loc.scheme !== 'file') throw invalid(uri, 'not a file:// URI');
     if (!prefix && loc.path.endsWith('/')) throw invalid(uri, 'names a directory, not an object');
-    if (this.#root !== undefined && !`${loc.path}/`.startsWith(this.#root)) {
-      throw invalid(uri, `outside the storage root ${this.#root}`);
+    if (this.#root === undefined) return loc.path;
+    if (!`${loc.path}/`.startsWith(this.#root)) throw invalid(uri, `outside the storage root ${this.#root}`);
+    // A listing reads the prefix directory itself, which readdir would follow if it were a link.
+    const directory = loc.path.endsWith('/') ? loc.path : dirname(loc.path);
+    const [realRoot, realDir] = await Promise.all([realDirectory(this.#root), realDirectory(directory)]);
+    if (!`${realDir}/`.startsWith(`${realRoot}/`)) {
+      throw invalid(uri, `resolves outside the storage root ${this.#root} (through a symbolic link)`);
     }
     return loc.path;
   }
 }
 
+/**
+ * The real path of `dir`, or of its deepest existing ancestor with the missing rest appended
+ * (createOnly makes the rest as plain directories). The last component of an object is opened
+ * with O_NOFOLLOW, and listings refuse symlinks, so only directories need resolving here.
+ */
+async function realDirectory(dir: string): Promise<string> {
+  const missing: string[] = [];
+  let at = normalize(dir).replace(/\/+$/, '') || '/';
+  for (;;) {
+    try {
+      return join(await realpath(at), ...missing.reverse()).replace(/\/+$/, '') || '/';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || at === '/') throw fromFsError(err, `file://${dir}`);
+      missing.push(basename(at));
+      at = dirname(at);
+    }
+  }
+}
+
 /** No symlink as last component, no blocking on a FIFO; the type is checked on the descriptor. */
-async function openObject(path: string, uri: string): Promise<{ fh: FileHandle; size: number }> {
+async function openObject(path: string, uri: string): Promise<{ fh: FileHandle; size: number; created: Date }> {
   let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -95,7 +123,7 @@ async function openObject(path: string, uri: string): Promise<{ fh: FileHandle; 
     const st = await fh.stat();
     if (st.isDirectory()) throw new StorageError('NOT_FOUND', `${uri}: is a directory, not an object`);
     if (!st.isFile()) throw unsupported(uri, 'is a special file');
-    return { fh, size: st.size };
+    return { fh, size: st.size, created: createdAt(st) };
   } catch (err) {
     await fh.close();
     throw fromFsError(err, uri);

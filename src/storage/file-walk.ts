@@ -30,12 +30,17 @@ async function* walkEntry(path: string): AsyncIterable<StoredObject> {
     throw fromFsError(err, uri);
   }
   if (st.isFile()) {
-    yield { uri, size: st.size };
+    yield { uri, size: st.size, created: createdAt(st) };
   } else if (st.isDirectory()) {
     for (const name of await namesOrNone(path)) yield* walkEntry(join(path, name));
   } else {
     throw unsupported(uri, st.isSymbolicLink() ? 'is a symlink' : 'is a special file');
   }
+}
+
+/** Birth time where the filesystem records one; else the change time, which no client can set back. */
+export function createdAt(st: Stats): Date {
+  return st.birthtimeMs > 0 ? st.birthtime : st.ctime;
 }
 
 async function namesOrNone(dir: string): Promise<string[]> {

@@ -116,11 +116,13 @@ function gsObject(uri: string): GsLocation {
 }
 
 /** GCS metadata (numbers as strings) converted once into our own shape; uri without generation. */
-function toStoredObject(bucket: string, file: { name: string; metadata: { size?: string | number; generation?: string | number } }): StoredObject {
-  const { size, generation } = file.metadata;
+function toStoredObject(bucket: string, file: { name: string; metadata: { size?: string | number; generation?: string | number; timeCreated?: string } }): StoredObject {
+  const { size, generation, timeCreated } = file.metadata;
+  const created = timeCreated === undefined ? undefined : new Date(timeCreated);
   return {
     uri: formatStorageUri({ scheme: 'gs', bucket, key: file.name }),
     size: Number(size ?? 0),
     ...(generation === undefined ? {} : { generation: String(generation) }),
+    ...(created === undefined || Number.isNaN(created.getTime()) ? {} : { created }),
   };
 }

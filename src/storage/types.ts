@@ -5,6 +5,11 @@ export interface StoredObject {
   size: number;
   /** GCS object generation; absent for file://. */
   generation?: string;
+  /**
+   * When the object was created, as the store records it (GCS `timeCreated`; for file:// the
+   * file's birth time where the filesystem keeps one, else its change time). Never set by a client.
+   */
+  created?: Date;
 }
 
 /**

@@ -1,11 +1,12 @@
 // What an integration test gets: the environment started by global-setup.ts, clients for each
 // identity, and its own namespace and bucket prefix so tests never see each other's objects.
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { TENANT_ROLE } from '../../hack/env/bootstrap-rbac.ts';
 import { Storage } from '@google-cloud/storage';
 import { readEnvInfo, type EnvInfo } from '../../hack/env/environment.ts';
 
-export type Identity = 'admin' | 'restricted' | 'operator';
+export type Identity = 'admin' | 'restricted' | 'operator' | 'tenant';
 
 export interface TestEnv {
   readonly info: EnvInfo;
@@ -60,4 +61,16 @@ export async function newNamespace(env: TestEnv, hint: string): Promise<string> 
   const name = uniqueName(hint);
   await env.kubeConfig('admin').makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
   return name;
+}
+
+/** Makes the tenant identity a tenant of `namespace` (and of nothing else). */
+export async function bindTenant(env: TestEnv, namespace: string): Promise<void> {
+  await env.kubeConfig('admin').makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'tenant' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: TENANT_ROLE },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: env.info.identities.tenant ?? 'slsa-ml-tenant' }],
+    },
+  });
 }

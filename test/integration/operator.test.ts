@@ -64,8 +64,8 @@ describe('the operator, running under its least-privilege identity', () => {
       await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
 
       const tr = await attested(ns, 'train');
-      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/failure']);
-      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/provenance'], `${uri}.sigstore.json`);
+      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
+      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/bundle'], `${uri}.sigstore.json`);
       assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'signed');
       assert.ok(!(tr.metadata as { finalizers?: string[] }).finalizers?.includes('slsa-ml.dev/provenance'), 'finalizer released');
       assert.ok((await eventReasons(ns, 'train')).includes('ProvenanceStored'));
@@ -108,9 +108,9 @@ describe('the operator, running under its least-privilege identity', () => {
       await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, root)]);
 
       const tr = await attested(ns, 'train');
-      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/failure']);
+      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
       const bundleUri = `gs://${env.bucket}/${prefix}/${ns}/saved_model.sigstore.json`;
-      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/provenance'], bundleUri);
+      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/bundle'], bundleUri);
       const dir = mkdtempSync(join(tmpdir(), 'op-sm-'));
       const bundlePath = await download(bundleUri, dir);
       const result = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, bundlePath, artifact: { sha256: root } });
@@ -131,7 +131,7 @@ describe('the operator, running under its least-privilege identity', () => {
       await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256('other bytes'))]);
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
-      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^DIGEST_MISMATCH: .*m\.pth/);
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^DIGEST_MISMATCH: .*m\.pth/);
       assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'failed');
       assert.equal(await exists(`${uri}.sigstore.json`), false);
       assert.ok((await eventReasons(ns, 'train')).includes('ProvenanceFailed'));
@@ -144,7 +144,7 @@ describe('the operator, running under its least-privilege identity', () => {
       await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
-      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^PREFIX_NOT_ALLOWED: /);
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^PREFIX_NOT_ALLOWED: /);
       assert.equal(await exists(`${uri}.sigstore.json`), false);
     });
 
@@ -155,7 +155,7 @@ describe('the operator, running under its least-privilege identity', () => {
       ]);
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
-      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^MALFORMED_HINT: .*model_ARTIFACT_OUTPUTS/);
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^MALFORMED_HINT: .*model_ARTIFACT_OUTPUTS/);
     });
 
     it('never overwrites provenance that another run already stored next to the model', async () => {
@@ -167,7 +167,7 @@ describe('the operator, running under its least-privilege identity', () => {
       await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
-      assert.match(tr.metadata.annotations?.['slsa-ml.dev/failure'] ?? '', /^PROVENANCE_CONFLICT: /);
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^PROVENANCE_CONFLICT: /);
       assert.equal((await bucket().file(objectName(`${uri}.sigstore.json`)).download())[0].toString(), foreign);
     });
   });
@@ -193,11 +193,12 @@ describe('the operator, running under its least-privilege identity', () => {
       const api = admin.makeApiClient(CustomObjectsApi);
       const model = Buffer.from('short-lived');
       const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, model);
-      const { createTaskRun, trainingTaskRun } = await import('../support/tekton.ts');
+      const { createTaskRun, trainingTaskRun, updateTaskRunStatus, succeededStatus } = await import('../support/tekton.ts');
+      const { runningStatus } = await import('../support/tekton.ts');
       await createTaskRun(admin, trainingTaskRun(ns, 'train'));
-      // The operator holds running TaskRuns with its finalizer.
+      // The operator holds running TaskRuns whose Task declares a model output with its finalizer.
+      await updateTaskRunStatus(admin, ns, 'train', runningStatus('train-pod', [{ name: 'model_ARTIFACT_OUTPUTS', type: 'object' }]));
       await waitForTaskRun(admin, ns, 'train', (t) => ((t.metadata as { finalizers?: string[] }).finalizers ?? []).includes('slsa-ml.dev/provenance'));
-      const { updateTaskRunStatus, succeededStatus } = await import('../support/tekton.ts');
       await updateTaskRunStatus(admin, ns, 'train', succeededStatus('train-pod', [modelOutput(uri, sha256(model))]));
       await api.deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'train' });
       const deadline = Date.now() + 30_000;

@@ -26,7 +26,7 @@ export function modelOutput(uri: string, digestHex: string): RunResult {
 
 /** Creates the TaskRun, its Node and Pod, then reports it finished with `results`. */
 export async function finishTrainingRun(kc: KubeConfig, namespace: string, name: string, results: RunResult[], succeeded = true): Promise<TaskRunObject> {
-  await createTaskRun(kc, trainingTaskRun(namespace, name));
+  const created = await createTaskRun(kc, trainingTaskRun(namespace, name));
   const core = kc.makeApiClient(CoreV1Api);
   const nodeName = `gke-train-gpu-pool-${name}`.slice(0, 60);
   await core.createNode({ body: { metadata: { name: nodeName, labels: {
@@ -36,7 +36,12 @@ export async function finishTrainingRun(kc: KubeConfig, namespace: string, name:
   } } } }).catch(() => undefined);
   const podName = `${name}-pod`;
   await core.createNamespacedPod({ namespace, body: {
-    metadata: { name: podName, labels: { 'tekton.dev/taskRun': name } },
+    // As Tekton creates it: controlled by the TaskRun, which is what makes its facts attestable.
+    metadata: {
+      name: podName,
+      labels: { 'tekton.dev/taskRun': name },
+      ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name, uid: created.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+    },
     spec: { nodeName, containers: [{ name: 'step-train', image: 'python:3.11-slim', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
   } });
   const status = succeededStatus(podName, results);

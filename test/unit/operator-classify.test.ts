@@ -1,28 +1,61 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { classify } from '../../operator/reconcile/index.ts';
+import { classify, OutcomeSeal } from '../../operator/reconcile/index.ts';
+import { outcomeMetadata, outcomeValues } from '../../operator/reconcile/outcome.ts';
 
-const opts = { attestFailedRuns: false, useFinalizer: true };
+const seal = new OutcomeSeal([randomBytes(32)]);
+const opts = { attestFailedRuns: false, useFinalizer: true, seal };
 const output = [{ name: 'model_ARTIFACT_OUTPUTS' }];
+const UID = '6f1c2a3e-0000-4000-8000-000000000001';
 
-function tr(status: string | undefined, extra: { annotations?: Record<string, string>; finalizers?: string[]; deleting?: boolean; results?: Array<{ name: string }> } = {}) {
+interface Extra {
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  finalizers?: string[];
+  deleting?: boolean;
+  results?: Array<{ name: string }>;
+  declared?: Array<{ name: string }>;
+}
+
+function tr(status: string | undefined, extra: Extra = {}) {
   return {
     metadata: {
-      name: 'x', namespace: 'n',
+      name: 'x', namespace: 'n', uid: UID,
       ...(extra.annotations ? { annotations: extra.annotations } : {}),
+      ...(extra.labels ? { labels: extra.labels } : {}),
       ...(extra.finalizers ? { finalizers: extra.finalizers } : {}),
       ...(extra.deleting ? { deletionTimestamp: '2026-11-25T00:00:00Z' } : {}),
     },
-    status: status === undefined ? {} : { conditions: [{ type: 'Succeeded', status }], results: extra.results ?? output },
+    status: {
+      taskSpec: { results: extra.declared ?? output },
+      ...(status === undefined ? {} : { conditions: [{ type: 'Succeeded', status }], results: extra.results ?? output }),
+    },
   };
 }
 
+/** The metadata the operator itself records for an outcome, sealed for `uid`. */
+function recorded(kind: 'signed' | 'failed', uid = UID): { annotations: Record<string, string>; labels: Record<string, string> } {
+  const values = outcomeValues(kind === 'signed' ? { kind, bundles: ['gs://b/m.pth.sigstore.json'] } : { kind, code: 'DIGEST_MISMATCH', reason: 'x' });
+  const meta = outcomeMetadata(values, seal.seal(uid, values));
+  return { annotations: meta.annotations ?? {}, labels: meta.labels ?? {} };
+}
+
 describe('deciding what a TaskRun needs', () => {
-  it('holds a running TaskRun with the finalizer, once', () => {
+  it('holds a running TaskRun that declares a model output with the finalizer, once', () => {
     assert.equal(classify(tr(undefined), opts), 'hold');
     assert.equal(classify(tr('Unknown'), opts), 'hold');
     assert.equal(classify(tr('Unknown', { finalizers: ['slsa-ml.dev/provenance'] }), opts), 'ignore');
     assert.equal(classify(tr('Unknown'), { ...opts, useFinalizer: false }), 'ignore');
+  });
+
+  it('does not hold a running TaskRun whose Task declares no model output (step results count)', () => {
+    assert.equal(classify(tr('Unknown', { declared: [{ name: 'accuracy' }] }), opts), 'ignore');
+    const stepDeclared = { ...tr('Unknown', { declared: [] }) };
+    stepDeclared.status.taskSpec = { results: [], steps: [{ results: [{ name: 'MODEL_ARTIFACT_URI' }] }] } as never;
+    assert.equal(classify(stepDeclared, opts), 'hold');
+    const noSpecYet = { metadata: { name: 'x', namespace: 'n', uid: UID }, status: {} };
+    assert.equal(classify(noSpecYet, opts), 'ignore');
   });
 
   it('attests a succeeded run with model outputs, from task or step results', () => {
@@ -42,9 +75,32 @@ describe('deciding what a TaskRun needs', () => {
     assert.equal(classify(tr('False'), { ...opts, attestFailedRuns: true }), 'attest');
   });
 
-  it('never attests twice: a recorded outcome only releases the finalizer', () => {
-    assert.equal(classify(tr('True', { annotations: { 'slsa-ml.dev/signed': 'true' } }), opts), 'ignore');
-    assert.equal(classify(tr('True', { annotations: { 'slsa-ml.dev/signed': 'failed' }, finalizers: ['slsa-ml.dev/provenance'] }), opts), 'release');
+  it('never attests twice: an outcome sealed by the operator only releases the finalizer', () => {
+    assert.equal(classify(tr('True', recorded('signed')), opts), 'ignore');
+    assert.equal(classify(tr('True', { ...recorded('failed'), finalizers: ['slsa-ml.dev/provenance'] }), opts), 'release');
+  });
+
+  it('when a tenant pre-sets the outcome, it still attests: unsealed values decide nothing', () => {
+    const forged = { annotations: { 'slsa-ml.dev/signed': 'true', 'slsa-ml.dev/bundle': 'gs://elsewhere/x.sigstore.json' }, labels: { 'slsa-ml.dev/provenance': 'signed' } };
+    assert.equal(classify(tr('True', forged), opts), 'attest');
+    // A seal copied from another TaskRun (other UID) does not transfer.
+    assert.equal(classify(tr('True', recorded('signed', 'another-uid')), opts), 'attest');
+    // Sealed values with one of them changed afterwards are not ours either.
+    const tampered = recorded('failed');
+    tampered.annotations['slsa-ml.dev/signed'] = 'true';
+    tampered.labels['slsa-ml.dev/provenance'] = 'signed';
+    assert.equal(classify(tr('True', tampered), opts), 'attest');
+    // A seal made with another key (another installation) is not ours.
+    const other = new OutcomeSeal([randomBytes(32)]);
+    assert.equal(classify(tr('True', recorded('signed')), { ...opts, seal: other }), 'attest');
+  });
+
+  it('overrules foreign slsa-ml.dev/ values on a finished run it has nothing to attest for', () => {
+    const forged = { labels: { 'slsa-ml.dev/provenance': 'signed' }, results: [{ name: 'accuracy' }] };
+    assert.equal(classify(tr('True', forged), opts), 'overrule');
+    assert.equal(classify(tr('False', { annotations: { 'slsa-ml.dev/signed': 'true' } }), opts), 'overrule');
+    // While it runs, nothing is decided yet.
+    assert.equal(classify(tr('Unknown', { annotations: { 'slsa-ml.dev/signed': 'true' }, finalizers: ['slsa-ml.dev/provenance'] }), opts), 'ignore');
   });
 
   it('lets a running TaskRun that is being deleted go', () => {

@@ -29,7 +29,7 @@ function dir(name: string): string {
 
 async function collect(prefixUri: string, s: Storage = storage): Promise<Array<{ uri: string; size: number }>> {
   const out = [];
-  for await (const o of s.list(prefixUri)) out.push(o);
+  for await (const o of s.list(prefixUri)) out.push({ uri: o.uri, size: o.size });
   return out.sort((a, b) => (a.uri < b.uri ? -1 : 1));
 }
 
@@ -38,7 +38,9 @@ describe('when provenance is written to file:// storage', () => {
     const uri = uriOf(join(scratch, 'new-dirs', 'm', 'model.pth.intoto.jsonl'));
     await storage.createOnly(uri, Buffer.from('{"payload":1}\n'), 'application/jsonl');
     assert.equal((await storage.read(uri, 1024)).toString(), '{"payload":1}\n');
-    assert.deepEqual(await storage.stat(uri), { uri, size: 14 });
+    const { created, ...found } = (await storage.stat(uri)) ?? {};
+    assert.deepEqual(found, { uri, size: 14 });
+    assert.ok(created instanceof Date);
   });
 
   it('refuses a second create with ALREADY_EXISTS and keeps the first content', async () => {
@@ -114,6 +116,33 @@ describe('when provenance is written to file:// storage', () => {
     await assert.rejects(confined.read(uriOf(join(scratch, 'outside.json')), 10), storageCode('INVALID_URI'));
     await assert.rejects(confined.createOnly(uriOf(`${root}-sibling/x`), Buffer.from('x'), 'text/plain'), storageCode('INVALID_URI'));
     await confined.createOnly(uriOf(join(root, 'in', 'x.json')), Buffer.from('{}'), 'application/json');
+  });
+
+  it('refuses to follow a symlinked directory out of its root, for reads, writes and listings', async () => {
+    const root = dir('linked-root');
+    const outside = dir('linked-outside');
+    writeFileSync(join(outside, 'secret.pth'), 'outside bytes');
+    symlinkSync(outside, join(root, 'escape'));
+    const confined = createStorage({ fileRoot: root });
+    await assert.rejects(confined.read(uriOf(join(root, 'escape', 'secret.pth')), 100), (e) => storageCode('INVALID_URI')(e) && /symbolic link/.test((e as Error).message));
+    assert.equal(await confined.stat(uriOf(join(root, 'escape', 'secret.pth'))).catch((e: unknown) => e instanceof StorageError && e.code), 'INVALID_URI');
+    await assert.rejects(confined.createOnly(uriOf(join(root, 'escape', 'new', 'x.json')), Buffer.from('{}'), 'application/json'), storageCode('INVALID_URI'));
+    await assert.rejects(collect(uriOf(`${join(root, 'escape')}/`), confined), storageCode('INVALID_URI'));
+    assert.deepEqual(readdirSync(outside), ['secret.pth']);
+    // A root that is itself reached through a link is fine: only leaving it is refused.
+    const viaLink = join(scratch, 'root-link');
+    symlinkSync(root, viaLink);
+    const linkedRoot = createStorage({ fileRoot: viaLink });
+    await linkedRoot.createOnly(uriOf(join(viaLink, 'ok', 'x.json')), Buffer.from('{}'), 'application/json');
+    assert.equal((await linkedRoot.stat(uriOf(join(viaLink, 'ok', 'x.json'))))?.size, 2);
+  });
+
+  it('reports when an object was created, which a client cannot set back', async () => {
+    const before = Date.now() - 1000;
+    const path = join(dir('times'), 'm.pth');
+    writeFileSync(path, 'x');
+    const found = await storage.stat(uriOf(path));
+    assert.ok(found?.created && found.created.getTime() >= before, `created ${String(found?.created)}`);
   });
 
   it('refuses URIs of other schemes and directory URIs for objects', async () => {

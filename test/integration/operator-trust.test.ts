@@ -1,0 +1,356 @@
+// The trust promise, attacked as a tenant would: someone who may create Tasks, TaskRuns and Pods
+// in their own namespace (the `tenant` identity, bound there only) and whose training pod may
+// write anything under its model prefix. Tekton's part (completing the run, writing status) is
+// played by the admin. Each attack must leave the run not signed, any planted object byte for
+// byte as it was, nothing else written, and a reason that names the attack; the genuine run of
+// the same shape is still signed and verifies with cosign and `slsa-ml verify`.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { bindTenant, newNamespace, testEnv, uniqueName } from '../harness/index.ts';
+import { cli, signRun } from '../support/cli.ts';
+import { cosignVerifyAttestation } from '../support/cosign.ts';
+import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { createTaskRun, succeededStatus, trainingTaskRun, updateTaskRunStatus, type TaskRunObject } from '../support/tekton.ts';
+import { modelOutput, outcomeOf, sha256, uploadModel, waitForTaskRun } from '../support/training-run.ts';
+
+const env = testEnv();
+const admin = env.kubeConfig('admin');
+const tenant = env.kubeConfig('tenant');
+const prefix = uniqueName('trust');
+const repo = join(import.meta.dirname, '..', '..');
+const TASKRUNS = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
+const LIMITS = { statementBytes: 64 * 1024, modelFiles: 5, modelBytes: 10_000 };
+
+let keys: SigningKeys;
+let operator: OperatorProcess;
+
+const bucket = () => env.storageClient().bucket(env.bucket);
+const objectName = (uri: string): string => uri.replace(`gs://${env.bucket}/`, '');
+const modelUri = (ns: string, name: string): string => `gs://${env.bucket}/${prefix}/${ns}/${name}`;
+const objectsUnder = async (ns: string): Promise<string[]> => (await bucket().getFiles({ prefix: `${prefix}/${ns}/` }))[0].map((f) => f.name.slice(`${prefix}/${ns}/`.length)).sort();
+const contentOf = async (uri: string): Promise<string> => (await bucket().file(objectName(uri)).download())[0].toString();
+const reasonOf = (tr: TaskRunObject): string => tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '';
+const decided = (ns: string, name: string) => waitForTaskRun(admin, ns, name, (t) => outcomeOf(t) !== undefined && t.metadata.annotations?.['slsa-ml.dev/seal'] !== undefined);
+
+/** A namespace the tenant may write in, and only that one. */
+async function tenantNamespace(hint: string): Promise<string> {
+  const ns = await newNamespace(env, hint);
+  await bindTenant(env, ns);
+  return ns;
+}
+
+/** The tenant creates the TaskRun (any metadata it likes); Tekton (admin) then records it as finished. */
+async function runAsTenant(ns: string, name: string, results: Parameters<typeof succeededStatus>[1], metadata: { annotations?: Record<string, string>; labels?: Record<string, string> } = {}, pod?: { name: string; ownedByRun: boolean; nodeName?: string }): Promise<TaskRunObject> {
+  const tr = trainingTaskRun(ns, name);
+  tr.metadata = { ...tr.metadata, ...metadata };
+  const created = await createTaskRun(tenant, tr);
+  if (pod) await createPod(pod.ownedByRun ? admin : tenant, ns, pod.name, pod.ownedByRun ? created : undefined, pod.nodeName);
+  return updateTaskRunStatus(admin, ns, name, succeededStatus(pod?.name ?? `${name}-pod`, results));
+}
+
+async function createPod(kc: KubeConfig, ns: string, name: string, owner: TaskRunObject | undefined, nodeName?: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedPod({ namespace: ns, body: {
+    metadata: {
+      name,
+      labels: { 'tekton.dev/taskRun': owner?.metadata.name ?? 'train' },
+      ...(owner ? { ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true }] } : {}),
+    },
+    spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'step-train', image: 'python:3.11-slim', resources: { limits: { 'nvidia.com/gpu': '8' } } }] },
+  } });
+}
+
+async function gpuNode(): Promise<string> {
+  const name = uniqueName('gke-a100-pool');
+  await admin.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name, labels: {
+    'cloud.google.com/gke-nodepool': 'a100-pool', 'node.kubernetes.io/instance-type': 'a2-highgpu-8g', 'cloud.google.com/gke-accelerator': 'nvidia-tesla-a100',
+  } } } });
+  return name;
+}
+
+/** The genuine run's provenance verifies with cosign (bundle and envelope) and with `slsa-ml verify`. */
+async function assertGenuine(tr: TaskRunObject, uri: string, model: Buffer): Promise<Record<string, unknown>> {
+  assert.equal(outcomeOf(tr), 'true', reasonOf(tr));
+  assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'signed');
+  assert.equal(tr.metadata.annotations?.['slsa-ml.dev/bundle'], `${uri}.sigstore.json`);
+  const dir = mkdtempSync(join(tmpdir(), 'trust-'));
+  const modelPath = join(dir, 'model');
+  writeFileSync(modelPath, model);
+  writeFileSync(join(dir, 'b.json'), await contentOf(`${uri}.sigstore.json`));
+  writeFileSync(join(dir, 'e.jsonl'), await contentOf(`${uri}.intoto.jsonl`));
+  for (const via of [{ bundlePath: join(dir, 'b.json') }, { envelopePath: join(dir, 'e.jsonl') }]) {
+    const verdict = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, ...via, artifact: { file: modelPath } });
+    assert.ok(verdict.ok, verdict.output);
+  }
+  const run = await cli(['verify', uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint, '--builder-id', 'https://slsa-ml.dev/operator/test']);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const bundle = JSON.parse(await contentOf(`${uri}.sigstore.json`)) as { dsseEnvelope: { payload: string } };
+  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as { predicate: { runDetails: { metadata: { invocationId: string } } } };
+  assert.equal(statement.predicate.runDetails.metadata.invocationId, tr.metadata.uid);
+  return statement;
+}
+
+/** The slsa-ml.dev/ keys on the TaskRun: after an attack, only the operator's sealed outcome. */
+function ourKeys(tr: TaskRunObject): string[] {
+  return [...Object.keys(tr.metadata.annotations ?? {}), ...Object.keys(tr.metadata.labels ?? {}).map((k) => `label:${k}`)]
+    .filter((k) => k.includes('slsa-ml.dev/')).sort();
+}
+
+describe('a hostile tenant against the operator', () => {
+  before(async () => {
+    await applyOperatorRbac(env);
+    keys = generateSigningKeys();
+    operator = await startOperator(env, {
+      allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      signer: { kind: 'key', keyPath: keys.privateKeyPath },
+      builderId: 'https://slsa-ml.dev/operator/test',
+      clockSkewSeconds: 2,
+      limits: LIMITS,
+      leaderElection: { enabled: false },
+    });
+    await operator.ready();
+  });
+
+  after(async () => {
+    const code = await operator.stop('SIGTERM');
+    await stopAllOperators();
+    assert.equal(code, 0, `graceful shutdown; output:\n${operator.output()}`);
+  });
+
+  describe('attack 1: the outcome is set before the run', () => {
+    it('admission refuses slsa-ml.dev/ keys from anyone but the operator, on TaskRuns and on what Tekton copies onto them', async () => {
+      const ns = await tenantNamespace('trust-vap');
+      await applyReservedKeysPolicy(ns);
+      const forged = { annotations: { 'slsa-ml.dev/signed': 'true' }, labels: { 'slsa-ml.dev/provenance': 'signed' } };
+      const objects = KubernetesObjectApi.makeApiClient(tenant);
+      const task = { apiVersion: 'tekton.dev/v1', kind: 'Task', metadata: { name: 'train-model', namespace: ns, labels: { 'slsa-ml.dev/provenance': 'signed' } }, spec: { steps: [{ name: 'train', image: 'python:3.11-slim', script: 'true' }] } };
+      const pipelineRun = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'p', namespace: ns, annotations: { 'slsa-ml.dev/signed': 'true' } }, spec: { pipelineRef: { name: 'x' } } };
+      for (const object of [task, pipelineRun]) {
+        assert.equal(await deniedBy(objects.create(object as KubernetesObject)), 'Forbidden', `${object.kind} with slsa-ml.dev/ metadata`);
+      }
+      const tr = trainingTaskRun(ns, 'preset');
+      tr.metadata = { ...tr.metadata, ...forged };
+      assert.equal(await deniedBy(createTaskRun(tenant, tr)), 'Forbidden', 'TaskRun created with the outcome');
+      await createTaskRun(tenant, trainingTaskRun(ns, 'later'));
+      const patch = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'later', namespace: ns, labels: { 'slsa-ml.dev/provenance': 'signed' } } } as KubernetesObject;
+      assert.equal(await deniedBy(objects.patch(patch, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply)), 'Forbidden', 'label added later');
+      // Tekton itself (admin here) copying such keys onto a TaskRun is refused the same way.
+      assert.equal(await deniedBy(KubernetesObjectApi.makeApiClient(admin).patch(patch, undefined, undefined, 'tekton-pipelines-controller', true, PatchStrategy.ServerSideApply)), 'Forbidden', 'propagation');
+      // Unrelated metadata is untouched by the policy.
+      await objects.patch({ ...patch, metadata: { ...patch.metadata, labels: { team: 'vision' } } }, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply);
+    });
+
+    it('without admission, a pre-set "signed" decides nothing: the run is attested and the forged values replaced', async () => {
+      const ns = await tenantNamespace('trust-preset');
+      const model = Buffer.from(`weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      const forged = {
+        annotations: { 'slsa-ml.dev/signed': 'true', 'slsa-ml.dev/bundle': `gs://${env.bucket}/elsewhere.sigstore.json`, 'slsa-ml.dev/seal': 'v1.forged', 'slsa-ml.dev/provenance': 'gs://old-style/x.sigstore.json' },
+        labels: { 'slsa-ml.dev/provenance': 'signed' },
+      };
+      await runAsTenant(ns, 'train', [modelOutput(uri, sha256(model))], forged);
+      const tr = await waitForTaskRun(admin, ns, 'train', (t) => t.metadata.annotations?.['slsa-ml.dev/bundle'] === `${uri}.sigstore.json`);
+      await assertGenuine(tr, uri, model);
+      assert.deepEqual(ourKeys(tr), ['label:slsa-ml.dev/provenance', 'slsa-ml.dev/bundle', 'slsa-ml.dev/seal', 'slsa-ml.dev/signed']);
+    });
+
+    it('a forged "signed" on a run with nothing to attest is overruled: failed FOREIGN_OUTCOME, forged keys gone', async () => {
+      const ns = await tenantNamespace('trust-preset-empty');
+      await runAsTenant(ns, 'eval', [{ name: 'accuracy', type: 'string', value: '0.93' }], { annotations: { 'slsa-ml.dev/signed': 'true' }, labels: { 'slsa-ml.dev/provenance': 'signed' } });
+      const tr = await waitForTaskRun(admin, ns, 'eval', (t) => t.metadata.labels?.['slsa-ml.dev/provenance'] === 'failed');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(reasonOf(tr), /^FOREIGN_OUTCOME: /);
+      assert.deepEqual(ourKeys(tr), ['label:slsa-ml.dev/provenance', 'slsa-ml.dev/reason', 'slsa-ml.dev/seal', 'slsa-ml.dev/signed']);
+      assert.deepEqual(await objectsUnder(ns), []);
+    });
+
+    it('values copied from a Task (as Tekton propagates Task metadata) or a seal copied from another run are ignored too', async () => {
+      const ns = await tenantNamespace('trust-propagated');
+      // A genuine, sealed outcome of another run...
+      const first = Buffer.from(`first ${randomUUID()}`);
+      const firstUri = await uploadModel(env, objectName(modelUri(ns, 'first.pth')), first);
+      await runAsTenant(ns, 'first', [modelOutput(firstUri, sha256(first))]);
+      const sealed = await decided(ns, 'first');
+      assert.equal(outcomeOf(sealed), 'true', reasonOf(sealed));
+      // ...copied onto a new run as if Tekton had propagated it from the Task's metadata.
+      const copied = {
+        annotations: Object.fromEntries(Object.entries(sealed.metadata.annotations ?? {}).filter(([k]) => k.startsWith('slsa-ml.dev/'))),
+        labels: { 'slsa-ml.dev/provenance': 'signed' },
+      };
+      const second = Buffer.from(`second ${randomUUID()}`);
+      const secondUri = await uploadModel(env, objectName(modelUri(ns, 'second.pth')), second);
+      await runAsTenant(ns, 'second', [modelOutput(secondUri, sha256(second))], copied);
+      const tr = await waitForTaskRun(admin, ns, 'second', (t) => t.metadata.annotations?.['slsa-ml.dev/bundle'] === `${secondUri}.sigstore.json`);
+      await assertGenuine(tr, secondUri, second);
+    });
+  });
+
+  describe('attack 2: the training pod plants the provenance', () => {
+    it('refuses a planted bundle signed with the pod\'s own key for this run and digest, and leaves it untouched', async () => {
+      const ns = await tenantNamespace('trust-planted');
+      const model = Buffer.from(`weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      const tr = trainingTaskRun(ns, 'train');
+      const created = await createTaskRun(tenant, tr);
+      // The pod knows the run's UID and its own model's digest; it signs with a key of its own.
+      const podKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const planted = await signRun({ modelUri: uri, uid: created.metadata.uid ?? '', sourceUrl: 'https://github.com/attacker/anything' }, { kind: 'file', sha256: sha256(model), fileCount: 1, totalBytes: model.length }, { privatePem: podKey });
+      await uploadModel(env, objectName(`${uri}.sigstore.json`), Buffer.from(planted.bundleJson));
+      await updateTaskRunStatus(admin, ns, 'train', succeededStatus('train-pod', [modelOutput(uri, sha256(model))]));
+      const done = await decided(ns, 'train');
+      assert.equal(outcomeOf(done), 'failed');
+      assert.match(reasonOf(done), /^PROVENANCE_CONFLICT: .*model\.pth\.sigstore\.json already exists and is not this run's provenance from this operator \(signature check failed: WRONG_KEY/);
+      assert.equal(await contentOf(`${uri}.sigstore.json`), planted.bundleJson);
+      assert.deepEqual(await objectsUnder(ns), ['model.pth', 'model.pth.sigstore.json']);
+      // The planted file never verifies with the operator's key.
+      const check = await cli(['verify', uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint]);
+      assert.notEqual(check.code, 0);
+      // The genuine run of the same shape.
+      const genuine = Buffer.from(`weights ${randomUUID()}`);
+      const genuineUri = await uploadModel(env, objectName(modelUri(ns, 'genuine.pth')), genuine);
+      await runAsTenant(ns, 'genuine', [modelOutput(genuineUri, sha256(genuine))]);
+      await assertGenuine(await decided(ns, 'genuine'), genuineUri, genuine);
+    });
+  });
+
+  describe('attack 3: a run claims another namespace\'s model', () => {
+    it('refuses a model outside the run\'s own namespace prefix, and the owner\'s run is still signed', async () => {
+      const [a, b] = [await tenantNamespace('trust-ns-a'), await tenantNamespace('trust-ns-b')];
+      const model = Buffer.from(`b's weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(b, 'model.pth')), model);
+      await runAsTenant(a, 'steal', [modelOutput(uri, sha256(model))]);
+      const stolen = await decided(a, 'steal');
+      assert.equal(outcomeOf(stolen), 'failed');
+      assert.match(reasonOf(stolen), new RegExp(`^PREFIX_NOT_ALLOWED: .*outside the allowed prefixes for namespace ${a}`));
+      assert.deepEqual(await objectsUnder(b), ['model.pth']);
+      await runAsTenant(b, 'own', [modelOutput(uri, sha256(model))]);
+      await assertGenuine(await decided(b, 'own'), uri, model);
+    });
+
+    it('refuses an object that existed before the run started', async () => {
+      const ns = await tenantNamespace('trust-old');
+      const model = Buffer.from(`old weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(ns, 'old.pth')), model);
+      await sleep(3500); // longer than the configured clock allowance (2 s)
+      await createTaskRun(tenant, trainingTaskRun(ns, 'late'));
+      const status = succeededStatus('late-pod', [modelOutput(uri, sha256(model))]);
+      status.startTime = new Date().toISOString();
+      await updateTaskRunStatus(admin, ns, 'late', status);
+      const tr = await decided(ns, 'late');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(reasonOf(tr), /^MODEL_PREDATES_RUN: .*old\.pth was created at .* before this TaskRun started/);
+      assert.deepEqual(await objectsUnder(ns), ['old.pth']);
+    });
+  });
+
+  describe('attack 4: half-written provenance', () => {
+    it('refuses a planted envelope before writing the bundle, so nothing verifiable sits next to a failed run', async () => {
+      const ns = await tenantNamespace('trust-half');
+      const model = Buffer.from(`weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      const planted = '{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"MEUCIQ=="}]}\n';
+      await uploadModel(env, objectName(`${uri}.intoto.jsonl`), Buffer.from(planted));
+      await runAsTenant(ns, 'train', [modelOutput(uri, sha256(model))]);
+      const tr = await decided(ns, 'train');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(reasonOf(tr), /^PROVENANCE_CONFLICT: .*model\.pth\.intoto\.jsonl already exists/);
+      assert.equal(await contentOf(`${uri}.intoto.jsonl`), planted);
+      assert.deepEqual(await objectsUnder(ns), ['model.pth', 'model.pth.intoto.jsonl']);
+    });
+  });
+
+  describe('attack 5: a look-alike Pod', () => {
+    it('takes no node or accelerator facts from a Pod this TaskRun does not own, and says why', async () => {
+      const ns = await tenantNamespace('trust-pod');
+      const model = Buffer.from(`weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      await runAsTenant(ns, 'train', [modelOutput(uri, sha256(model))], {}, { name: 'train-pod', ownedByRun: false, nodeName: await gpuNode() });
+      const statement = await assertGenuine(await decided(ns, 'train'), uri, model);
+      const internal = JSON.stringify((statement as { predicate: { buildDefinition: { internalParameters: unknown } } }).predicate.buildDefinition.internalParameters);
+      assert.doesNotMatch(internal, /a100|accelerator/);
+      assert.match(internal, /"clusterFactsOmitted":"pod train-pod is not controlled by this TaskRun/);
+      // The same shape with the Pod Tekton would create: facts attested.
+      const owned = Buffer.from(`weights ${randomUUID()}`);
+      const ownedUri = await uploadModel(env, objectName(modelUri(ns, 'owned.pth')), owned);
+      await runAsTenant(ns, 'owned', [modelOutput(ownedUri, sha256(owned))], {}, { name: 'owned-pod', ownedByRun: true, nodeName: await gpuNode() });
+      const real = await assertGenuine(await decided(ns, 'owned'), ownedUri, owned);
+      assert.match(JSON.stringify((real as { predicate: { buildDefinition: { internalParameters: unknown } } }).predicate.buildDefinition.internalParameters), /nvidia-tesla-a100/);
+    });
+  });
+
+  describe('attack 7: models too large for provenance', () => {
+    it('refuses a directory model with more objects than limits.modelFiles before anything is written', async () => {
+      const ns = await tenantNamespace('trust-files');
+      for (let i = 0; i < LIMITS.modelFiles + 1; i++) await uploadModel(env, objectName(modelUri(ns, `saved_model/variables/shard-${i}`)), Buffer.from(`s${i}`));
+      await runAsTenant(ns, 'train', [{ name: 'model_ARTIFACT_OUTPUTS', type: 'object', value: { uri: modelUri(ns, 'saved_model/'), isBuildArtifact: 'true' } }]);
+      const tr = await decided(ns, 'train');
+      assert.equal(outcomeOf(tr), 'failed');
+      assert.match(reasonOf(tr), /^MODEL_TOO_MANY_FILES: .*more than 5 objects \(limits\.modelFiles\)/);
+      assert.equal((await objectsUnder(ns)).filter((n) => !n.startsWith('saved_model/')).length, 0);
+    });
+
+    it('refuses a model over limits.modelBytes, and a statement over limits.statementBytes', async () => {
+      const ns = await tenantNamespace('trust-bytes');
+      const big = Buffer.alloc(LIMITS.modelBytes + 1, 7);
+      const bigUri = await uploadModel(env, objectName(modelUri(ns, 'big.pth')), big);
+      await runAsTenant(ns, 'big', [modelOutput(bigUri, sha256(big))]);
+      const bigRun = await decided(ns, 'big');
+      assert.match(reasonOf(bigRun), /^MODEL_TOO_LARGE: /);
+      const model = Buffer.from(`weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      // Results the tenant controls become byproducts: enough of them outgrow the statement limit.
+      await runAsTenant(ns, 'chatty', [modelOutput(uri, sha256(model)), { name: 'log', type: 'string', value: 'x'.repeat(LIMITS.statementBytes) }]);
+      const chatty = await decided(ns, 'chatty');
+      assert.equal(outcomeOf(chatty), 'failed');
+      assert.match(reasonOf(chatty), /^STATEMENT_TOO_LARGE: .*over limits\.statementBytes \(65536\)/);
+      assert.deepEqual(await objectsUnder(ns), ['big.pth', 'model.pth']);
+    });
+  });
+});
+
+/** The reserved-keys policy from manifests/base, bound to one namespace (a cluster-wide binding would block the other tests' attacks). */
+async function applyReservedKeysPolicy(ns: string): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(admin);
+  const docs = parseAllDocuments(readFileSync(join(repo, 'manifests', 'base', 'reserved-keys-policy.yaml'), 'utf8')).map((d) => d.toJS() as KubernetesObject);
+  const policy = docs.find((d) => d.kind === 'ValidatingAdmissionPolicy');
+  assert.ok(policy);
+  await objects.patch(policy, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
+  await objects.patch({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: `reserved-keys-${ns}` },
+    spec: { policyName: 'slsa-ml-reserved-keys', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+  } as KubernetesObject, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
+  // Policies take effect asynchronously: wait until a probe is refused.
+  const probe = trainingTaskRun(ns, 'probe');
+  probe.metadata.annotations = { 'slsa-ml.dev/signed': 'true' };
+  for (let i = 0; i < 100; i++) {
+    const denied = await deniedBy(createTaskRun(tenant, probe));
+    if (denied === 'Forbidden') return;
+    if (denied === undefined) await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...TASKRUNS, namespace: ns, name: 'probe' });
+    await sleep(200);
+  }
+  assert.fail('the reserved-keys policy never took effect');
+}
+
+/** The reason of a refused write ('Forbidden' for a policy denial), or undefined when it went through. */
+async function deniedBy(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ApiException)) throw err;
+    const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { reason?: string; message?: string };
+    if (err.code === 403 && /slsa-ml\.dev\/ are written only by the slsa-ml operator/.test(body.message ?? '')) return 'Forbidden';
+    return `${err.code} ${body.reason ?? ''} ${body.message ?? ''}`;
+  }
+}
+
