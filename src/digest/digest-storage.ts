@@ -31,6 +31,7 @@ async function digestObject(storage: Storage, uri: string, loc: StorageLocation,
   if (!found) {
     throw new DigestError('NOT_FOUND', `${uri}: no such object (a directory model's URI ends with "/")`);
   }
+  opts.admit?.(found);
   const tracker = new ProgressTracker(found.size, 1, opts.onProgress);
   tracker.start();
   const signal = opts.signal ?? new AbortController().signal;
