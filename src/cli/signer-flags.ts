@@ -1,6 +1,6 @@
 // How attest signs: a private key file (--key), a Cloud KMS key version (--kms), or keyless
 // Sigstore (--fulcio-url, --rekor-url, --identity-token). The same signers the operator uses.
-import { createSigner, tokenFromFile, type Signer, type SignerConfig } from '../signing/index.ts';
+import { createSigner, readSigningKey, tokenFromFile, type Signer, type SignerConfig } from '../signing/index.ts';
 import { UsageError } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 
 export const SIGNER_FLAGS: FlagSpecs = {
   key: { type: 'string' },
+  'key-password-file': { type: 'string' },
   kms: { type: 'string' },
   'kms-endpoint': { type: 'string' },
   'fulcio-url': { type: 'string' },
@@ -19,7 +20,12 @@ export const SIGNER_FLAGS: FlagSpecs = {
 };
 
 export const SIGNER_HELP = `Signer (exactly one):
-  --key FILE                    private key (PKCS#8 PEM, ECDSA P-256), e.g. from 'slsa-ml keygen'
+  --key FILE|DIR                ECDSA P-256 private key: cosign's encrypted cosign.key (from 'slsa-ml
+                                keygen' or 'cosign generate-key-pair'; password from $COSIGN_PASSWORD
+                                or --key-password-file), or PKCS#8 / SEC1 PEM; or a directory laid
+                                out as Tekton Chains' signing-secrets (x509.pem, or cosign.key with
+                                cosign.password)
+  --key-password-file FILE      the password of an encrypted --key (one trailing newline ignored)
   --kms gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N
                                 sign with a Cloud KMS key version (EC_SIGN_P256_SHA256)
   --kms-endpoint URL            Cloud KMS API endpoint (tests, private endpoints)
@@ -47,9 +53,18 @@ async function signerConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig
   if (chosen.length === 0) throw new UsageError('say how to sign: --key PRIVATE_KEY_FILE, --kms gcpkms://…, or --fulcio-url/--rekor-url/--identity-token');
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one signer`);
   if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
-  if (key !== undefined) return { kind: 'key', keyPem: (await readUserFile('--key', key, io)).toString('utf8') };
+  if (flags.strings.has('key-password-file') && key === undefined) throw new UsageError('--key-password-file applies only with --key');
+  if (key !== undefined) return keyConfig(key, flags.strings.get('key-password-file'), io);
   if (kms !== undefined) return kmsKeyFromFlags(kms, flags.strings.get('kms-endpoint'));
   return keylessConfig(flags, io);
+}
+
+async function keyConfig(key: string, passwordFile: string | undefined, io: CliIo): Promise<SignerConfig> {
+  try {
+    return await readSigningKey({ path: resolve(io.cwd, key), ...(passwordFile === undefined ? {} : { passwordFile: resolve(io.cwd, passwordFile) }), env: io.env });
+  } catch (err) {
+    throw new UsageError(`--key ${key}: ${(err as Error).message}`, { code: (err as { code?: string }).code ?? 'KEY_UNREADABLE', cause: err });
+  }
 }
 
 async function keylessConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig> {

@@ -19,7 +19,7 @@ export const TRUST_FLAGS: FlagSpecs = {
 };
 
 export const TRUST_HELP = `Whom to trust (exactly one):
-  --key FILE                    public key (PEM, ECDSA P-256), e.g. cosign.pub
+  --key FILE                    public key (PEM, ECDSA P-256), e.g. cosign.pub (never the private key)
   --kms gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N
                                 the public key of a Cloud KMS key version
   --kms-endpoint URL            Cloud KMS API endpoint (tests, private endpoints)
@@ -57,7 +57,7 @@ export async function verifierFromFlags(flags: ParsedFlags, io: CliIo): Promise<
   } catch (err) {
     const code = hasCode(err) ? err.code : '';
     const message = (err as Error).message;
-    if (code === 'KEY_INVALID') throw new UsageError(`--key ${flags.strings.get('key') ?? ''}: ${message}`, { cause: err });
+    if (code === 'KEY_INVALID' || code === 'KEY_IS_PRIVATE') throw new UsageError(`--key ${flags.strings.get('key') ?? ''}: ${message}`, { cause: err });
     if (code === 'TRUSTED_ROOT_INVALID') throw new UsageError(`--trusted-root ${flags.strings.get('trusted-root') ?? ''}: ${message}`, { cause: err });
     if (code === 'KEY_UNAVAILABLE') throw new InputError(code, `--kms: ${message}`, { cause: err });
     throw err;

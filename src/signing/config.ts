@@ -1,5 +1,6 @@
 // The one place that turns configuration into a Signer. Each kind is a KeyHolder wrapped by
 // the DSSE signer; keyless adds Fulcio around the key and Rekor as a witness.
+import { requestTimeout } from './deadline.ts';
 import { DsseSigner } from './dsse-signer.ts';
 import { SigningError } from './errors.ts';
 import type { KmsKeyHolder } from './kms/key-holder.ts';
@@ -9,29 +10,45 @@ import { keylessSigner } from './sigstore/keyless.ts';
 import type { IdentityTokenProvider } from './sigstore/tokens.ts';
 import type { Signer } from './signer.ts';
 
-export type SignerConfig =
-  | { kind: 'key'; keyPem: string }
-  | { kind: 'kms'; keyName: string; apiEndpoint?: string }
-  | { kind: 'sigstore'; fulcioURL: string; rekorURL: string; identityToken: IdentityTokenProvider };
+interface CommonConfig {
+  /**
+   * Deadline in milliseconds of each request the signer makes (Cloud KMS, Fulcio, Rekor, the
+   * identity-token source); default 30 000 (DEFAULT_REQUEST_TIMEOUT_MS).
+   */
+  requestTimeoutMs?: number;
+}
+
+export type SignerConfig = CommonConfig &
+  (
+    | {
+        kind: 'key';
+        /** A PEM private key: PKCS#8, SEC1, or cosign's encrypted format (then `password` decrypts it). */
+        keyPem: string;
+        password?: Uint8Array | string;
+      }
+    | { kind: 'kms'; keyName: string; apiEndpoint?: string }
+    | { kind: 'sigstore'; fulcioURL: string; rekorURL: string; identityToken: IdentityTokenProvider }
+  );
 
 export async function createSigner(config: SignerConfig): Promise<Signer> {
+  const timeoutMs = requestTimeout(config.requestTimeoutMs);
   switch (config.kind) {
     case 'key':
-      return new DsseSigner({ keyHolder: new LocalKeyHolder(config.keyPem) });
+      return new DsseSigner({ keyHolder: new LocalKeyHolder(config.keyPem, config.password) });
     case 'kms':
-      return new DsseSigner({ keyHolder: await kmsKeyHolder(config.keyName, config.apiEndpoint) });
+      return new DsseSigner({ keyHolder: await kmsKeyHolder(config.keyName, config.apiEndpoint, timeoutMs) });
     case 'sigstore':
-      return keylessSigner(config);
+      return keylessSigner({ ...config, requestTimeoutMs: timeoutMs });
     default:
       throw new SigningError({ code: 'SIGNER_KIND_UNKNOWN', message: `unknown signer kind ${JSON.stringify((config as { kind?: unknown }).kind)}` });
   }
 }
 
-async function kmsKeyHolder(keyName: string, apiEndpoint?: string): Promise<KmsKeyHolder> {
+async function kmsKeyHolder(keyName: string, apiEndpoint: string | undefined, timeoutMs: number): Promise<KmsKeyHolder> {
   const name = kmsResourceName(keyName);
   // Loaded on demand: the KMS client library costs ~40 MB of memory that a key signer never needs.
   const [{ KmsClient }, { KmsKeyHolder }] = await Promise.all([import('./kms/client.ts'), import('./kms/key-holder.ts')]);
-  const client = new KmsClient(apiEndpoint);
+  const client = new KmsClient(apiEndpoint, { timeoutMs });
   try {
     return await KmsKeyHolder.create(client, name);
   } catch (err) {

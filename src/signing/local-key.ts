@@ -1,17 +1,18 @@
-// A KeyHolder over a PEM private key given as file or Secret contents.
-import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+// A KeyHolder over a PEM private key given as file or Secret contents (any form keys/private-key.ts
+// reads, cosign's encrypted keys included).
+import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 
-import { SigningError } from './errors.ts';
 import { assertP256, sshFingerprint } from './fingerprint.ts';
 import type { KeyHolder, Signature } from './key-holder.ts';
+import { parsePrivateKey } from './keys/private-key.ts';
 
 export class LocalKeyHolder implements KeyHolder {
   readonly #privateKey: KeyObject;
   readonly #publicKeyPem: string;
   readonly #hint: string;
 
-  constructor(keyPem: string) {
-    this.#privateKey = parsePrivateKey(keyPem);
+  constructor(keyPem: string, password?: Uint8Array | string) {
+    this.#privateKey = parsePrivateKey(keyPem, password);
     assertP256(this.#privateKey);
     const publicKey = createPublicKey(this.#privateKey);
     this.#publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -21,14 +22,5 @@ export class LocalKeyHolder implements KeyHolder {
   sign(data: Buffer): Promise<Signature> {
     const signature = sign('sha256', data, { key: this.#privateKey, dsaEncoding: 'der' });
     return Promise.resolve({ signature, key: { $case: 'publicKey', publicKey: this.#publicKeyPem, hint: this.#hint } });
-  }
-}
-
-function parsePrivateKey(keyPem: string): KeyObject {
-  try {
-    return createPrivateKey({ key: keyPem, format: 'pem' });
-  } catch (cause) {
-    // The cause names the parse failure only; the key text itself is never put in a message.
-    throw new SigningError({ code: 'KEY_INVALID', message: 'signing key is not a readable unencrypted PEM private key', cause });
   }
 }

@@ -22,7 +22,16 @@ export async function signStatement(payload: Buffer, signer: Signer): Promise<Si
     throw new SigningError({ code: 'BUNDLE_INVALID', message: 'a provenance bundle must hold exactly one signature' });
   }
   return {
-    bundleJson: JSON.stringify(bundleToJSON(bundle)),
+    bundleJson: JSON.stringify(withTlogEntries(bundleToJSON(bundle))),
     envelopeJsonl: JSON.stringify(envelopeToJSON(bundle.content.dsseEnvelope)) + '\n',
   };
+}
+
+// Protobuf JSON leaves out an empty list, but sigstore-python (and so model-signing) requires
+// verificationMaterial.tlogEntries: a key-signed bundle carries it as [].
+function withTlogEntries(json: ReturnType<typeof bundleToJSON>): object {
+  const { mediaType, verificationMaterial, ...content } = json;
+  const { publicKey, x509CertificateChain, certificate, tlogEntries, ...others } = verificationMaterial;
+  const material = { publicKey, x509CertificateChain, certificate, tlogEntries: tlogEntries ?? [], ...others };
+  return { mediaType, verificationMaterial: material, ...content };
 }

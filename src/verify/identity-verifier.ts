@@ -34,6 +34,11 @@ export class IdentityVerifier implements SignatureVerifier {
     }
     const bundle = readBundle(document.bundleJson);
     if (isOutcome(bundle)) return Promise.resolve({ outcome: bundle });
+    if (bundle.verificationMaterial.content.$case === 'publicKey') {
+      const hint = bundle.verificationMaterial.content.publicKey.hint;
+      const which = hint ? ` (${hint})` : '';
+      return Promise.resolve({ outcome: failed('SIGNED_WITH_KEY', `this bundle is signed by a key${which}, not by a certificate: verify it with --key PUBLIC_KEY or --kms`) });
+    }
     const policy = { subjectAlternativeName: exactly(this.#policy.certificateIdentity), extensions: { issuer: this.#policy.oidcIssuer } };
     const signer = verifyBundle(bundle, { trust: this.#trust, options: THRESHOLDS, policy });
     if (isOutcome(signer)) return Promise.resolve({ outcome: signer });

@@ -5,7 +5,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 import type { TrustMaterial } from '@sigstore/verify';
 
-import { preAuthEncoding, sshFingerprint } from '../signing/index.ts';
+import { isPrivateKeyLabel, pemLabel, preAuthEncoding, sshFingerprint } from '../signing/index.ts';
 import type { Envelope, EnvelopeSignature, ProvenanceDocument } from './document.ts';
 import { VerifyError } from './errors.ts';
 import { failed, passed, type CheckOutcome } from './result.ts';
@@ -19,6 +19,11 @@ export class PublicKeyVerifier implements SignatureVerifier {
   readonly #fingerprint: string;
 
   constructor(publicKeyPem: string) {
+    // Node derives a public key from a private one without a word: a private key handed to a
+    // verifier is a mistake (and a leak) that should be named, not silently accepted.
+    if (isPrivateKeyLabel(pemLabel(publicKeyPem))) {
+      throw new VerifyError('KEY_IS_PRIVATE', 'this is a private key; verify with the public key (e.g. cosign.pub), and keep the private key secret');
+    }
     try {
       this.#key = createPublicKey(publicKeyPem);
       this.#fingerprint = sshFingerprint(this.#key);
@@ -38,7 +43,7 @@ export class PublicKeyVerifier implements SignatureVerifier {
     const bundle = readBundle(json);
     if (isOutcome(bundle)) return bundle;
     if (bundle.verificationMaterial.content.$case !== 'publicKey') {
-      return failed('WRONG_KEY', 'bundle is signed with a certificate (keyless), not with a key');
+      return failed('SIGNED_WITH_CERTIFICATE', 'this bundle is signed keyless, with a certificate, not with a key: verify it with --certificate-identity, --certificate-oidc-issuer and --trusted-root');
     }
     const signer = verifyBundle(bundle, { trust: this.#trust(), options: NO_THRESHOLDS });
     return isOutcome(signer) ? signer : passed(`signed by ${this.#fingerprint}`);

@@ -5,6 +5,9 @@ import { failed, passed, type CheckOutcome } from './result.ts';
 import type { InTotoStatement } from './statement.ts';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+// cosign attest-blob (v2.6) still writes the v0.1 type; its layout (subject, predicateType,
+// predicate) is the one v1 kept, so what cosign signs verifies too.
+const STATEMENT_TYPE_V01 = 'https://in-toto.io/Statement/v0.1';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 
 export interface StatementCheck {
@@ -19,7 +22,11 @@ export type ArtifactSource = ArtifactDigest | (() => Promise<ArtifactDigest>);
 
 export const statementTypeCheck: StatementCheck = {
   name: 'statementType',
-  evaluate: (s) => (s._type === STATEMENT_TYPE ? passed() : failed('STATEMENT_TYPE', `_type is ${JSON.stringify(s._type)}, want ${STATEMENT_TYPE}`)),
+  evaluate: (s) => {
+    if (s._type === STATEMENT_TYPE) return passed();
+    if (s._type === STATEMENT_TYPE_V01) return passed('in-toto Statement v0.1 (as cosign attest-blob writes it)');
+    return failed('STATEMENT_TYPE', `_type is ${JSON.stringify(s._type)}, want ${STATEMENT_TYPE}`);
+  },
 };
 
 export const predicateTypeCheck: StatementCheck = {

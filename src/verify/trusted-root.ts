@@ -15,22 +15,40 @@ type TLogAuthority = TrustMaterial['tlogs'][number];
 const BEGINNING = new Date(0);
 const END = new Date(8_640_000_000_000_000);
 
+const MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\.v\d+\.\d+)?\+json(;version=\d+\.\d+)?$/;
+
 export function trustMaterialFromJson(trustedRoot: string | object): TrustMaterial {
   try {
-    const root = (typeof trustedRoot === 'string' ? JSON.parse(trustedRoot) : trustedRoot) as Json;
-    return {
+    const root = object(typeof trustedRoot === 'string' ? JSON.parse(trustedRoot) : trustedRoot);
+    if (typeof root.mediaType !== 'string' || !MEDIA_TYPE.test(root.mediaType)) {
+      throw new Error(`mediaType is ${JSON.stringify(root.mediaType ?? null)}, not a Sigstore trusted root (application/vnd.dev.sigstore.trustedroot+json;version=0.1)`);
+    }
+    const material = {
       certificateAuthorities: list(root.certificateAuthorities).map(toCertAuthority),
       timestampAuthorities: list(root.timestampAuthorities).map(toCertAuthority),
       tlogs: list(root.tlogs).map(toLogAuthority),
       ctlogs: list(root.ctlogs).map(toLogAuthority),
-      publicKey: (hint) => {
+      publicKey: (hint: string): never => {
         throw new VerifyError('WRONG_KEY', `a trusted root holds no key for hint ${hint}`);
       },
     };
+    assertKeylessRoot(material);
+    return material;
   } catch (cause) {
     if (cause instanceof VerifyError) throw cause;
     throw new VerifyError('TRUSTED_ROOT_INVALID', `trusted root is not usable: ${(cause as Error).message}`, cause);
   }
+}
+
+// Keyless verification needs a Fulcio CA to chain to, a Rekor key and a CT log key; a root without
+// them (`{}`) would otherwise fail every bundle with a misleading reason.
+function assertKeylessRoot(material: TrustMaterial): void {
+  const missing = [
+    material.certificateAuthorities.length === 0 ? 'certificateAuthorities (Fulcio)' : undefined,
+    material.tlogs.length === 0 ? 'tlogs (Rekor)' : undefined,
+    material.ctlogs.length === 0 ? 'ctlogs (certificate transparency)' : undefined,
+  ].filter((m) => m !== undefined);
+  if (missing.length > 0) throw new Error(`it lists no ${missing.join(', no ')}`);
 }
 
 function toCertAuthority(ca: Json): CertAuthority {

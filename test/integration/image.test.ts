@@ -31,7 +31,7 @@ describe('the container image recipe (Dockerfile), run without Docker', () => {
     const env = testEnv();
     const config = join(app, 'config.yaml');
     writeFileSync(config, stringify({ leaderElection: { enabled: false }, http: { port: await freePort(), host: '127.0.0.1' }, signer: { kind: 'key', keyPath: join(app, 'cosign.key') } }));
-    await run(process.execPath, [join(app, entrypoint[1]?.replace('/app/', '') ?? ''), 'keygen', '--output-key-prefix', join(app, 'cosign')], { cwd: app });
+    await run(process.execPath, [join(app, entrypoint[1]?.replace('/app/', '') ?? ''), 'keygen', '--no-password', '--output-key-prefix', join(app, 'cosign')], { cwd: app });
     const child = spawn(process.execPath, [join(app, 'operator', 'bin.ts'), 'operator', '--config', config], {
       cwd: app, env: { PATH: process.env.PATH ?? '', KUBECONFIG: env.kubeconfigPath, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'],
     });

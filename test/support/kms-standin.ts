@@ -10,7 +10,7 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { crc32c } from '../../src/signing/index.ts';
+import { crc32c } from '../../src/signing/kms/crc32c.ts';
 import { signDigest } from './signing-prehashed-ecdsa.ts';
 
 export interface KmsFaults {

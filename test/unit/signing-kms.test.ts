@@ -5,7 +5,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { PassThroughClient } from 'google-auth-library';
 
-import { crc32c, createSigner, signStatement, sshFingerprint } from '../../src/signing/index.ts';
+import { createSigner, signStatement, sshFingerprint } from '../../src/signing/index.ts';
+import { crc32c } from '../../src/signing/kms/crc32c.ts';
 import { verifyProvenance } from '../../src/verify/index.ts';
 import { sha256, startKmsStandin, type KmsStandin } from '../support/kms-standin.ts';
 import { parseBundle, provenanceStatement, sha256Hex } from '../support/signing-fixtures.ts';

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { crc32c, preAuthEncoding, sshFingerprint } from '../../src/signing/index.ts';
+import { preAuthEncoding, sshFingerprint } from '../../src/signing/index.ts';
+import { crc32c } from '../../src/signing/kms/crc32c.ts';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'signing');
 

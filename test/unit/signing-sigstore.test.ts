@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { createSigner, signStatement, tokenFromFile, tokenFromGceMetadata, type SignedProvenance } from '../../src/signing/index.ts';
 import { verifyProvenance, type TrustConfig } from '../../src/verify/index.ts';
-import { editEnvelope, flipPayloadByte, newKeyPair, parseBundle, provenanceStatement, sha256Hex } from '../support/signing-fixtures.ts';
+import { editEnvelope, flipPayloadByte, newKeyPair, parseBundle, provenanceStatement, sha256Hex, signWithKey } from '../support/signing-fixtures.ts';
 import { identityToken, MOCK_ISSUER, startSigstoreMock, stopSigstoreMock, type SigstoreMock } from '../support/signing-sigstore-mock.ts';
 
 const SUBJECT = 'system:serviceaccount:slsa-ml-system:slsa-ml-operator';
@@ -77,10 +77,21 @@ describe('when provenance is signed keyless with Fulcio and Rekor', () => {
   });
 
   it('rejects a certificate from a CA the trusted root does not hold', async () => {
-    const root = structuredClone(mock.trustedRoot) as { certificateAuthorities: unknown[] };
-    root.certificateAuthorities = [];
+    const root = structuredClone(mock.trustedRoot) as { certificateAuthorities: Array<{ certChain: { certificates: Array<{ rawBytes: string }> } }> };
+    // The leaf certificate is a certificate, but not the CA that issued it.
+    const leaf = (JSON.parse(signed.bundleJson) as { verificationMaterial: { certificate: { rawBytes: string } } }).verificationMaterial.certificate.rawBytes;
+    for (const ca of root.certificateAuthorities) ca.certChain.certificates = [{ rawBytes: leaf }];
     const result = await verifyProvenance({ provenance: signed.bundleJson, trust: identity(SUBJECT, MOCK_ISSUER, root), artifact: { sha256: modelDigest } });
     assert.equal(failure(result), 'CERTIFICATE_UNTRUSTED');
+  });
+
+  it('refuses a trusted root that is not one ({}, another mediaType, no CA, no Rekor or CT log key) with TRUSTED_ROOT_INVALID', async () => {
+    const without = (field: string) => ({ ...structuredClone<Record<string, unknown>>(mock.trustedRoot), [field]: [] });
+    const roots = [{}, { ...(mock.trustedRoot as object), mediaType: 'application/json' }, without('certificateAuthorities'), without('tlogs'), without('ctlogs')];
+    for (const root of roots) {
+      const result = await verifyProvenance({ provenance: signed.bundleJson, trust: identity(SUBJECT, MOCK_ISSUER, root), artifact: { sha256: modelDigest } });
+      assert.equal(failure(result), 'TRUSTED_ROOT_INVALID', JSON.stringify(root).slice(0, 80));
+    }
   });
 
   it('rejects a changed payload, which no longer matches the log entry', async () => {
@@ -94,9 +105,17 @@ describe('when provenance is signed keyless with Fulcio and Rekor', () => {
     assert.equal(failure(result), 'NO_CERTIFICATE');
   });
 
-  it('does not pass as signed by a key', async () => {
+  it('does not pass as signed by a key, and says it is signed with a certificate', async () => {
     const result = await verifyProvenance({ provenance: signed.bundleJson, trust: { kind: 'key', publicKeyPem: newKeyPair().publicPem }, artifact: { sha256: modelDigest } });
-    assert.equal(failure(result), 'WRONG_KEY');
+    assert.equal(failure(result), 'SIGNED_WITH_CERTIFICATE');
+    assert.match(result.checks.find((c) => !c.ok)?.reason ?? '', /--certificate-identity/);
+  });
+
+  it('names a key-signed bundle checked against an identity (SIGNED_WITH_KEY), instead of a timestamp failure', async () => {
+    const keySigned = await signWithKey(newKeyPair().privatePem, provenanceStatement([{ name: 'm', sha256: modelDigest }]));
+    const result = await verifyProvenance({ provenance: keySigned.bundleJson, trust: identity(SUBJECT), artifact: { sha256: modelDigest } });
+    assert.equal(failure(result), 'SIGNED_WITH_KEY');
+    assert.match(result.checks.find((c) => !c.ok)?.reason ?? '', /signed by a key \(SHA256:[^)]+\).*--key/);
   });
 });
 

@@ -125,7 +125,7 @@ describe('when the signed statement is not SLSA provenance v1', () => {
 
   it('another _type: STATEMENT_TYPE', async () => {
     const measured = await measure();
-    const signed = await signWithKey(key.privatePem, provenanceStatement([{ name: 'm', sha256: measured.sha256 }], { _type: 'https://in-toto.io/Statement/v0.1' }));
+    const signed = await signWithKey(key.privatePem, provenanceStatement([{ name: 'm', sha256: measured.sha256 }], { _type: 'https://in-toto.io/Statement/v0.2' }));
     const result = await verifyProvenance({ provenance: signed.envelopeJsonl, trust: trust(), artifact: measured });
     assert.deepEqual(firstFailure(result), { name: 'statementType', code: 'STATEMENT_TYPE' });
   });

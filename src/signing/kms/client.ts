@@ -1,11 +1,20 @@
 // The two Cloud KMS calls we make, with the end-to-end integrity checks Google documents for
 // them (CRC32C both ways, resource name echoed back), and failures mapped to SigningError codes.
-// KMS responses become our own small types here and nowhere else.
+// KMS responses become our own small types here and nowhere else. Each call is one attempt with a
+// deadline: the client library's own retries would take a minute and bury the reason in a chain
+// of errors; callers (the operator's backoff) retry what is retryable.
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
 
-import { crc32c } from '../crc32c.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../deadline.ts';
 import { SigningError } from '../errors.ts';
+import { firstCause } from '../first-cause.ts';
+import { crc32c } from './crc32c.ts';
 import { createKmsTransport } from './transport.ts';
+
+export interface KmsClientOptions {
+  /** Deadline of each call, default 30 s. */
+  readonly timeoutMs?: number;
+}
 
 export interface KmsPublicKey {
   readonly pem: string;
@@ -20,13 +29,20 @@ const CODES: Readonly<Record<number, string>> = { 3: 'KMS_INVALID_ARGUMENT', 5: 
 
 export class KmsClient {
   readonly #client: KeyManagementServiceClient;
+  readonly #timeoutMs: number;
 
-  constructor(apiEndpoint?: string) {
+  constructor(apiEndpoint?: string, options: KmsClientOptions = {}) {
     this.#client = createKmsTransport(apiEndpoint);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  // A fresh object per call: the client library writes into the options it is given.
+  #callOptions(): { timeout: number; retry: null } {
+    return { timeout: this.#timeoutMs, retry: null };
   }
 
   async getPublicKey(name: string): Promise<KmsPublicKey> {
-    const [response] = await this.#client.getPublicKey({ name }).catch(rethrow);
+    const [response] = await this.#client.getPublicKey({ name }, this.#callOptions()).catch(rethrow);
     const pem = response.pem ?? '';
     assertName(name, response.name);
     if (!pem || !crcMatches(Buffer.from(pem, 'utf8'), response.pemCrc32c)) {
@@ -38,7 +54,7 @@ export class KmsClient {
   /** Signs a SHA-256 digest; returns the DER signature. */
   async asymmetricSign(name: string, sha256: Buffer): Promise<Buffer> {
     const request = { name, digest: { sha256 }, digestCrc32c: { value: crc32c(sha256) } };
-    const [response] = await this.#client.asymmetricSign(request).catch(rethrow);
+    const [response] = await this.#client.asymmetricSign(request, this.#callOptions()).catch(rethrow);
     if (response.verifiedDigestCrc32c !== true) throw integrityError('KMS did not verify the request digestCrc32c');
     assertName(name, response.name);
     const signature = Buffer.from(response.signature ?? new Uint8Array());
@@ -73,5 +89,5 @@ function rethrow(err: unknown): never {
   const status = (err as { code?: unknown }).code;
   const code = typeof status === 'number' ? (CODES[status] ?? 'KMS_UNAVAILABLE') : 'KMS_UNAVAILABLE';
   const retryable = typeof status !== 'number' || RETRYABLE.has(status);
-  throw new SigningError({ code, message: `Cloud KMS call failed: ${(err as Error).message}`, cause: err, retryable });
+  throw new SigningError({ code, message: `Cloud KMS call failed: ${firstCause(err)}`, cause: err, retryable });
 }
