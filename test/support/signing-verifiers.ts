@@ -81,3 +81,29 @@ async function verdict(execution: Promise<{ stdout: string; stderr: string }>): 
     return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` || (e.message ?? '') };
   }
 }
+
+// sigstore-python's own model of a Sigstore bundle (what model-signing loads bundles with).
+const SIGSTORE_PYTHON_PARSE = `
+import sys
+from sigstore_models.bundle.v1 import Bundle
+with open(sys.argv[1]) as f:
+    bundle = Bundle.from_json(f.read())
+print(bundle.media_type, len(bundle.verification_material.tlog_entries))
+`;
+
+/** Parses a bundle file with sigstore-python's protobuf model (sigstore_models). */
+export async function sigstorePythonParseBundle(bundlePath: string): Promise<ToolVerdict> {
+  const python = requireTool(toolPaths().verifierPython, 'verifiers');
+  return verdict(run(python, ['-c', SIGSTORE_PYTHON_PARSE, bundlePath], { timeout: 30_000 }));
+}
+
+/** Runs cosign with a scratch HOME, offline; returns its verdict. */
+export async function cosign(argv: readonly string[], env: Record<string, string> = {}): Promise<ToolVerdict> {
+  const binary = requireTool(toolPaths().cosign, 'cosign');
+  const scratch = await mkdtemp(join(tmpdir(), 'slsa-ml-cosign-'));
+  try {
+    return await verdict(run(binary, [...argv], { env: { PATH: process.env.PATH ?? '', HOME: scratch, TUF_ROOT: join(scratch, 'tuf'), ...env }, timeout: 60_000 }));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
