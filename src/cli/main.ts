@@ -6,11 +6,12 @@ import { attestCommand } from './commands/attest.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { queryCommand } from './commands/query.ts';
 import { verifyCommand } from './commands/verify.ts';
+import { versionCommand } from './commands/version.ts';
 import type { Command } from './command.ts';
 import { EXIT, RefusedError, UsageError, hasCode } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
 
-const COMMANDS: ReadonlyArray<Command> = [verifyCommand, queryCommand, attestCommand, keygenCommand];
+const COMMANDS: ReadonlyArray<Command> = [verifyCommand, queryCommand, attestCommand, keygenCommand, versionCommand];
 
 export async function main(argv: string[]): Promise<number> {
   quietKnownLibraryWarnings();
@@ -29,7 +30,9 @@ function quietKnownLibraryWarnings(): void {
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...args] = argv;
+  const [first, ...rest] = argv;
+  // `slsa-ml --version`, as most tools spell it.
+  const [name, args] = first === '--version' ? ['version', rest] : [first, rest];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return help(name, args, io);
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

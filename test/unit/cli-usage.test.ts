@@ -1,7 +1,7 @@
 // Bad usage and bad input: exit code 2, one line that names the flag (or argument) and the
 // problem, and never a stack trace. Also: every command explains itself with --help.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -125,5 +125,17 @@ describe('when the real executable meets a user error', () => {
     assert.equal(unreadable.code, 2);
     assert.match(unreadable.stderr, /^slsa-ml verify: --key missing\.pub: no such file or directory\n/);
     assert.equal(hasStackTrace(unknown.stderr + unreadable.stderr), false);
+  });
+});
+
+describe('when asked which slsa-ml this is', () => {
+  it('prints the package version for version and --version, also as JSON, from the real executable', async () => {
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const run = await cliProcess(['version'], { cwd: dir });
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, `slsa-ml ${version}\n`);
+    assert.equal((await cli(['--version'])).stdout, `slsa-ml ${version}\n`);
+    assert.deepEqual(JSON.parse((await cli(['version', '--json'])).stdout), { name: 'slsa-ml', version });
+    assert.match((await cli(['--help'])).stdout, /\n {2}version +print the version/);
   });
 });

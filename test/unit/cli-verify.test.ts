@@ -1,6 +1,7 @@
 // slsa-ml verify on local models (files, directories, file:// URIs), with provenance made by the
 // real libraries. Every tamper case must fail with exit code 1 and name the check that caught it.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -85,6 +86,7 @@ describe('when a local file model is as signed', () => {
     assert.deepEqual(run.failed, {});
     assert.equal(run.verdict.verified, true);
     assert.deepEqual(run.verdict.packages, ['pkg:pypi/torch@2.8.0', 'pkg:pypi/numpy@2.3.4']);
+    assert.deepEqual(run.verdict.verifier, { name: 'slsa-ml', version: JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version as string });
   });
 
   it('falls back to the .intoto.jsonl envelope when there is no bundle', async () => {

@@ -2,6 +2,7 @@
 // programs (--json). Both come from the same report.
 import { statementFacts, type Source, type StatementFacts } from '../../policy/index.ts';
 import type { Check, GithubWorkflow, InTotoStatement, SignerIdentity, VerificationResult } from '../../verify/index.ts';
+import { CLI_VERSION } from '../version.ts';
 
 export interface VerifyReport {
   readonly model: string;
@@ -29,6 +30,8 @@ export function renderJson(report: VerifyReport): string {
       verified: result.ok,
       checks: result.checks,
       signer: result.signer ?? null,
+      // Which verifier gave the verdict: a stored verdict says what judged it.
+      verifier: { name: 'slsa-ml', version: CLI_VERSION },
       ...(result.statement ? statementJson(statementFacts(result.statement), result.statement) : {}),
     },
     null,
