@@ -86,7 +86,7 @@ describe('when a local file model is as signed', () => {
     assert.deepEqual(run.failed, {});
     assert.equal(run.verdict.verified, true);
     assert.deepEqual(run.verdict.packages, ['pkg:pypi/torch@2.8.0', 'pkg:pypi/numpy@2.3.4']);
-    assert.deepEqual(run.verdict.verifier, { name: 'slsa-ml', version: JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version as string });
+    assert.deepEqual(run.verdict.verifier, { name: 'slsa-ml', version: (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version });
   });
 
   it('falls back to the .intoto.jsonl envelope when there is no bundle', async () => {
