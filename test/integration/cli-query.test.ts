@@ -55,7 +55,8 @@ interface Answer {
 
 async function query(...flags: string[]): Promise<Answer> {
   const run = await cli(['query', '--under', under, '--key', key.publicPath, '--gcs-endpoint', testEnv().gcsEndpoint, '--json', ...flags]);
-  assert.equal(run.code, 0, run.stderr);
+  // Two models' provenance never verifies here: exit 1 (a person must look) whatever matches.
+  assert.equal(run.code, 1, run.stderr);
   return JSON.parse(run.stdout) as Answer;
 }
 
@@ -78,9 +79,15 @@ describe('when searching a gs:// prefix for vulnerable framework versions', () =
     for (const u of answer.unverifiable) assert.match(u.reason, /^signature: signed by key SHA256:/);
   });
 
+  it('a mistyped gs:// prefix is an input error (exit 2), not "no affected models"', async () => {
+    const run = await cliProcess(['query', '--under', `${under}vison/`, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch'], { env: { SLSA_ML_GCS_ENDPOINT: testEnv().gcsEndpoint } });
+    assert.equal(run.code, 2, run.stdout);
+    assert.match(run.stderr, /no provenance files .* under this prefix; check it, or pass --allow-empty/);
+  });
+
   it('the real executable prints the table', async () => {
     const run = await cliProcess(['query', '--under', under, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@<2.0.0'], { env: { SLSA_ML_GCS_ENDPOINT: testEnv().gcsEndpoint } });
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 1, run.stderr);
     assert.equal(run.stderr, '');
     assert.match(run.stdout, new RegExp(`^MODEL +RUN +ID +MATCHED +FINISHED\\n${under}vision/vit/v2/model\\.pth +team-vision/train-model-x1 +[0-9a-f-]{36} +pkg:pypi/torch@1\\.13\\.1 +2026-01-10T08:00:00Z\\n`));
     assert.match(run.stdout, /8 provenance file\(s\) under .*: 6 verified, 1 affected, 2 unverifiable/);

@@ -85,7 +85,8 @@ interface Answer {
 
 async function query(...flags: string[]): Promise<Answer> {
   const run = await cli(['query', '--under', under, '--key', key.publicPath, '--json', ...flags]);
-  assert.equal(run.code, 0, run.stderr);
+  // Under the whole prefix there are always unverifiable files: exit 1 whether or not a model matches.
+  assert.equal(run.code, 1, run.stderr);
   return JSON.parse(run.stdout) as Answer;
 }
 
@@ -111,7 +112,7 @@ describe('when searching for a vulnerable torch range', () => {
       uriOf('vision/vit/v2/model.pth.sigstore.json'),
     ]);
     assert.match(answer.unverifiable[1]?.reason ?? '', /^signature: .*signed by key/);
-    assert.match(answer.unverifiable[0]?.reason ?? '', /does not name the model next to it/);
+    assert.match(answer.unverifiable[0]?.reason ?? '', /^subject: no subject has sha256:/, 'the verdict verify gives: SUBJECT_MISMATCH');
     assert.equal(answer.scanned, 9, 'one file per model (bundle, or envelope when alone), plus the stray one');
     assert.equal(answer.verified, 7);
   });
@@ -142,11 +143,61 @@ describe('when searching for TensorFlow versions, several rules, or an image', (
 
   it('prints a table with model, TaskRun, UID, what matched and the finish time', async () => {
     const run = await cli(['query', '--under', under, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@==2.5.*']);
-    assert.equal(run.code, 0);
+    assert.equal(run.code, 1);
     const [header, row, ...rest] = run.stdout.split('\n');
     assert.match(header ?? '', /^MODEL +RUN +ID +MATCHED +FINISHED$/);
     assert.match(row ?? '', new RegExp(`^${uriOf('vision/resnet/v1/model.pth')} +team-vision/train-resnet +[0-9a-f-]{36} +pkg:pypi/torch@2\\.5\\.1 +2026-01-10T08:00:00Z$`));
     assert.match(rest.join('\n'), /UNVERIFIABLE \(not trusted; not counted as affected or clear\):\n {2}.*stray\/model\.pth\.sigstore\.json {2}/);
+  });
+});
+
+describe('when a job gates on the exit code', () => {
+  const gate = (prefix: string, ...flags: string[]) => cli(['query', '--under', `${under}${prefix}`, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@<2.6.0', ...flags]);
+
+  it('exits 0 when every provenance file verified and no model is affected', async () => {
+    const run = await gate('vision/resnet/v2/');
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /no affected models/);
+  });
+
+  it('exits 1 when a model is affected', async () => {
+    const run = await gate('vision/resnet/v1/');
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /pkg:pypi\/torch@2\.5\.1/);
+  });
+
+  it('exits 1 when provenance cannot be verified, even with nothing affected', async () => {
+    const run = await gate('vision/vit/v2/');
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /0 affected, 1 unverifiable/);
+  });
+
+  it('exits 2 (NO_PROVENANCE) when the prefix holds no provenance at all — a mistyped prefix — unless --allow-empty', async () => {
+    const run = await gate('vision/resnte/');
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^slsa-ml query: --under .*vision\/resnte\/: no provenance files .* under this prefix; check it, or pass --allow-empty\n$/);
+    const allowed = await gate('vision/resnte/', '--allow-empty');
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /0 provenance file\(s\)/);
+  });
+});
+
+describe('when a model was copied together with its provenance', () => {
+  it('gives the verdict verify gives: verified (and affected), though the provenance names the old location', async () => {
+    const copy = join(root, 'copies', 'resnet-v1');
+    await mkdir(copy, { recursive: true });
+    for (const name of ['model.pth', 'model.pth.sigstore.json', 'model.pth.intoto.jsonl']) await copyFile(join(root, 'models', 'vision/resnet/v1', name), join(copy, name));
+    const verify = await cli(['verify', join(copy, 'model.pth'), '--key', key.publicPath]);
+    assert.equal(verify.code, 0, verify.stdout);
+    const run = await cli(['query', '--under', `${pathToFileURL(copy).href}/`, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch@<2.6.0', '--json']);
+    assert.equal(run.code, 1, run.stderr);
+    const answer = JSON.parse(run.stdout) as Answer;
+    assert.deepEqual(answer.unverifiable, []);
+    assert.deepEqual(answer.affected.map((a) => a.model), [pathToFileURL(join(copy, 'model.pth')).href]);
+    await writeFile(join(copy, 'model.pth'), 'changed after copying');
+    const changed = JSON.parse((await cli(['query', '--under', `${pathToFileURL(copy).href}/`, '--key', key.publicPath, '--dependency', 'pkg:pypi/torch', '--json'])).stdout) as Answer;
+    assert.match(changed.unverifiable[0]?.reason ?? '', /^subject: no subject has sha256:/, 'a changed copy fails as in verify');
   });
 });
 

@@ -5,7 +5,7 @@ import { parseStorageUri } from '../../storage/index.ts';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from '../command.ts';
-import { EXIT, UsageError } from '../errors.ts';
+import { EXIT, InputError, UsageError } from '../errors.ts';
 import { parseFlags, type FlagSpecs } from '../flags.ts';
 import type { CliIo } from '../io.ts';
 import { parseRules, usage } from '../policy-flags.ts';
@@ -24,6 +24,7 @@ const FLAGS: FlagSpecs = {
   image: { type: 'string', multiple: true },
   concurrency: { type: 'string' },
   'check-digests': { type: 'boolean' },
+  'allow-empty': { type: 'boolean' },
   json: { type: 'boolean' },
 };
 
@@ -45,11 +46,14 @@ ${TRUST_HELP}
 Other:
   --concurrency N               provenance files verified at once (default 8)
   --check-digests               also re-measure every matching model's bytes (slow)
+  --allow-empty                 no provenance under PREFIX is an answer (exit 0), not an error
 ${STORAGE_HELP}
   --json                        print the answer as JSON on stdout
   -h, --help                    show this help
 
-Exit codes: 0 the search completed (whether or not models are affected); 2 usage or input error.
+Exit codes: 0 every provenance file verified and no model is affected; 1 affected models found,
+or provenance that could not be verified (neither can be cleared); 2 usage or input error,
+including no provenance file at all under PREFIX (a mistyped prefix) unless --allow-empty.
 
 Examples:
   slsa-ml query --under gs://ml-models/ --dependency 'pkg:pypi/torch@>=2.0.0 <2.6.0' --key cosign.pub
@@ -82,10 +86,18 @@ async function runQuery(args: readonly string[], io: CliIo): Promise<number> {
   await scanProvenance(under, { storage, verifier, concurrency, checkDigests: flags.booleans.has('check-digests') }, (inspection) => {
     collect(answer, inspection, selectors);
   });
+  if (answer.scanned === 0 && !flags.booleans.has('allow-empty')) {
+    throw new InputError('NO_PROVENANCE', `--under ${under}: no provenance files (*.sigstore.json, *.intoto.jsonl) under this prefix; check it, or pass --allow-empty`);
+  }
   answer.affected.sort((a, b) => a.model.localeCompare(b.model));
   answer.unverifiable.sort((a, b) => a.provenance.localeCompare(b.provenance));
   io.stdout.write(flags.booleans.has('json') ? renderJson(answer) : renderTable(answer));
-  return EXIT.ok;
+  return exitCode(answer);
+}
+
+// A job gates on the exit code: anything a person must look at is not a pass.
+function exitCode(answer: QueryAnswer): number {
+  return answer.affected.length > 0 || answer.unverifiable.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 function newAnswer(under: string): QueryAnswer {

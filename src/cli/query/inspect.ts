@@ -1,6 +1,8 @@
 // Verifies one provenance object found by query. Query answers "which models were trained with
 // X", so by default it trusts a statement whose signature verifies and which names the model
-// next to it; with --check-digests it also re-measures the model (every byte, slow).
+// next to it; with --check-digests it also re-measures the model (every byte, slow). Provenance
+// that names another location (a model copied together with its provenance) is checked as verify
+// checks it: the model next to it is measured and must be a subject.
 import { digestStorage } from '../../digest/index.ts';
 import { modelForProvenance } from '../../layout/index.ts';
 import { statementFacts, type StatementFacts } from '../../policy/index.ts';
@@ -29,16 +31,25 @@ export async function inspectProvenance(uri: string, options: InspectOptions): P
   }
   // Untrusted until the signature verifies; only used to know which sibling form the model has.
   const claimed = claimedSubject(content, models);
-  const model = claimed?.uri ?? models.file;
+  // A model copied with its provenance is named by its old location: measure it, as verify does.
+  const sibling = claimed ? undefined : await siblingModel(options.storage, models);
+  const model = claimed?.uri ?? sibling ?? models.file;
   const artifact = (): Promise<ArtifactDigest> => {
-    if (!claimed) return Promise.reject(new Error(`the provenance does not name the model next to it (${models.file} or ${models.directory})`));
-    return options.checkDigests ? digestStorage(options.storage, claimed.uri) : Promise.resolve({ sha256: claimed.sha256 });
+    if (claimed) return options.checkDigests ? digestStorage(options.storage, claimed.uri) : Promise.resolve({ sha256: claimed.sha256 });
+    if (sibling) return digestStorage(options.storage, sibling);
+    return Promise.reject(new Error(`there is no model next to it (${models.file} or ${models.directory})`));
   };
   const result = await verifyProvenance({ provenance: content, trust: options.verifier, artifact });
   if (result.ok && result.statement) return { verified: true, provenance: uri, model, facts: statementFacts(result.statement) };
   const failedCheck = result.checks.find((c) => !c.ok);
   const reason = failedCheck ? `${failedCheck.name}: ${failedCheck.reason ?? 'failed'}` : 'not verified';
   return { verified: false, provenance: uri, model, reason };
+}
+
+async function siblingModel(storage: Storage, models: { file: string; directory: string }): Promise<string | undefined> {
+  if (await storage.stat(models.file)) return models.file;
+  for await (const _ of storage.list(models.directory)) return models.directory;
+  return undefined;
 }
 
 function claimedSubject(content: Buffer, models: { file: string; directory: string }): { uri: string; sha256: string } | undefined {
