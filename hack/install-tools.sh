@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Provisions every external component the tests run, from package registries only, and caches
 # each by version under $SLSA_ML_CACHE (default ~/.cache/slsa-ml), outside the repository:
-#   bin/kube-apiserver-<v>, bin/kubectl-<v>, bin/etcd-<v>   built from their Go modules (hack/tools/*)
+#   bin/kube-apiserver-<v>, bin/kube-scheduler-<v>, bin/kubectl-<v>, bin/etcd-<v>
+#                                             built from their Go modules (hack/tools/*)
+#   bin/tekton-controller-<v>, bin/tekton-resolvers-<v>
+#                                             the Tekton Pipelines controller and remote resolvers,
+#                                             built from github.com/tektoncd/pipeline (hack/tools/tekton)
+#   bin/kwok-<v>                              go install (fake GKE nodes; Pods through their lifecycle)
 #   bin/fake-gcs-server-<v>, bin/cosign-<v>   go install
 #   bin/actionlint-<v>                        go install (lints .github/workflows in the tests)
 #   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
+#   tekton-config-<v>/                        its RBAC and ConfigMaps (config/, config/resolvers/)
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
 #   venv-training-<hash>/                     torch + TensorFlow for tasks/ pytest
 # Safe to run concurrently: each item is built under a lock and moved into place atomically.
-# Usage: hack/install-tools.sh [kube-apiserver|kubectl|etcd|fake-gcs-server|cosign|actionlint|tekton|verifiers|training ...]
+# Usage: hack/install-tools.sh [kube-apiserver|kube-scheduler|kubectl|etcd|fake-gcs-server|cosign|actionlint|tekton|
+#                               tekton-config|tekton-controller|tekton-resolvers|kwok|verifiers|training ...]
 #        hack/install-tools.sh training-dir   (prints the training venv's path)
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
@@ -44,6 +51,16 @@ build_kube_apiserver() {
   (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
     k8s.io/kubernetes/cmd/kube-apiserver)
+  mv "$out.tmp.$$" "$out"
+}
+
+build_kube_scheduler() {
+  need_go
+  local out="$cache/bin/kube-scheduler-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
+  minor=${minor%%.*}
+  (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+    k8s.io/kubernetes/cmd/kube-scheduler)
   mv "$out.tmp.$$" "$out"
 }
 
@@ -84,6 +101,41 @@ fetch_tekton() {
   mv "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp" "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION"
 }
 
+tekton_module_dir() {
+  go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
+}
+
+# The RBAC and ConfigMaps a Tekton release installs beside its Deployments: the controller and the
+# resolvers run as processes here, but with exactly these rights and this configuration.
+fetch_tekton_config() {
+  need_go
+  local dir tmp="$cache/tekton-config-$TEKTON_PIPELINE_VERSION.tmp"
+  dir=$(tekton_module_dir)
+  [ -d "$dir/config/resolvers" ] || { echo "install-tools: no config/resolvers in $dir" >&2; exit 1; }
+  rm -rf "$tmp"
+  mkdir -p "$tmp/pipelines" "$tmp/resolvers"
+  cp "$dir"/config/100-namespace/*.yaml "$dir"/config/*.yaml "$tmp/pipelines/"
+  cp "$dir"/config/resolvers/*.yaml "$tmp/resolvers/"
+  chmod -R u+w "$tmp"
+  mv "$tmp" "$cache/tekton-config-$TEKTON_PIPELINE_VERSION"
+}
+
+# build_tekton NAME: cmd/NAME of the Tekton module, at the version the CRDs come from. The Pod
+# annotation pipeline.tekton.dev/release carries the short commit, as in Tekton's own release
+# images (ko builds them from the tagged checkout; a module build has no VCS stamp to read).
+build_tekton() {
+  need_go
+  local out="$cache/bin/tekton-$1-$TEKTON_PIPELINE_VERSION" commit mod="$hack/tools/tekton"
+  grep -q "github.com/tektoncd/pipeline $TEKTON_PIPELINE_VERSION" "$mod/go.mod" || {
+    echo "install-tools: $mod/go.mod does not require github.com/tektoncd/pipeline $TEKTON_PIPELINE_VERSION (versions.env); update it with go get there" >&2
+    exit 1
+  }
+  commit=$(cd "$mod" && go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' | head -1)
+  (cd "$mod" && go build -trimpath -o "$out.tmp.$$" -ldflags "-s -w -X knative.dev/pkg/changeset.rev=${commit:0:7}" \
+    "github.com/tektoncd/pipeline/cmd/$1")
+  mv "$out.tmp.$$" "$out"
+}
+
 verifiers_dir() {
   echo "$cache/venv-verifiers-$(sha256sum "$hack/requirements-verifiers.txt" | cut -c1-12)"
 }
@@ -116,10 +168,12 @@ build_training() {
 }
 
 items=("$@")
-[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kubectl fake-gcs-server cosign actionlint tekton verifiers training)
+[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kube-scheduler kubectl fake-gcs-server cosign actionlint tekton tekton-config \
+  tekton-controller tekton-resolvers kwok verifiers training)
 for item in "${items[@]}"; do
   case "$item" in
     kube-apiserver) with_lock kube-apiserver "$cache/bin/kube-apiserver-$KUBE_VERSION" build_kube_apiserver ;;
+    kube-scheduler) with_lock kube-scheduler "$cache/bin/kube-scheduler-$KUBE_VERSION" build_kube_scheduler ;;
     kubectl) with_lock kubectl "$cache/bin/kubectl-$KUBE_VERSION" build_kubectl ;;
     etcd) with_lock etcd "$cache/bin/etcd-$ETCD_VERSION" build_etcd ;;
     fake-gcs-server) with_lock fake-gcs-server "$cache/bin/fake-gcs-server-$FAKE_GCS_SERVER_VERSION" \
@@ -129,6 +183,10 @@ for item in "${items[@]}"; do
     actionlint) with_lock actionlint "$cache/bin/actionlint-$ACTIONLINT_VERSION" \
       go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
     tekton) with_lock tekton "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION" fetch_tekton ;;
+    tekton-config) with_lock tekton-config "$cache/tekton-config-$TEKTON_PIPELINE_VERSION" fetch_tekton_config ;;
+    tekton-controller) with_lock tekton-controller "$cache/bin/tekton-controller-$TEKTON_PIPELINE_VERSION" build_tekton controller ;;
+    tekton-resolvers) with_lock tekton-resolvers "$cache/bin/tekton-resolvers-$TEKTON_PIPELINE_VERSION" build_tekton resolvers ;;
+    kwok) with_lock kwok "$cache/bin/kwok-$KWOK_VERSION" go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
     verifiers) with_lock verifiers "$(verifiers_dir)/.complete" build_verifiers ;;
     training) with_lock training "$(training_dir)/.complete" build_training ;;
     training-dir) training_dir ;;

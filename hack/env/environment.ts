@@ -1,11 +1,14 @@
 // The whole local environment: etcd + kube-apiserver (Tekton CRDs, RBAC identities) +
-// fake-gcs-server. `start` leaves it running and describes it in <stateDir>/env.json;
-// `stop` ends every process it started and removes its temporary state.
+// fake-gcs-server, and the cluster that runs TaskRuns (cluster.ts: the Tekton controller and
+// resolvers, kube-scheduler, kwok with fake GKE node pools). `start` leaves it running and
+// describes it in <stateDir>/env.json; `stop` ends every process it started and removes its
+// temporary state.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { applyRestrictedRbac } from './bootstrap-rbac.ts';
+import { startCluster } from './cluster.ts';
 import { startEtcd } from './etcd.ts';
 import { startFakeGcs } from './fake-gcs.ts';
 import { generateIdentities } from './identities.ts';
@@ -23,6 +26,8 @@ export interface EnvInfo {
   readonly tektonVersion: string;
   readonly gcsEndpoint: string;
   readonly tektonCrds: readonly string[];
+  /** The fake GKE nodes kwok runs (node-pools.ts). */
+  readonly nodes: readonly string[];
   readonly identities: Readonly<Record<string, string>>;
   readonly processes: readonly Started[];
   readonly startupMs: Readonly<Record<string, number>>;
@@ -72,6 +77,10 @@ async function startIn(stateDir: string): Promise<EnvInfo> {
     const restricted = identities.find((i) => i.name === 'restricted');
     await applyRestrictedRbac(kc, restricted?.user ?? '');
     const version = await kc.makeApiClient(VersionApi).getCode();
+    const nodes = await startCluster({
+      stateDir, tools, server: api.server, caPem: api.caPem, identities, admin: kc, kubeVersion: version.gitVersion,
+      started: (proc) => started.push(proc), timed,
+    });
     startupMs.total = Date.now() - t0;
     const info: EnvInfo = {
       stateDir,
@@ -81,6 +90,7 @@ async function startIn(stateDir: string): Promise<EnvInfo> {
       tektonVersion: tools.versions.TEKTON_PIPELINE_VERSION ?? 'unknown',
       gcsEndpoint: gcs.endpoint,
       tektonCrds,
+      nodes,
       identities: Object.fromEntries(identities.map((i) => [i.name, i.user])),
       processes: started,
       startupMs,
@@ -99,7 +109,8 @@ export function readEnvInfo(envFile: string): EnvInfo {
 }
 
 async function stopProcesses(processes: readonly Started[]): Promise<void> {
-  // Reverse start order: the API server before etcd, so it never logs a storm of etcd errors.
+  // Reverse start order: the controllers before the API server, and the API server before etcd,
+  // so none of them logs a storm of connection errors.
   for (const proc of [...processes].reverse()) await stopGroup(proc.pid);
 }
 
@@ -113,7 +124,7 @@ export async function restartComponent(envFile: string, name: string, whileDown:
   if (!old) throw new Error(`no component named ${name} in ${envFile}`);
   await stopGroup(old.pid);
   await whileDown();
-  const fresh = startDetached(name, old.command, old.args, old.log);
+  const fresh = startDetached(name, old.command, old.args, old.log, old.env);
   const next: EnvInfo = { ...info, processes: info.processes.map((p) => (p.name === name ? fresh : p)) };
   writeFileSync(envFile, JSON.stringify(next, null, 2));
   return next;

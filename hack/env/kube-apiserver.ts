@@ -1,5 +1,5 @@
-// A real kube-apiserver on loopback with RBAC and static token identities. No kubelet,
-// scheduler or controllers run: tests play the Tekton controller's part themselves.
+// A real kube-apiserver on loopback with RBAC and static token identities. The scheduler,
+// Tekton and kwok (the kubelets) run beside it (cluster.ts); kube-controller-manager does not.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -41,7 +41,9 @@ export async function startKubeApiserver(
     `--service-account-signing-key-file=${saKey}`,
     '--authorization-mode=RBAC',
     `--token-auth-file=${tokens}`,
-    '--disable-admission-plugins=ServiceAccount',
+    // TaintNodesByCondition taints every new Node not-ready until the node lifecycle controller
+    // (kube-controller-manager, not run here) lifts it; kwok's nodes would stay unschedulable.
+    '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
     '--endpoint-reconciler-type=none',
     '--v=0',
   ], join(stateDir, 'kube-apiserver.log'));

@@ -11,15 +11,17 @@ export interface Started {
   /** How it was started, so a test can restart it exactly (same port, certificates, data). */
   readonly command: string;
   readonly args: readonly string[];
+  /** The whole environment it was given, when not the caller's own. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-export function startDetached(name: string, command: string, args: readonly string[], log: string): Started {
+export function startDetached(name: string, command: string, args: readonly string[], log: string, env?: Readonly<Record<string, string>>): Started {
   const fd = openSync(log, 'a');
   try {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
     if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
     child.unref();
-    return { name, pid: child.pid, log, command, args };
+    return { name, pid: child.pid, log, command, args, ...(env ? { env } : {}) };
   } finally {
     closeSync(fd);
   }

@@ -9,12 +9,18 @@ const hackDir = join(import.meta.dirname, '..');
 
 export interface ToolPaths {
   readonly kubeApiserver: string;
+  readonly kubeScheduler: string;
   readonly kubectl: string;
   readonly etcd: string;
   readonly fakeGcsServer: string;
   readonly cosign: string;
   readonly actionlint: string;
   readonly tektonCrdDir: string;
+  /** Tekton's release RBAC and ConfigMaps: pipelines/ (config/*.yaml) and resolvers/. */
+  readonly tektonConfigDir: string;
+  readonly tektonController: string;
+  readonly tektonResolvers: string;
+  readonly kwok: string;
   /** python3 of the virtualenv holding securesystemslib and model-signing. */
   readonly verifierPython: string;
   readonly versions: Readonly<Record<string, string>>;
@@ -40,12 +46,17 @@ export function toolPaths(): ToolPaths {
   const venv = join(cache, `venv-verifiers-${createHash('sha256').update(requirements).digest('hex').slice(0, 12)}`);
   return {
     kubeApiserver: join(cache, 'bin', `kube-apiserver-${v.KUBE_VERSION}`),
+    kubeScheduler: join(cache, 'bin', `kube-scheduler-${v.KUBE_VERSION}`),
     kubectl: join(cache, 'bin', `kubectl-${v.KUBE_VERSION}`),
     etcd: join(cache, 'bin', `etcd-${v.ETCD_VERSION}`),
     fakeGcsServer: join(cache, 'bin', `fake-gcs-server-${v.FAKE_GCS_SERVER_VERSION}`),
     cosign: join(cache, 'bin', `cosign-${v.COSIGN_VERSION}`),
     actionlint: join(cache, 'bin', `actionlint-${v.ACTIONLINT_VERSION}`),
     tektonCrdDir: join(cache, `tekton-pipeline-${v.TEKTON_PIPELINE_VERSION}`),
+    tektonConfigDir: join(cache, `tekton-config-${v.TEKTON_PIPELINE_VERSION}`),
+    tektonController: join(cache, 'bin', `tekton-controller-${v.TEKTON_PIPELINE_VERSION}`),
+    tektonResolvers: join(cache, 'bin', `tekton-resolvers-${v.TEKTON_PIPELINE_VERSION}`),
+    kwok: join(cache, 'bin', `kwok-${v.KWOK_VERSION}`),
     verifierPython: join(venv, 'bin', 'python3'),
     versions: v,
   };

@@ -1,5 +1,8 @@
-// Plays the Tekton controller's part on a bare API server: creates TaskRuns and writes their
-// status through the status subresource (UpdateStatus, as the Tekton reconciler does).
+// Plays the Tekton controller's part: creates TaskRuns and writes their status through the
+// status subresource (UpdateStatus, as the Tekton reconciler does). The environment also runs
+// the real Tekton controller (tekton-runs.ts drives runs through it); the TaskRuns made here say
+// `spec.managedBy: HAND_WRITTEN` (Tekton's field for runs another controller owns), so the real
+// controller leaves them, and their hand-written status, alone.
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 
 export interface TaskRunObject {
@@ -12,6 +15,9 @@ export interface TaskRunObject {
 
 const TASKRUNS = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
 
+/** The `spec.managedBy` of TaskRuns whose status a test writes by hand. */
+export const HAND_WRITTEN = 'slsa-ml.dev/hand-written-status';
+
 export function trainingTaskRun(namespace: string, name: string): TaskRunObject {
   return {
     apiVersion: 'tekton.dev/v1',
@@ -21,6 +27,7 @@ export function trainingTaskRun(namespace: string, name: string): TaskRunObject 
       taskRef: { name: 'train-model', kind: 'Task' },
       params: [{ name: 'format', value: 'pytorch_model.pth' }],
       serviceAccountName: 'default',
+      managedBy: HAND_WRITTEN,
     },
   };
 }
