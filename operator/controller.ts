@@ -24,6 +24,8 @@ export class Controller {
   readonly #opts: ControllerOptions;
   readonly #queue: WorkQueue;
   readonly #reflectors: Reflector[];
+  /** Start time of each attempt in flight, by key: what /healthz and the metrics look at. */
+  readonly #attempts = new Map<string, number>();
   #workers: Promise<void> | undefined;
 
   constructor(options: ControllerOptions) {
@@ -69,6 +71,17 @@ export class Controller {
     return this.#queue.depth;
   }
 
+  get attemptsInFlight(): number {
+    return this.#attempts.size;
+  }
+
+  /** How long the oldest attempt in flight has been running (0 when none is). */
+  oldestAttemptMs(): number {
+    let oldest = Infinity;
+    for (const started of this.#attempts.values()) oldest = Math.min(oldest, started);
+    return oldest === Infinity ? 0 : Date.now() - oldest;
+  }
+
   #onObject(type: string, obj: ObjectWithMeta): void {
     if (type === 'DELETED') return;
     const ns = obj.metadata?.namespace;
@@ -78,12 +91,15 @@ export class Controller {
   }
 
   async #reconcile(key: string): Promise<'done' | 'retry'> {
+    this.#attempts.set(key, Date.now());
     try {
       return await this.#opts.reconciler.reconcile(key, this.#queue.failures(key));
     } catch (err) {
       // API faults while reading or recording: the key backs off and is tried again.
       this.#opts.logger.warn({ key, err: String(err) }, 'reconcile error; will retry');
       return 'retry';
+    } finally {
+      this.#attempts.delete(key);
     }
   }
 }

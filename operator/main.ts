@@ -7,7 +7,7 @@ import { loadConfig, watchConfig, type OperatorConfig } from './config/index.ts'
 import { Controller } from './controller.ts';
 import { ClusterFacts, EventRecorder, TaskRuns, loadKubeConfig } from './kube/index.ts';
 import { LeaderElector } from './leader/index.ts';
-import { createLogger, createMetrics, startHealthServer, type Metrics } from './observability/index.ts';
+import { createLogger, createMetrics, logProcessWarnings, startHealthServer, type Metrics } from './observability/index.ts';
 import { Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
 import { buildSigningSetup, buildStorage, reconcileSettings, taskRunCollections } from './wiring.ts';
 import { OPERATOR_VERSION } from './version.ts';
@@ -19,11 +19,12 @@ export interface OperatorArgs {
 export async function runOperator(args: OperatorArgs): Promise<void> {
   let config = loadConfig(args.configPath, process.env);
   const logger = createLogger({ level: config.logLevel });
+  logProcessWarnings(logger);
   const metrics = createMetrics();
   const identity = process.env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   logger.info({ version: OPERATOR_VERSION, identity, namespaces: config.namespaces, signer: config.signer.kind }, 'slsa-ml operator starting');
 
-  const kc = loadKubeConfig();
+  const kc = loadKubeConfig({ requestMs: config.deadlines.requestSeconds * 1000 });
   let signing = await buildSigningSetup(config);
   let storage = buildStorage(config);
   const reconciler = new Reconciler({
@@ -56,9 +57,9 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     host: config.http.host,
     metrics,
     isReady: () => true,
-    // A leader whose watches heard nothing for twice the stall limit is wedged: let the kubelet restart it.
-    isHealthy: () => !leading || controller.maxSilenceMs() < config.watch.stallSeconds * 2000,
+    isHealthy: () => !leading || wedged(controller, config) === undefined,
   });
+  metrics.attempts.observe(() => ({ inFlight: controller.attemptsInFlight, oldestSeconds: controller.oldestAttemptMs() / 1000 }));
   logger.info({ port: server.port }, 'serving /metrics, /healthz, /readyz');
 
   const stopWatchingConfig = args.configPath
@@ -70,7 +71,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   async function applyConfig(next: OperatorConfig): Promise<void> {
     if (JSON.stringify([next.signer, next.seal]) !== JSON.stringify([config.signer, config.seal])) signing = await buildSigningSetup(next);
     if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
-    const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch']
+    const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
       .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));
     config = next;
     logger.info({ restartNeededFor: restartNeeded }, 'configuration reloaded');
@@ -130,6 +131,18 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     metrics.leader.set(true);
     controller.start();
   }
+}
+
+/**
+ * Why a leader is wedged, so that the kubelet restarts it: its watches heard nothing for twice the
+ * stall limit, or an attempt has outlived its deadline by more than its last calls could take
+ * (attempts are cut at deadlines.reconcileSeconds; one still running later means a stuck worker).
+ */
+function wedged(controller: Controller, config: OperatorConfig): string | undefined {
+  if (controller.maxSilenceMs() >= config.watch.stallSeconds * 2000) return 'watch silent';
+  const limitMs = (config.deadlines.reconcileSeconds + 4 * config.deadlines.requestSeconds) * 1000;
+  if (controller.oldestAttemptMs() > limitMs) return 'worker stuck';
+  return undefined;
 }
 
 function reconcileMetrics(metrics: Metrics): ReconcileMetrics {

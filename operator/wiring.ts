@@ -11,7 +11,11 @@ import { OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile, type ReconcileSet
 import { OPERATOR_VERSION } from './version.ts';
 
 export function buildStorage(config: OperatorConfig): Storage {
-  return createStorage({ gcs: config.storage.gcs, ...(config.storage.fileRoot ? { fileRoot: config.storage.fileRoot } : {}) });
+  return createStorage({
+    gcs: config.storage.gcs,
+    deadlines: { requestMs: config.deadlines.requestSeconds * 1000, readStallMs: config.deadlines.readStallSeconds * 1000 },
+    ...(config.storage.fileRoot ? { fileRoot: config.storage.fileRoot } : {}),
+  });
 }
 
 /** Signer, own-signature verifier and seal, from one configuration; secrets are read once and never logged. */
@@ -80,6 +84,8 @@ export function reconcileSettings(config: OperatorConfig): ReconcileSettings {
     useFinalizer: config.finalizer.enabled,
     maxHoldSeconds: config.finalizer.maxHoldSeconds,
     retryBudgetMs: config.retry.budgetMs,
+    attemptDeadlineMs: config.deadlines.reconcileSeconds * 1000,
+    requestDeadlineMs: config.deadlines.requestSeconds * 1000,
     provenance: {
       builderId: config.builderId,
       builderVersion: { 'slsa-ml': OPERATOR_VERSION },

@@ -37,6 +37,11 @@ export function buildConfig(f: Fields): OperatorConfig {
     http: { port: f.integer('http.port', 1, 65_535), host: f.string('http.host', nonEmpty) },
     logLevel: f.string('logLevel', logLevel),
     watch: { relistSeconds: f.integer('watch.relistSeconds', 1), stallSeconds: f.integer('watch.stallSeconds', 1) },
+    deadlines: {
+      requestSeconds: f.integer('deadlines.requestSeconds', 1, 3600),
+      readStallSeconds: f.integer('deadlines.readStallSeconds', 1, 3600),
+      reconcileSeconds: f.integer('deadlines.reconcileSeconds', 1, 7 * 86_400),
+    },
   };
   checkRelations(f, config);
   return config;
@@ -72,6 +77,7 @@ function checkRelations(f: Fields, c: OperatorConfig): void {
   if (c.allowedPrefixes.length === 0) f.fail('allowedPrefixes', 'must list at least one prefix (nothing could be attested)');
   if (c.retry.maxDelayMs < c.retry.initialDelayMs) f.fail('retry.maxDelayMs', 'must not be below retry.initialDelayMs');
   if (c.retry.budgetMs < c.retry.initialDelayMs) f.fail('retry.budgetMs', 'must not be below retry.initialDelayMs');
+  if (c.deadlines.reconcileSeconds <= c.deadlines.requestSeconds) f.fail('deadlines.reconcileSeconds', 'must be above deadlines.requestSeconds');
   const le = c.leaderElection;
   // As client-go: a leader must notice a failed renew before a standby may take over.
   if (le.renewDeadlineSeconds >= le.leaseDurationSeconds) {

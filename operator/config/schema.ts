@@ -54,6 +54,7 @@ export const SCHEMA: SchemaGroup = {
   http: { port: 'integer', host: 'string' },
   logLevel: 'string',
   watch: { relistSeconds: 'integer', stallSeconds: 'integer' },
+  deadlines: { requestSeconds: 'integer', readStallSeconds: 'integer', reconcileSeconds: 'integer' },
 };
 
 export interface Leaf {

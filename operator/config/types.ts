@@ -29,6 +29,8 @@ export interface OperatorConfig {
   http: { port: number; host: string };
   logLevel: string;
   watch: { relistSeconds: number; stallSeconds: number };
+  /** Every outbound call, every model read and every reconcile attempt ends by these. */
+  deadlines: { requestSeconds: number; readStallSeconds: number; reconcileSeconds: number };
 }
 
 export interface StorageSettings {

@@ -1,4 +1,4 @@
-export { createLogger, severityOf, type Logger } from './logger.ts';
+export { createLogger, logProcessWarnings, severityOf, type Logger } from './logger.ts';
 export { REDACT_PATHS, REDACTED } from './redaction.ts';
 export {
   createMetrics,

@@ -28,3 +28,12 @@ export function createLogger(options: { level: string; destination?: NodeJS.Writ
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }
+
+/**
+ * Node prints process warnings (MaxListenersExceededWarning from a library, deprecations) as
+ * plain text on stderr, which breaks one-JSON-object-per-line logs; log them as JSON instead.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ warning: warning.name, detail: warning.message }, `process warning: ${warning.name}`));
+}

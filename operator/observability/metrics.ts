@@ -23,6 +23,8 @@ export interface Metrics {
   readonly queueDepth: { set(depth: number): void };
   readonly leader: { set(leading: boolean): void };
   readonly watchRestarts: { inc(): void };
+  /** Reads attempts in flight and the oldest one's age (seconds) when scraped. */
+  readonly attempts: { observe(read: () => { inFlight: number; oldestSeconds: number }): void };
 }
 
 export function createMetrics(): Metrics {
@@ -45,6 +47,15 @@ export function createMetrics(): Metrics {
   const queueDepth = new Gauge({ name: 'slsa_ml_queue_depth', help: 'TaskRun keys waiting in the work queue.', registers });
   const leader = new Gauge({ name: 'slsa_ml_leader', help: '1 while this replica holds the leader lease, else 0.', registers });
   const watchRestarts = new Counter({ name: 'slsa_ml_watch_restarts_total', help: 'TaskRun watches restarted.', registers });
+  let readAttempts = (): { inFlight: number; oldestSeconds: number } => ({ inFlight: 0, oldestSeconds: 0 });
+  new Gauge({
+    name: 'slsa_ml_attempts_in_flight', help: 'Reconcile attempts running now.', registers,
+    collect() { this.set(readAttempts().inFlight); },
+  });
+  new Gauge({
+    name: 'slsa_ml_oldest_attempt_seconds', help: 'Age of the oldest reconcile attempt running now (0 when none is).', registers,
+    collect() { this.set(readAttempts().oldestSeconds); },
+  });
   // Every series exists from the start, so rate() and alerts see zeros rather than gaps.
   for (const outcome of OUTCOMES) attestations.inc({ outcome }, 0);
   for (const reason of FAILURE_REASONS) failures.inc({ reason }, 0);
@@ -58,5 +69,6 @@ export function createMetrics(): Metrics {
     queueDepth: { set: (depth) => queueDepth.set(depth) },
     leader: { set: (leading) => leader.set(leading ? 1 : 0) },
     watchRestarts: { inc: () => watchRestarts.inc() },
+    attempts: { observe: (read) => { readAttempts = read; } },
   };
 }

@@ -18,6 +18,10 @@ export interface ReconcileSettings extends AttestSettings {
   readonly maxHoldSeconds: number;
   /** Transient faults are retried until this long after the TaskRun completed. */
   readonly retryBudgetMs: number;
+  /** One attestation attempt ends (and is retried) after this long, whatever it waits on. */
+  readonly attemptDeadlineMs: number;
+  /** Every outbound call's own deadline: what recording an outcome may still take. */
+  readonly requestDeadlineMs: number;
 }
 
 export interface ReconcileMetrics {
@@ -84,10 +88,18 @@ export class Reconciler {
 
   async #attest(tr: TaskRun, settings: ReconcileSettings, signing: SigningSetup, attempt: number): Promise<'done' | 'retry'> {
     const log = this.#log(tr);
+    const deadlineMs = this.#deadlineMs(tr, settings);
+    if (deadlineMs <= 0) {
+      // Deleted and held long enough: let it go now rather than start an attempt that would outlive the hold.
+      await this.#record(tr, { kind: 'failed', code: 'FINALIZER_TIMEOUT', reason: `deleted ${settings.maxHoldSeconds}s ago and not attested yet; released without provenance` }, signing.seal, log);
+      return 'done';
+    }
     let outcome: Outcome;
     try {
-      const deps = { facts: this.#deps.facts, storage: this.#deps.storage(), signer: signing.signer, ownVerifier: signing.ownVerifier, settings };
-      const { bundles, warnings } = await attest(deps, tr);
+      const signal = AbortSignal.timeout(deadlineMs);
+      const deps = { facts: this.#deps.facts, storage: this.#deps.storage(), signer: signing.signer, ownVerifier: signing.ownVerifier, settings: { ...settings, signal } };
+      // A call that ignores the signal is left behind: its writes are create-only and adopted by the next attempt.
+      const { bundles, warnings } = await untilAborted(attest(deps, tr), signal, deadlineMs);
       outcome = { kind: 'signed', bundles, ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}) };
     } catch (err) {
       if ((err as { name?: string; code?: string }).name === 'AttestError' && (err as { code?: string }).code === 'NO_OUTPUTS') {
@@ -106,6 +118,17 @@ export class Reconciler {
   }
 
   /**
+   * How long this attempt may take: the attempt deadline, and for a deleted TaskRun no longer than
+   * its finalizer may still hold it, less what recording the outcome may take.
+   */
+  #deadlineMs(tr: TaskRun, settings: ReconcileSettings): number {
+    const deleted = tr.metadata.deletionTimestamp ? new Date(tr.metadata.deletionTimestamp).getTime() : undefined;
+    if (deleted === undefined) return settings.attemptDeadlineMs;
+    const releaseBy = deleted + settings.maxHoldSeconds * 1000 - 3 * settings.requestDeadlineMs;
+    return Math.min(settings.attemptDeadlineMs, releaseBy - this.#now());
+  }
+
+  /**
    * undefined: retry later; otherwise the terminal failure to record. The budget counts from the
    * run's completion, so it needs no state of ours and survives restarts.
    */
@@ -113,8 +136,8 @@ export class Reconciler {
     if (!failure.retryable) return failure;
     const now = this.#now();
     const deletedAt = tr.metadata.deletionTimestamp ? new Date(tr.metadata.deletionTimestamp).getTime() : undefined;
-    if (deletedAt !== undefined && now - deletedAt > settings.maxHoldSeconds * 1000) {
-      return new ReconcileFailure('FINALIZER_TIMEOUT', `deleted ${settings.maxHoldSeconds}s ago and still failing: ${failure.code}: ${failure.message}`);
+    if (deletedAt !== undefined && now - deletedAt >= settings.maxHoldSeconds * 1000 - 3 * settings.requestDeadlineMs) {
+      return new ReconcileFailure('FINALIZER_TIMEOUT', `deleted ${Math.round((now - deletedAt) / 1000)}s ago and still failing (finalizer.maxHoldSeconds ${settings.maxHoldSeconds}): ${failure.code}: ${failure.message}`);
     }
     const completed = completionTime(tr) ?? now;
     if (now - completed >= settings.retryBudgetMs && attempt + 1 >= MIN_ATTEMPTS) {
@@ -153,6 +176,22 @@ export class Reconciler {
 
   #now(): number {
     return (this.#deps.now ?? Date.now)();
+  }
+}
+
+/** The attempt's result, or a retryable DEADLINE_EXCEEDED as soon as `signal` fires. */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal, deadlineMs: number): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ReconcileFailure('DEADLINE_EXCEEDED', `the attempt did not finish within ${Math.round(deadlineMs / 1000)} s`, { retryable: true }));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    work.catch(() => undefined); // a late failure of abandoned work is not an unhandled rejection
   }
 }
 

@@ -12,16 +12,20 @@ import type { Storage, StorageConfig, StoredObject } from './types.ts';
 import { formatStorageUri, invalid, parseStorageUri } from './uri.ts';
 
 const PAGE_SIZE = 1000;
+const REQUEST_MS = 30_000;
+const READ_STALL_MS = 60_000;
 
 /**
  * The client retries conditionally idempotent calls itself; keep that short, because the
  * operator owns the retry budget (`maxRetries: 0` would silently mean the default of 3).
  */
-export function createGcsClient(config: NonNullable<StorageConfig['gcs']>): GcsClient {
+export function createGcsClient(config: NonNullable<StorageConfig['gcs']>, requestMs = REQUEST_MS): GcsClient {
   return new GcsClient({
     ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }),
     ...(config.projectId === undefined ? {} : { projectId: config.projectId }),
-    retryOptions: { autoRetry: true, maxRetries: 2, maxRetryDelay: 4, totalTimeout: 30 },
+    // Per HTTP request; without it a server that accepts the connection and never answers holds the caller for good.
+    timeout: requestMs,
+    retryOptions: { autoRetry: true, maxRetries: 2, maxRetryDelay: 4, totalTimeout: Math.ceil(requestMs / 1000) },
   });
 }
 
@@ -30,10 +34,12 @@ type GsLocation = { bucket: string; key: string; generation?: string };
 export class GcsStorage implements Storage {
   readonly #client: GcsClient;
   readonly #pageSize: number;
+  readonly #readStallMs: number;
 
-  constructor(client: GcsClient, options: { pageSize?: number } = {}) {
+  constructor(client: GcsClient, options: { pageSize?: number; readStallMs?: number | undefined } = {}) {
     this.#client = client;
     this.#pageSize = options.pageSize ?? PAGE_SIZE;
+    this.#readStallMs = options.readStallMs ?? READ_STALL_MS;
   }
 
   async *list(prefixUri: string): AsyncIterable<StoredObject> {
@@ -65,12 +71,29 @@ export class GcsStorage implements Storage {
     }
   }
 
-  /** The request starts when the stream is first read, so NOT_FOUND arrives as a stream error. */
+  /**
+   * The request starts when the stream is first read, so NOT_FOUND arrives as a stream error. A
+   * read that delivers no byte for the stall deadline fails (retryable) instead of waiting for good;
+   * a slow but moving read of a large model is never cut off.
+   */
   async openRead(uri: string): Promise<Readable> {
     const source = this.#file(gsObject(uri)).createReadStream();
     const out = new PassThrough({ highWaterMark: 1 << 20 });
+    let stall: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(stall);
+      stall = setTimeout(() => {
+        out.destroy(new StorageError('UNAVAILABLE', `${uri}: no data for ${Math.round(this.#readStallMs / 1000)} s`, { retryable: true }));
+      }, this.#readStallMs);
+      stall.unref();
+    };
+    source.on('data', arm);
     source.on('error', (err) => out.destroy(fromGcsError(err, uri)));
-    out.on('close', () => source.destroy());
+    out.on('close', () => {
+      clearTimeout(stall);
+      source.destroy();
+    });
+    arm();
     return Promise.resolve(source.pipe(out));
   }
 

@@ -32,6 +32,8 @@ export interface Storage {
 export interface StorageConfig {
   /** Settings for gs://; the client is built on first use (Application Default Credentials). */
   gcs?: { apiEndpoint?: string; projectId?: string };
+  /** Deadlines for gs:// (defaults: 30 s per request, 60 s without a byte on a read). */
+  deadlines?: { requestMs?: number; readStallMs?: number };
   /** When set, file:// URIs must lie under this absolute directory. */
   fileRoot?: string;
 }

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { restartComponent } from '../../hack/env/environment.ts';
 import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
-import { prepareBurst, type BurstRun } from '../support/burst.ts';
+import { assertStoredOnce as storedOnce, prepareBurst, waitAllDecided as waitAll, type BurstRun, type Observed } from '../support/burst.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 
 const env = testEnv();
@@ -25,47 +25,8 @@ function operatorConfig(extra: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
-interface Observed { signed: string[]; failed: string[]; pending: string[] }
-
-async function outcomes(ns: string, runs: readonly BurstRun[]): Promise<Observed> {
-  const api = admin.makeApiClient(CustomObjectsApi);
-  const list = (await api.listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns })) as {
-    items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }>;
-  };
-  const by = new Map(list.items.map((i) => [i.metadata.name, i.metadata.annotations?.['slsa-ml.dev/signed']]));
-  const result: Observed = { signed: [], failed: [], pending: [] };
-  for (const run of runs) {
-    const v = by.get(run.name);
-    (v === 'true' ? result.signed : v === 'failed' ? result.failed : result.pending).push(run.name);
-  }
-  return result;
-}
-
-async function waitAllDecided(ns: string, runs: readonly BurstRun[], timeoutMs: number): Promise<Observed> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const o = await outcomes(ns, runs);
-    if (o.pending.length === 0 || Date.now() > deadline) return o;
-    await sleep(250);
-  }
-}
-
-/** Every model has exactly one bundle and one envelope, both attesting its own TaskRun. */
-async function assertStoredOnce(ns: string, runs: readonly BurstRun[]): Promise<void> {
-  const api = admin.makeApiClient(CustomObjectsApi);
-  const bucket = env.storageClient().bucket(env.bucket);
-  for (const run of runs) {
-    const tr = (await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: run.name })) as { metadata: { uid: string } };
-    const base = run.modelUri.replace(`gs://${env.bucket}/`, '');
-    const [siblings] = await bucket.getFiles({ prefix: `${base}.` });
-    assert.deepEqual(siblings.map((f) => f.name).sort(), [`${base}.intoto.jsonl`, `${base}.sigstore.json`], run.name);
-    const bundle = JSON.parse((await bucket.file(`${base}.sigstore.json`).download())[0].toString()) as { dsseEnvelope: { payload: string } };
-    const envelope = JSON.parse((await bucket.file(`${base}.intoto.jsonl`).download())[0].toString()) as unknown;
-    assert.deepEqual(envelope, bundle.dsseEnvelope, `${run.name}: one signature in both objects`);
-    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as { predicate: { runDetails: { metadata: { invocationId: string } } } };
-    assert.equal(statement.predicate.runDetails.metadata.invocationId, tr.metadata.uid, run.name);
-  }
-}
+const waitAllDecided = (ns: string, runs: readonly BurstRun[], timeoutMs: number): Promise<Observed> => waitAll(admin, ns, runs, timeoutMs);
+const assertStoredOnce = (ns: string, runs: readonly BurstRun[]): Promise<void> => storedOnce(env, admin, ns, runs, keys.publicKeyPem);
 
 describe('operator resilience', () => {
   before(async () => {
