@@ -69,7 +69,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     : () => undefined;
 
   async function applyConfig(next: OperatorConfig): Promise<void> {
-    if (JSON.stringify([next.signer, next.seal]) !== JSON.stringify([config.signer, config.seal])) signing = await buildSigningSetup(next);
+    if (JSON.stringify([next.signer, next.seal, next.deadlines]) !== JSON.stringify([config.signer, config.seal, config.deadlines])) signing = await buildSigningSetup(next);
     if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
     const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
       .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));

@@ -1,9 +1,9 @@
 // The one place that turns validated configuration into implementations: which Storage, which
 // Signer (with the verifier that recognises its signatures and the outcome seal), and the
 // settings each reconcile gets as a snapshot.
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSigner, tokenFromFile, tokenFromGceMetadata, type Signer } from '../src/signing/index.ts';
+import { createSigner, fetchKmsPublicKey, parsePrivateKey, readSigningKey, tokenFromFile, tokenFromGceMetadata, type KeySignerConfig, type Signer } from '../src/signing/index.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
 import { createSignatureVerifier, type SignatureVerifier } from '../src/verify/index.ts';
 import { ConfigError, type OperatorConfig, type SignerSettings } from './config/index.ts';
@@ -18,20 +18,28 @@ export function buildStorage(config: OperatorConfig): Storage {
   });
 }
 
-/** Signer, own-signature verifier and seal, from one configuration; secrets are read once and never logged. */
-export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal'>): Promise<SigningSetup> {
+/**
+ * Signer, own-signature verifier and seal, from one configuration; secrets are read once and never
+ * logged. Every request the signer makes ends after `requestTimeoutMs`.
+ */
+export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal' | 'deadlines'>): Promise<SigningSetup> {
   const settings = config.signer;
-  const keyPem = settings.kind === 'key' ? readFileSync(settings.keyPath, 'utf8') : undefined;
-  const signer = await buildSigner(settings, keyPem);
-  return { signer, ownVerifier: await buildOwnVerifier(settings, keyPem), seal: buildSeal(config.seal.keyPath, keyPem) };
+  const requestTimeoutMs = config.deadlines.requestSeconds * 1000;
+  // A PEM file, a cosign-encrypted key (COSIGN_PASSWORD or signer.passwordPath), or a Chains signing-secrets directory.
+  const key = settings.kind === 'key'
+    ? await readSigningKey({ path: settings.keyPath, ...(settings.passwordPath ? { passwordFile: settings.passwordPath } : {}), env: process.env })
+    : undefined;
+  const privateKey = key ? parsePrivateKey(key.keyPem, key.password) : undefined;
+  const signer = await buildSigner(settings, key, requestTimeoutMs);
+  return { signer, ownVerifier: await buildOwnVerifier(settings, privateKey, requestTimeoutMs), seal: buildSeal(config.seal.keyPath, privateKey) };
 }
 
-async function buildSigner(settings: SignerSettings, keyPem: string | undefined): Promise<Signer> {
+async function buildSigner(settings: SignerSettings, key: KeySignerConfig | undefined, requestTimeoutMs: number): Promise<Signer> {
   switch (settings.kind) {
     case 'key':
-      return createSigner({ kind: 'key', keyPem: keyPem ?? '' });
+      return createSigner({ ...(key as KeySignerConfig), requestTimeoutMs });
     case 'kms':
-      return createSigner({ kind: 'kms', keyName: settings.keyName, ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}) });
+      return createSigner({ kind: 'kms', keyName: settings.keyName, ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}), requestTimeoutMs });
     case 'sigstore': {
       const token = settings.token;
       return createSigner({
@@ -39,20 +47,21 @@ async function buildSigner(settings: SignerSettings, keyPem: string | undefined)
         fulcioURL: settings.fulcioURL,
         rekorURL: settings.rekorURL,
         identityToken: token.kind === 'file' ? tokenFromFile(token.path) : tokenFromGceMetadata(token.audience),
+        requestTimeoutMs,
       });
     }
   }
 }
 
 /** What an earlier attempt of ours signed with: the only signatures an existing sibling may carry. */
-async function buildOwnVerifier(settings: SignerSettings, keyPem: string | undefined): Promise<SignatureVerifier | undefined> {
+async function buildOwnVerifier(settings: SignerSettings, privateKey: KeyObject | undefined, requestTimeoutMs: number): Promise<SignatureVerifier | undefined> {
   switch (settings.kind) {
-    case 'key': {
-      const publicKeyPem = createPublicKey(keyPem ?? '').export({ type: 'spki', format: 'pem' }).toString();
+    case 'key':
+      return createSignatureVerifier({ kind: 'key', publicKeyPem: pem(createPublicKey(privateKey as KeyObject)) });
+    case 'kms': {
+      const publicKeyPem = await fetchKmsPublicKey(settings.keyName, settings.apiEndpoint, { timeoutMs: requestTimeoutMs });
       return createSignatureVerifier({ kind: 'key', publicKeyPem });
     }
-    case 'kms':
-      return createSignatureVerifier({ kind: 'kms', keyName: settings.keyName, ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}) });
     case 'sigstore': {
       const v = settings.verification;
       if (!v) return undefined;
@@ -61,16 +70,20 @@ async function buildOwnVerifier(settings: SignerSettings, keyPem: string | undef
   }
 }
 
-function buildSeal(keyPath: string | undefined, keyPem: string | undefined): OutcomeSeal {
+function pem(publicKey: KeyObject): string {
+  return publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+function buildSeal(keyPath: string | undefined, privateKey: KeyObject | undefined): OutcomeSeal {
   try {
     if (keyPath !== undefined) return new OutcomeSeal(sealKeysFromFile(readFileSync(keyPath, 'utf8')));
   } catch (err) {
     throw new ConfigError('seal.keyPath', `cannot use ${keyPath} as the outcome seal key: ${(err as Error).message}`);
   }
-  if (keyPem === undefined) {
+  if (privateKey === undefined) {
     throw new ConfigError('seal.keyPath', 'is required unless signer.kind is key: the operator-only key that seals recorded outcomes (a Secret file with a random line of at least 32 bytes)');
   }
-  return new OutcomeSeal([sealKeyFromSigningKey(createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' }))]);
+  return new OutcomeSeal([sealKeyFromSigningKey(privateKey.export({ type: 'pkcs8', format: 'der' }))]);
 }
 
 export function reconcileSettings(config: OperatorConfig): ReconcileSettings {

@@ -5,7 +5,7 @@ import type { Fields } from './fields.ts';
 import type { KeylessVerification, SignerSettings, TokenSource } from './types.ts';
 
 const SIGNER_KEYS: Record<SignerSettings['kind'], readonly string[]> = {
-  key: ['kind', 'keyPath'],
+  key: ['kind', 'keyPath', 'passwordPath'],
   kms: ['kind', 'keyName', 'apiEndpoint'],
   sigstore: ['kind', 'fulcioURL', 'rekorURL', 'token', 'identity', 'oidcIssuer', 'trustedRootPath'],
 };
@@ -18,8 +18,10 @@ export function buildSigner(f: Fields): SignerSettings {
   const kind = oneOf(f, 'signer.kind', SIGNER_KEYS);
   onlyKeys(f, 'signer', kind, SIGNER_KEYS[kind]);
   switch (kind) {
-    case 'key':
-      return { kind, keyPath: f.string('signer.keyPath', nonEmpty) };
+    case 'key': {
+      const passwordPath = f.optionalString('signer.passwordPath', absolutePath);
+      return { kind, keyPath: f.string('signer.keyPath', nonEmpty), ...(passwordPath === undefined ? {} : { passwordPath }) };
+    }
     case 'kms': {
       const apiEndpoint = f.optionalString('signer.apiEndpoint', endpoint);
       return { kind, keyName: f.string('signer.keyName', kmsKeyVersion), ...(apiEndpoint === undefined ? {} : { apiEndpoint }) };

@@ -25,6 +25,7 @@ export const SCHEMA: SchemaGroup = {
   signer: {
     kind: 'string',
     keyPath: 'string',
+    passwordPath: 'string',
     keyName: 'string',
     apiEndpoint: 'string',
     fulcioURL: 'string',

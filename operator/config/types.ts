@@ -39,7 +39,7 @@ export interface StorageSettings {
 }
 
 export type SignerSettings =
-  | { kind: 'key'; keyPath: string }
+  | { kind: 'key'; keyPath: string; passwordPath?: string }
   | { kind: 'kms'; keyName: string; apiEndpoint?: string }
   | { kind: 'sigstore'; fulcioURL: string; rekorURL: string; token: TokenSource; verification?: KeylessVerification };
 

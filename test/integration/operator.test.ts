@@ -213,3 +213,39 @@ describe('the operator, running under its least-privilege identity', () => {
     });
   });
 });
+
+describe('the operator signing with the key of a Tekton Chains signing-secrets Secret', () => {
+  const env = testEnv();
+  const admin = env.kubeConfig('admin');
+  const prefix = uniqueName('operator-chains-key');
+  const chainsSecret = join(import.meta.dirname, '..', 'fixtures', 'signing', 'cosign');
+
+  it('reads the cosign-encrypted key and its password from the mounted directory, and cosign verifies with cosign.pub', async () => {
+    await applyOperatorRbac(env);
+    const operator = await startOperator(env, {
+      allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      signer: { kind: 'key', keyPath: chainsSecret },
+      builderId: 'https://slsa-ml.dev/operator/test',
+      leaderElection: { enabled: false },
+    });
+    try {
+      await operator.ready();
+      const ns = await newNamespace(env, 'op-chains-key');
+      const model = Buffer.from(`weights of ${ns}`);
+      const uri = await uploadModel(env, `${prefix}/${ns}/model.pth`, model);
+      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+      const tr = await waitForTaskRun(admin, ns, 'train', (t) => outcomeOf(t) !== undefined);
+      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
+      const dir = mkdtempSync(join(tmpdir(), 'op-chains-'));
+      const modelPath = join(dir, 'model.pth');
+      writeFileSync(modelPath, model);
+      const bundlePath = join(dir, 'model.pth.sigstore.json');
+      writeFileSync(bundlePath, (await env.storageClient().bucket(env.bucket).file(`${prefix}/${ns}/model.pth.sigstore.json`).download())[0]);
+      const verdict = await cosignVerifyAttestation({ publicKeyPath: join(chainsSecret, 'cosign.pub'), bundlePath, artifact: { file: modelPath } });
+      assert.ok(verdict.ok, verdict.output);
+    } finally {
+      assert.equal(await operator.stop('SIGTERM'), 0, operator.output());
+    }
+  });
+});
