@@ -18,7 +18,8 @@ import { assertStoredOnce, outcomes, prepareBurst, waitAllDecided, type BurstRun
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { startKmsStandin, type KmsStandin } from '../support/kms-standin.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
-import { runningStatus, updateTaskRunStatus } from '../support/tekton.ts';
+import { runningStatus, succeededStatus, updateTaskRunStatus } from '../support/tekton.ts';
+import { modelOutput, sha256 } from '../support/training-run.ts';
 
 const env = testEnv();
 const admin = env.kubeConfig('admin');
@@ -155,6 +156,38 @@ describe('the operator under storage and KMS faults', () => {
       assert.ok(proxy.counts.refused > 0);
       proxy.set('pass');
       await assertRecovered(ns, runs, operator);
+    } finally {
+      await operator.stop('SIGTERM');
+      await proxy.close();
+    }
+  });
+
+  it('counts the retry budget from the run\'s completion: an old run fails after three attempts, a fresh one keeps retrying', async () => {
+    const ns = await newNamespace(env, 'fault-budget');
+    const proxy = await startFaultProxy(gcsTarget());
+    const operator = await startOperator(env, operatorConfig(proxy.endpoint, { retry: { initialDelayMs: 200, maxDelayMs: 500, budgetMs: 60_000 } }));
+    try {
+      await operator.ready();
+      const { runs } = await prepareBurst(env, admin, { namespace: ns, prefix, count: 2 });
+      proxy.set('refuse');
+      const [old, fresh] = runs as [BurstRun, BurstRun];
+      const model = (i: number): string => sha256(Buffer.from(`model ${ns} ${i}\n`));
+      const finished = (run: BurstRun, i: number, completedAgoMs: number): Record<string, unknown> => {
+        const status = succeededStatus(`${run.name}-pod`, [modelOutput(run.modelUri, model(i))]);
+        status.completionTime = new Date(Date.now() - completedAgoMs).toISOString();
+        status.startTime = new Date(Date.now() - completedAgoMs - 60_000).toISOString();
+        return status;
+      };
+      await updateTaskRunStatus(admin, ns, old.name, finished(old, 0, 3_600_000));
+      await updateTaskRunStatus(admin, ns, fresh.name, finished(fresh, 1, 0));
+      const [decided] = await Promise.all([waitAllDecided(admin, ns, [old], 30_000), sleep(3000)]);
+      assert.deepEqual(decided.failed, [old.name], operator.output().slice(-2000));
+      const api = admin.makeApiClient(CustomObjectsApi);
+      const oldRun = (await api.getNamespacedCustomObject({ ...TASKRUNS, namespace: ns, name: old.name })) as { metadata: { annotations: Record<string, string> } };
+      assert.match(oldRun.metadata.annotations['slsa-ml.dev/reason'] ?? '', /^RETRY_BUDGET_EXHAUSTED: still failing \d+s after the run completed/);
+      assert.deepEqual((await outcomes(admin, ns, [fresh])).pending, [fresh.name], 'the fresh run is still being retried');
+      proxy.set('pass');
+      await assertRecovered(ns, [fresh], operator);
     } finally {
       await operator.stop('SIGTERM');
       await proxy.close();

@@ -172,6 +172,24 @@ describe('the operator, running under its least-privilege identity', () => {
     });
   });
 
+  describe('when a run reports outputs but none is a build artifact (a checkpoint-only or evaluation run)', () => {
+    it('records a neutral "skipped" outcome: no failure label, no Warning, nothing written', async () => {
+      const ns = await newNamespace(env, 'op-skipped');
+      const model = Buffer.from('checkpoint');
+      const uri = await uploadModel(env, `${prefix}/${ns}/checkpoint.pth`, model);
+      await finishTrainingRun(admin, ns, 'eval', [
+        { name: 'checkpoint_ARTIFACT_OUTPUTS', type: 'object', value: { uri, digest: `sha256:${sha256(model)}`, isBuildArtifact: 'false' } },
+      ]);
+      const tr = await attested(ns, 'eval');
+      assert.equal(outcomeOf(tr), 'skipped');
+      assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'skipped');
+      assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^NO_BUILD_ARTIFACT: /);
+      const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=eval' });
+      assert.deepEqual(events.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''}`), ['Normal ProvenanceSkipped']);
+      assert.equal(await exists(`${uri}.sigstore.json`), false);
+    });
+  });
+
   describe('when the training TaskRun failed', () => {
     it('records nothing (failed runs are not attested by default) and releases its finalizer', async () => {
       const ns = await newNamespace(env, 'op-failed-run');
