@@ -20,16 +20,28 @@ export function builderIdCheck(want: string): StatementCheck {
   });
 }
 
+/** Passes when any recorded source is the repository (a run may record a code and a config repository). */
 export function sourceRepoCheck(want: string): StatementCheck {
-  return check('sourceRepo', ({ source }) => {
-    if (source === undefined) return failed('SOURCE_MISSING', 'provenance records no source repository');
-    return sameRepository(source.repository, want) ? passed(source.uri) : failed('SOURCE_MISMATCH', `trained from ${source.uri}, want ${want}`);
+  return check('sourceRepo', ({ sources }) => {
+    if (sources.length === 0) return failed('SOURCE_MISSING', 'provenance records no source repository');
+    const match = sources.find((s) => sameRepository(s.repository, want));
+    return match ? passed(match.uri) : failed('SOURCE_MISMATCH', `trained from ${sources.map((s) => s.uri).join(', ')}, want ${want}`);
   });
 }
 
-/** `want` is a full commit, or a ref (refs/heads/main, refs/tags/v1) compared with the recorded one. */
-export function sourceRefCheck(want: string): StatementCheck {
-  return check('sourceRef', ({ source }) => (want.startsWith('refs/') ? refOutcome(source, want) : commitOutcome(source, want)));
+/**
+ * `want` is a full commit, or a ref (refs/heads/main, refs/tags/v1) compared with the recorded one.
+ * With `repository` (--source-repo), only that repository's sources count when it has any, so a
+ * config repository's commit never stands in for the code's.
+ */
+export function sourceRefCheck(want: string, repository?: string): StatementCheck {
+  return check('sourceRef', ({ sources }) => {
+    const named = repository === undefined ? [] : sources.filter((s) => sameRepository(s.repository, repository));
+    // When no source is that repository, sourceRepo fails already; compare with every source then.
+    const candidates = named.length > 0 ? named : sources;
+    const outcomes = (candidates.length > 0 ? candidates : [undefined]).map((s) => (want.startsWith('refs/') ? refOutcome(s, want) : commitOutcome(s, want)));
+    return outcomes.find((o) => o.ok) ?? outcomes[0] ?? failed('SOURCE_MISSING', 'provenance records no source');
+  });
 }
 
 function refOutcome(source: Source | undefined, want: string): CheckOutcome {
@@ -67,12 +79,14 @@ export function maxAgeCheck(maxAgeMs: number, now: () => Date): StatementCheck {
 
 /** Fails when a dependency matches the rule, and also when a named package's version cannot be compared. */
 export function denyCheck(rule: DependencyRule): StatementCheck {
-  return check(`deny ${rule.text}`, ({ packages }) => {
+  return check(`deny ${rule.text}`, ({ packages, unreadableFrameworks: unreadable }) => {
     const matches = matchDependencies(rule, packages);
     const denied = matches.filter((m) => m.kind === 'match').map((m) => m.purl);
     if (denied.length > 0) return failed('DENIED_DEPENDENCY', `trained with ${denied.join(', ')}`);
     const unknown = matches.flatMap((m) => (m.kind === 'undecidable' ? [m.reason] : []));
     if (unknown.length > 0) return failed('DEPENDENCY_UNDECIDABLE', unknown.join('; '));
+    // A frameworks result the builder could not read might name the package: not a pass.
+    if (unreadable.length > 0) return failed('DEPENDENCY_UNDECIDABLE', `a frameworks result could not be read (${unreadable.join('; ')})`);
     return passed(packages.length === 0 ? 'no package dependencies recorded' : 'not used');
   });
 }

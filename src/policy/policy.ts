@@ -18,7 +18,7 @@ export function policyChecks(options: PolicyOptions): StatementCheck[] {
   const checks: StatementCheck[] = [];
   if (options.builderId !== undefined) checks.push(builderIdCheck(options.builderId));
   if (options.sourceRepo !== undefined) checks.push(sourceRepoCheck(options.sourceRepo));
-  if (options.sourceRef !== undefined) checks.push(sourceRefCheck(options.sourceRef));
+  if (options.sourceRef !== undefined) checks.push(sourceRefCheck(options.sourceRef, options.sourceRepo));
   if (options.namespace !== undefined) checks.push(namespaceCheck(options.namespace));
   if (options.maxAgeMs !== undefined) checks.push(maxAgeCheck(options.maxAgeMs, options.now ?? (() => new Date())));
   for (const rule of options.deny ?? []) checks.push(denyCheck(rule));

@@ -1,5 +1,6 @@
 // What policy reads from a verified SLSA v1 statement, converted once from the predicate's
 // loose JSON into our own shape. A field of the wrong type reads as absent.
+import { ANNOTATION } from '../provenance/index.ts';
 import { buildTypeOf, githubWorkflowOf, isGithubStatement, sourceCommit, splitSourceUri, type GithubWorkflow, type InTotoStatement } from '../verify/index.ts';
 
 export interface Dependency {
@@ -18,11 +19,15 @@ export interface StatementFacts {
   readonly taskRun: { readonly namespace?: string; readonly name?: string };
   /** The workflow run, for a GitHub Actions statement (externalParameters.workflow). */
   readonly workflow?: GithubWorkflow;
-  /** The training source (resolvedDependencies entry named "source"). */
+  /** The training source (the first resolvedDependencies entry named "source"). */
   readonly source?: Source;
+  /** Every source (a TaskRun may record one per scope: a code and a config repository). */
+  readonly sources: ReadonlyArray<Source>;
   readonly dependencies: ReadonlyArray<Dependency>;
   /** Package URLs among the dependencies (training frameworks). */
   readonly packages: ReadonlyArray<string>;
+  /** Frameworks results the builder could not read (byproducts marked slsa-ml.dev/unreadable): `name: reason`. */
+  readonly unreadableFrameworks: ReadonlyArray<string>;
 }
 
 export interface Source {
@@ -37,13 +42,15 @@ export interface Source {
 
 type Json = Readonly<Record<string, unknown>>;
 
+const UNREADABLE = ANNOTATION.unreadable;
+
 export function statementFacts(statement: InTotoStatement): StatementFacts {
   const buildDefinition = record(statement.predicate.buildDefinition);
   const runDetails = record(statement.predicate.runDetails);
   const metadata = record(runDetails.metadata);
   const external = record(buildDefinition.externalParameters);
   const dependencies = list(buildDefinition.resolvedDependencies).map(toDependency);
-  const sourceDep = dependencies.find((d) => d.name === 'source' && d.uri !== undefined);
+  const sources = dependencies.flatMap((d) => (d.name === 'source' && d.uri !== undefined ? [sourceOf(d.uri, d)] : []));
   return {
     ...optional('buildType', buildTypeOf(statement)),
     ...optional('builderId', string(record(runDetails.builder).id)),
@@ -52,10 +59,17 @@ export function statementFacts(statement: InTotoStatement): StatementFacts {
     ...optional('finishedOn', string(metadata.finishedOn)),
     taskRun: { ...optional('namespace', string(external.namespace)), ...optional('name', string(external.name)) },
     ...(isGithubStatement(statement) ? { workflow: githubWorkflowOf(statement) } : {}),
-    ...(sourceDep?.uri === undefined ? {} : { source: sourceOf(sourceDep.uri, sourceDep) }),
+    ...(sources[0] === undefined ? {} : { source: sources[0] }),
+    sources,
     dependencies,
     packages: dependencies.flatMap((d) => (d.uri?.startsWith('pkg:') ? [d.uri] : [])),
+    unreadableFrameworks: list(runDetails.byproducts).map(record).flatMap(unreadable),
   };
+}
+
+function unreadable(byproduct: Json): string[] {
+  const reason = record(byproduct.annotations)[UNREADABLE];
+  return typeof reason === 'string' ? [`${string(byproduct.name) ?? 'a result'}: ${reason}`] : [];
 }
 
 function toDependency(value: unknown): Dependency {

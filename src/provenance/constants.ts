@@ -27,6 +27,12 @@ export const ANNOTATION = {
   // file digests, so without names a rename that keeps the order would go unnoticed.
   files: 'slsa-ml.dev/files',
   entryPoint: 'entryPoint',
+  // The step whose results reported a source or a byproduct (Chains' names leave the step out).
+  step: 'slsa-ml.dev/step',
+  // Why a hint result could not be read (kept as a byproduct): verify treats it as undecidable.
+  unreadable: 'slsa-ml.dev/unreadable',
+  // A sibling model of the same run, with the digest the operator measured (not the reported one).
+  measured: 'slsa-ml.dev/measured',
 } as const;
 
 /** How a directory model's root digest is computed (OpenSSF model-signing v1.0, sha256 per file). */
@@ -46,8 +52,6 @@ export const ACCELERATOR_RESOURCE = { gpu: 'nvidia.com/gpu', tpu: 'google.com/tp
 
 /** Annotation the Tekton controller sets on every TaskRun Pod with its own release. */
 export const TEKTON_RELEASE_ANNOTATION = 'pipeline.tekton.dev/release';
-/** Label Tekton sets on TaskRuns that belong to a PipelineRun; Chains names byproducts after it. */
-export const PIPELINE_TASK_LABEL = 'tekton.dev/pipelineTask';
 
 /** Output URI schemes accepted when the caller does not say otherwise. */
 export const DEFAULT_OUTPUT_SCHEMES: readonly string[] = ['gs'];

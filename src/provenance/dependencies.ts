@@ -5,44 +5,55 @@ import { ANNOTATION } from './constants.ts';
 import type { DigestAlgorithm } from './digest-syntax.ts';
 import { ProvenanceError } from './errors.ts';
 import type { ArtifactHint } from './hint-objects.ts';
+import type { SourceHint } from './hint-source.ts';
 import { parseImageId } from './image-id.ts';
 import { arrayField, isRecord, recordField, stringField } from './json.ts';
+import type { JsonValue } from './json.ts';
 import type { TaskRun } from './kube.ts';
 import type { ResourceDescriptor } from './types.ts';
 import type { TypeHints } from './type-hints.ts';
 
-function tenant(): Record<string, true> {
+function tenant(): Record<string, JsonValue> {
   return { [ANNOTATION.tenantReported]: true };
 }
 
 export function resolvedDependencies(taskRun: TaskRun, hints: TypeHints): ResourceDescriptor[] {
   const deps: ResourceDescriptor[] = [];
-  const task = taskDefinition(taskRun);
+  const task = taskDefinition(recordField(recordField(taskRun.status, 'provenance'), 'refSource'), 'task', 'status.provenance.refSource');
   if (task) deps.push(task);
+  deps.push(...stepActions(taskRun));
   deps.push(...containerImages(taskRun, 'steps', 'step'), ...containerImages(taskRun, 'sidecars', 'sidecar'));
-  if (hints.source) {
-    const digestKey = hints.source.commit.length === 40 ? 'sha1' : 'gitCommit';
-    deps.push({ name: 'source', uri: gitUri(hints.source.url), digest: { [digestKey]: hints.source.commit }, annotations: tenant() });
-  }
+  deps.push(...hints.sources.map(sourceDependency));
   deps.push(...hints.inputs.map(inputDependency));
   deps.push(...hints.frameworks.map((purl) => ({ uri: purl, annotations: tenant() })));
   return deps;
 }
 
-/** The remote Task's source as resolved by Tekton (status.provenance.refSource). */
-function taskDefinition(taskRun: TaskRun): ResourceDescriptor | undefined {
-  const ref = recordField(recordField(taskRun.status, 'provenance'), 'refSource');
+/** A remote definition's source as resolved by Tekton (a refSource: the Task's, or a StepAction's). */
+function taskDefinition(ref: Record<string, unknown> | undefined, name: string, where: string): ResourceDescriptor | undefined {
   if (ref === undefined) return undefined;
   const uri = stringField(ref, 'uri');
   const digest = ref.digest;
   const digestValid = isRecord(digest) && Object.keys(digest).length > 0 && Object.values(digest).every((v) => typeof v === 'string' && v !== '');
   if (!uri || !digestValid) {
-    throw new ProvenanceError('BAD_REF_SOURCE', 'status.provenance.refSource must have a uri and a non-empty digest');
+    throw new ProvenanceError('BAD_REF_SOURCE', `${where} must have a uri and a non-empty digest`);
   }
-  const dep: ResourceDescriptor = { name: 'task', uri, digest: { ...(digest as Record<string, string>) } };
+  const dep: ResourceDescriptor = { name, uri, digest: { ...(digest as Record<string, string>) } };
   const entryPoint = stringField(ref, 'entryPoint');
   if (entryPoint) dep.annotations = { [ANNOTATION.entryPoint]: entryPoint };
   return dep;
+}
+
+/** Remote StepActions as Tekton resolved them (status.steps[].provenance.refSource), named as Chains names them. */
+function stepActions(taskRun: TaskRun): ResourceDescriptor[] {
+  const deps: ResourceDescriptor[] = [];
+  arrayField(taskRun.status, 'steps').forEach((state, i) => {
+    const ref = recordField(recordField(state, 'provenance'), 'refSource');
+    const step = stringField(state, 'name') ?? `#${i}`;
+    const dep = taskDefinition(ref, `stepAction/${step}`, `status.steps[${i}].provenance.refSource (${step})`);
+    if (dep) deps.push(dep);
+  });
+  return deps;
 }
 
 /** One entry per step or sidecar that started; one that never started has no image ID. */
@@ -61,6 +72,13 @@ function containerImages(taskRun: TaskRun, field: 'steps' | 'sidecars', kind: st
 function gitUri(url: string): string {
   const prefixed = url.startsWith('git+') ? url : `git+${url}`;
   return prefixed.endsWith('.git') ? prefixed : `${prefixed}.git`;
+}
+
+function sourceDependency(source: SourceHint): ResourceDescriptor {
+  const digestKey = source.commit.length === 40 ? 'sha1' : 'gitCommit';
+  const annotations: Record<string, JsonValue> = tenant();
+  if (source.step !== undefined) annotations[ANNOTATION.step] = source.step;
+  return { name: 'source', uri: gitUri(source.url), digest: { [digestKey]: source.commit }, annotations };
 }
 
 function inputDependency(hint: ArtifactHint<DigestAlgorithm>): ResourceDescriptor {

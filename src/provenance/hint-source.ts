@@ -1,18 +1,23 @@
-// Source type hints CHAINS-GIT_URL + CHAINS-GIT_COMMIT. Like Chains, each is read from the Task's
-// param defaults, then the TaskRun's params, then results (later wins); unlike Chains, step results
-// count too, a half pair is an error, and the commit must be a full commit id, not a branch or tag.
+// Source type hints CHAINS-GIT_URL + CHAINS-GIT_COMMIT, one pair per scope as Chains (v2alpha4)
+// reads them: the task scope (the Task's param defaults, then the TaskRun's params, then task
+// results; later wins) and each step's own results (StepActions). Every scope's pair is a source,
+// so a code repository and a config repository are both recorded; a pair reported again in another
+// scope is one source. Unlike Chains, a half pair is an error (a URL in one step and a commit in
+// another are two halves, never fused), and the commit must be a full commit id.
 import { HINT } from './constants.ts';
 import { HintError } from './errors.ts';
 import { arrayField, isRecord, recordField, stringField } from './json.ts';
 import type { TaskRun } from './kube.ts';
 import { hintError } from './results.ts';
-import type { RunResult } from './results.ts';
+import type { ResultScope, RunResult } from './results.ts';
 import { hasUnsafeChar } from './uri-syntax.ts';
 
 export interface SourceHint {
   url: string;
   /** Lowercase hex: 40 characters (SHA-1 repository) or 64 (SHA-256 repository). */
   commit: string;
+  /** The step whose results reported it; absent for the task scope. */
+  step?: string;
 }
 
 interface Found {
@@ -21,12 +26,24 @@ interface Found {
   step?: string;
 }
 
-export function readSourceHint(taskRun: TaskRun, results: RunResult[]): SourceHint | undefined {
-  const url = lookup(taskRun, results, HINT.gitUrl);
-  const commit = lookup(taskRun, results, HINT.gitCommit);
+export function readSourceHints(taskRun: TaskRun, scopes: readonly ResultScope[]): SourceHint[] {
+  const sources: SourceHint[] = [];
+  for (const scope of scopes) {
+    const source = scope.step === undefined ? taskScopeSource(taskRun, scope.results) : pairOf(fromResults(scope.results, HINT.gitUrl), fromResults(scope.results, HINT.gitCommit));
+    if (source && !sources.some((s) => s.url === source.url && s.commit === source.commit)) sources.push(source);
+  }
+  return sources;
+}
+
+function taskScopeSource(taskRun: TaskRun, results: RunResult[]): SourceHint | undefined {
+  const lookup = (name: string): Found | undefined => fromResults(results, name) ?? fromParams(taskRun, name);
+  return pairOf(lookup(HINT.gitUrl), lookup(HINT.gitCommit));
+}
+
+function pairOf(url: Found | undefined, commit: Found | undefined): SourceHint | undefined {
   if (url === undefined && commit === undefined) return undefined;
-  if (url === undefined) throw sourceError('MISSING_URI', HINT.gitCommit, commit, `has no matching ${HINT.gitUrl}`);
-  if (commit === undefined) throw sourceError('MISSING_DIGEST', HINT.gitUrl, url, `has no matching ${HINT.gitCommit}`);
+  if (url === undefined) throw sourceError('MISSING_URI', HINT.gitCommit, commit, `has no matching ${HINT.gitUrl} in the same ${scopeName(commit)}`);
+  if (commit === undefined) throw sourceError('MISSING_DIGEST', HINT.gitUrl, url, `has no matching ${HINT.gitCommit} in the same ${scopeName(url)}`);
   if (hasUnsafeChar(url.value)) {
     throw sourceError('BAD_URI', HINT.gitUrl, url, 'URL contains whitespace or control characters');
   }
@@ -34,11 +51,13 @@ export function readSourceHint(taskRun: TaskRun, results: RunResult[]): SourceHi
     const reason = `${JSON.stringify(commit.value)} is not a full commit id (40 or 64 hex characters)`;
     throw sourceError('BAD_DIGEST', HINT.gitCommit, commit, reason);
   }
-  return { url: url.value, commit: commit.value.toLowerCase() };
+  const source: SourceHint = { url: url.value, commit: commit.value.toLowerCase() };
+  if (url.step !== undefined) source.step = url.step;
+  return source;
 }
 
-function lookup(taskRun: TaskRun, results: RunResult[], name: string): Found | undefined {
-  return fromResults(results, name) ?? fromParams(taskRun, name);
+function scopeName(found: Found | undefined): string {
+  return found?.step === undefined ? 'task (params and task results)' : 'step';
 }
 
 function fromResults(results: RunResult[], name: string): Found | undefined {

@@ -28,7 +28,7 @@ export function buildStatement(input: BuildStatementInput): Statement {
     predicateType: PREDICATE_TYPE,
     predicate: {
       buildDefinition,
-      runDetails: runDetails(taskRun, pod, settings, byproducts(taskRun, hints, subjects)),
+      runDetails: runDetails(taskRun, pod, settings, byproducts(taskRun, hints, subjects, input.siblings ?? [])),
     },
   };
 }

@@ -4,11 +4,12 @@
 import { DEFAULT_OUTPUT_SCHEMES, HINT } from './constants.ts';
 import type { DigestAlgorithm } from './digest-syntax.ts';
 import { HintError } from './errors.ts';
-import { readFrameworks } from './hint-frameworks.ts';
+import { isFrameworksName, readFrameworks } from './hint-frameworks.ts';
+import type { UnreadableHint } from './hint-frameworks.ts';
 import { readInputObject, readOutputObject } from './hint-objects.ts';
 import type { ArtifactHint } from './hint-objects.ts';
 import { readPairHints } from './hint-pairs.ts';
-import { readSourceHint } from './hint-source.ts';
+import { readSourceHints } from './hint-source.ts';
 import type { SourceHint } from './hint-source.ts';
 import type { TaskRun } from './kube.ts';
 import { resultScopes } from './results.ts';
@@ -16,8 +17,11 @@ import { resultScopes } from './results.ts';
 export interface TypeHints {
   outputs: ArtifactHint[];
   inputs: ArtifactHint<DigestAlgorithm>[];
-  source?: SourceHint;
+  /** One per scope that reported a pair (task, steps), without repeats. */
+  sources: SourceHint[];
   frameworks: string[];
+  /** Frameworks results that could not be read in full (kept as marked byproducts). */
+  unreadableFrameworks: UnreadableHint[];
 }
 
 export interface HintOptions {
@@ -38,17 +42,15 @@ export function readTypeHints(taskRun: TaskRun, options: HintOptions = {}): Type
     }
     for (const hint of readPairHints(scope, schemes)) addHint(outputs, hint);
   }
-  const hints: TypeHints = { outputs, inputs, frameworks: readFrameworks(results) };
-  const source = readSourceHint(taskRun, results);
-  if (source !== undefined) hints.source = source;
-  return hints;
+  const frameworks = readFrameworks(results);
+  return { outputs, inputs, sources: readSourceHints(taskRun, scopes), frameworks: frameworks.purls, unreadableFrameworks: frameworks.unreadable };
 }
 
 /** Whether a result is read as a type hint (and so is not a byproduct). */
 export function isTypeHintName(name: string): boolean {
   const suffixes = [HINT.outputs, HINT.inputs, HINT.uri, HINT.digest];
-  const exact: string[] = [HINT.gitUrl, HINT.gitCommit, HINT.frameworks];
-  return suffixes.some((suffix) => name.endsWith(suffix)) || exact.includes(name);
+  const exact: string[] = [HINT.gitUrl, HINT.gitCommit];
+  return suffixes.some((suffix) => name.endsWith(suffix)) || exact.includes(name) || isFrameworksName(name);
 }
 
 function addHint<A extends DigestAlgorithm>(hints: ArtifactHint<A>[], hint: ArtifactHint<A>): void {

@@ -72,4 +72,9 @@ export interface BuildStatementInput {
   factsOmitted?: string;
   settings: ProvenanceSettings;
   subjects: Subject[];
+  /**
+   * The run's other models, as measured, when each model gets a statement of its own: they are
+   * recorded as byproducts with the measured digest instead of the reported one.
+   */
+  siblings?: Subject[];
 }

@@ -228,3 +228,31 @@ describe('when the source is recorded with the ref it was built from (GitHub Act
     for (const bad of ['main', 'ec0b4f0', 'refs/', 'refs/heads/', 'heads/main', '']) assert.throws(() => parseSourceRef(bad), { code: 'BAD_SOURCE_REF' }, bad);
   });
 });
+
+describe('when a TaskRun recorded several sources, or a frameworks result it could not read (Chains-compatible goldens)', () => {
+  const goldenOf = (name: string): InTotoStatement =>
+    JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'provenance', name, 'statement.json'), 'utf8')) as InTotoStatement;
+  const codes = (statement: InTotoStatement, options: Parameters<typeof policyChecks>[0]) =>
+    Promise.all(policyChecks(options).map(async (c) => {
+      const r = await c.evaluate(statement);
+      return r.ok ? 'ok' : r.code;
+    }));
+
+  it('passes --source-repo for either repository, and --source-ref only for the commit of the repository named', async () => {
+    const statement = goldenOf('chains-sources');
+    assert.deepEqual(statementFacts(statement).sources.map((s) => s.repository), ['https://github.com/example/detector.git', 'https://github.com/example/detector-config.git']);
+    assert.deepEqual(await codes(statement, { sourceRepo: 'github.com/example/detector-config', sourceRef: '89e6c98d92887913cadf06b2adb97f26cde4849b' }), ['ok', 'ok']);
+    assert.deepEqual(await codes(statement, { sourceRepo: 'github.com/example/detector', sourceRef: '3f786850e387550fdab836ed7e6dc881de23001b' }), ['ok', 'ok']);
+    assert.deepEqual(await codes(statement, { sourceRepo: 'github.com/example/detector', sourceRef: '89e6c98d92887913cadf06b2adb97f26cde4849b' }), ['ok', 'SOURCE_REF_MISMATCH'],
+      'the config repository\'s commit does not stand in for the code\'s');
+    assert.deepEqual(await codes(statement, { sourceRepo: 'github.com/example/other' }), ['SOURCE_MISMATCH']);
+  });
+
+  it('fails a deny rule as DEPENDENCY_UNDECIDABLE when a frameworks result could not be read, unless a recorded package is denied', async () => {
+    const statement = goldenOf('frameworks-shapes');
+    assert.equal(statementFacts(statement).unreadableFrameworks.length, 1);
+    assert.deepEqual(await codes(statement, { deny: [rule('pkg:pypi/pandas@<3')] }), ['DEPENDENCY_UNDECIDABLE']);
+    assert.deepEqual(await codes(statement, { deny: [rule('pkg:pypi/xgboost@<4')] }), ['DENIED_DEPENDENCY']);
+    assert.deepEqual(await codes(goldenOf('cpu-pytorch'), { deny: [rule('pkg:pypi/pandas@<3')] }), ['ok']);
+  });
+});

@@ -135,14 +135,51 @@ describe('when a Task reports inputs, source and frameworks', () => {
 
   it('reads the git source from CHAINS-GIT_URL and CHAINS-GIT_COMMIT results', () => {
     const hints = readTypeHints(run([{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/y' }, { name: 'CHAINS-GIT_COMMIT', value: SHA1.toUpperCase() }]));
-    assert.deepEqual(hints.source, { url: 'https://github.com/x/y', commit: SHA1 });
+    assert.deepEqual(hints.sources, [{ url: 'https://github.com/x/y', commit: SHA1 }]);
   });
 
   it('reads the git source from params as Chains does, results winning over params', () => {
     const params = [{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/param' }, { name: 'CHAINS-GIT_COMMIT', value: SHA1 }];
-    assert.deepEqual(readTypeHints(run([], [], { params })).source, { url: 'https://github.com/x/param', commit: SHA1 });
+    assert.deepEqual(readTypeHints(run([], [], { params })).sources, [{ url: 'https://github.com/x/param', commit: SHA1 }]);
     const fromResult = readTypeHints(run([{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/result' }], [], { params }));
-    assert.deepEqual(fromResult.source, { url: 'https://github.com/x/result', commit: SHA1 });
+    assert.deepEqual(fromResult.sources, [{ url: 'https://github.com/x/result', commit: SHA1 }]);
+  });
+
+  it('records every source pair: task scope and each step, several repositories, a repeated pair once', () => {
+    const SHA2 = 'd'.repeat(40);
+    const code = [{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/code' }, { name: 'CHAINS-GIT_COMMIT', value: SHA1 }];
+    const config = [{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/config' }, { name: 'CHAINS-GIT_COMMIT', value: SHA2 }];
+    const hints = readTypeHints(run(code, [{ name: 'clone-config', results: config }, { name: 'clone-code', results: code }]));
+    assert.deepEqual(hints.sources, [
+      { url: 'https://github.com/x/code', commit: SHA1 },
+      { url: 'https://github.com/x/config', commit: SHA2, step: 'clone-config' },
+    ]);
+    const twoSteps = readTypeHints(run([], [{ name: 'a', results: code }, { name: 'b', results: config }]));
+    assert.deepEqual(twoSteps.sources.map((s) => [s.url, s.step]), [['https://github.com/x/code', 'a'], ['https://github.com/x/config', 'b']]);
+  });
+
+  it('never fuses a URL from one step with a commit from another: both halves are refused', () => {
+    const split = run([], [{ name: 'a', results: [{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/y' }] }, { name: 'b', results: [{ name: 'CHAINS-GIT_COMMIT', value: SHA1 }] }]);
+    assert.throws(() => readTypeHints(split), (err: unknown) => err instanceof HintError && err.code === 'MISSING_DIGEST' && err.step === 'a' && /same step/.test(err.message));
+  });
+
+  it('reads frameworks written as a lowercase name, a comma- or space-separated string, a JSON array string, or pip pins', () => {
+    const shapes = [
+      { name: 'frameworks', value: 'pkg:pypi/torch@2.8.0, pkg:pypi/numpy@2.3.4' },
+      { name: 'Frameworks', value: 'pkg:pypi/torch@2.8.0\npkg:pypi/safetensors@0.6.2' },
+      { name: 'FRAMEWORKS', value: '["pkg:pypi/tensorflow@2.20.0"]' },
+      { name: 'frameworks', value: ['Torchvision==0.23.0'] },
+    ];
+    for (const shape of shapes) assert.deepEqual(readTypeHints(run([shape])).unreadableFrameworks, [], JSON.stringify(shape));
+    assert.deepEqual(readTypeHints(run([shapes[0] as R])).frameworks, ['pkg:pypi/torch@2.8.0', 'pkg:pypi/numpy@2.3.4']);
+    assert.deepEqual(readTypeHints(run([shapes[3] as R])).frameworks, ['pkg:pypi/torchvision@0.23.0']);
+  });
+
+  it('keeps what it can read of a frameworks result and says what it could not, instead of failing the run', () => {
+    const hints = readTypeHints(run([{ name: 'frameworks', value: 'pkg:pypi/torch@2.8.0, torch 2.8' }, { name: 'FRAMEWORKS', value: { torch: '2.8.0' } }]));
+    assert.deepEqual(hints.frameworks, ['pkg:pypi/torch@2.8.0']);
+    assert.deepEqual(hints.unreadableFrameworks.map((u) => u.resultName), ['frameworks', 'FRAMEWORKS']);
+    assert.match(hints.unreadableFrameworks[0]?.reason ?? '', /"torch" is not a package URL.*; "2\.8" is not a package URL/);
   });
 
   it('reads FRAMEWORKS package URLs', () => {
@@ -153,7 +190,8 @@ describe('when a Task reports inputs, source and frameworks', () => {
   it('knows which result names are hints (the rest become byproducts)', () => {
     const hintNames = ['x_ARTIFACT_OUTPUTS', 'ARTIFACT_INPUTS', 'M_ARTIFACT_URI', 'M_ARTIFACT_DIGEST', 'CHAINS-GIT_URL', 'CHAINS-GIT_COMMIT', 'FRAMEWORKS'];
     assert.deepEqual(hintNames.filter(isTypeHintName), hintNames);
-    assert.deepEqual(['accuracy', 'IMAGES', 'frameworks', 'ARTIFACT_OUTPUTS_SUMMARY'].filter(isTypeHintName), []);
+    assert.deepEqual(['accuracy', 'IMAGES', 'ARTIFACT_OUTPUTS_SUMMARY'].filter(isTypeHintName), []);
+    assert.ok(isTypeHintName('frameworks'), 'the frameworks hint in any case');
   });
 });
 
@@ -185,8 +223,6 @@ const malformed: Malformed[] = [
   { what: 'an input without uri', code: 'MISSING_URI', result: 'data_ARTIFACT_INPUTS', taskRun: run([output('data_ARTIFACT_INPUTS', { digest: `sha256:${A}` })]) },
   { what: 'an input that is not a URI', code: 'BAD_URI', result: 'data_ARTIFACT_INPUTS', taskRun: run([output('data_ARTIFACT_INPUTS', { uri: 'cifar10 train split' })]) },
   { what: 'an input with a bad digest', code: 'BAD_DIGEST', result: 'data_ARTIFACT_INPUTS', taskRun: run([output('data_ARTIFACT_INPUTS', { uri: 'gs://d/x/', digest: 'sha1:xyz' })]) },
-  { what: 'FRAMEWORKS as a string', code: 'BAD_SHAPE', result: 'FRAMEWORKS', taskRun: run([{ name: 'FRAMEWORKS', value: 'pkg:pypi/torch@2.8.0' }]) },
-  { what: 'FRAMEWORKS with a pip requirement instead of a package URL', code: 'BAD_PURL', result: 'FRAMEWORKS', taskRun: run([{ name: 'FRAMEWORKS', value: ['torch==2.8.0'] }]) },
   { what: 'a git URL without its commit', code: 'MISSING_DIGEST', result: 'CHAINS-GIT_URL', taskRun: run([{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/y' }]) },
   { what: 'a git branch instead of a commit', code: 'BAD_DIGEST', result: 'CHAINS-GIT_COMMIT', taskRun: run([{ name: 'CHAINS-GIT_URL', value: 'https://github.com/x/y' }, { name: 'CHAINS-GIT_COMMIT', value: 'main' }]) },
   { what: 'a git commit without its URL', code: 'MISSING_URI', result: 'CHAINS-GIT_COMMIT', taskRun: run([], [], { params: [{ name: 'CHAINS-GIT_COMMIT', value: SHA1 }] }) },
@@ -223,7 +259,7 @@ describe('when a type hint is malformed', () => {
 
   it('refuses to build a statement rather than leave the hint out', () => {
     const input = loadCase('cpu-pytorch');
-    input.taskRun.status?.results?.push({ name: 'FRAMEWORKS', value: 'torch' });
-    assert.throws(() => buildStatement(input), { name: 'HintError', code: 'BAD_SHAPE', resultName: 'FRAMEWORKS' });
+    input.taskRun.status?.results?.push({ name: 'model_ARTIFACT_OUTPUTS', value: 'gs://bkt/m.pt' });
+    assert.throws(() => buildStatement(input), { name: 'HintError', code: 'BAD_SHAPE', resultName: 'model_ARTIFACT_OUTPUTS' });
   });
 });

@@ -150,3 +150,40 @@ describe('when the TaskRun is incomplete or odd', () => {
     assert.equal(internal['tekton-pipelines-feature-flags'], undefined);
   });
 });
+
+describe('when byproducts are named (Tekton Chains v2alpha4)', () => {
+  it('names them after the TaskRun, never after a tekton.dev/pipelineTask label a tenant can set on a standalone TaskRun', () => {
+    const input = loadCase('cpu-pytorch');
+    input.taskRun.metadata = { ...input.taskRun.metadata, labels: { 'tekton.dev/pipelineTask': 'release-build' } };
+    const names = (buildStatement(input).predicate.runDetails.byproducts ?? []).map((b) => b.name);
+    assert.deepEqual(names, ['taskRunResults/train-cifar10-cpu-x7k2p/accuracy', 'taskRunResults/train-cifar10-cpu-x7k2p/metrics']);
+  });
+
+  it('records the run\'s other models with the digest the operator measured, not the one reported (or none)', () => {
+    const input = loadCase('sibling-models');
+    const tokenizer = buildStatement(input).predicate.runDetails.byproducts?.find((b) => b.uri === 'gs://ml-models-prod/chat/v1/tokenizer/');
+    assert.deepEqual(tokenizer?.digest, { sha256: 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c' });
+    assert.equal(tokenizer?.annotations?.['slsa-ml.dev/measured'], true);
+    assert.equal(buildStatement({ ...input, siblings: [] }).predicate.runDetails.byproducts?.find((b) => b.uri === tokenizer?.uri)?.digest, undefined);
+  });
+});
+
+describe('when Tekton resolved remote definitions', () => {
+  it('records every remote StepAction (status.steps[].provenance.refSource) as stepAction/<step>', () => {
+    const names = deps(loadCase('chains-stepactions')).map((d) => d.name);
+    assert.deepEqual(names.slice(0, 3), ['task', 'stepAction/fetch-base-model', 'stepAction/upload-report']);
+  });
+
+  it('refuses a StepAction refSource without a digest, as for the Task', () => {
+    const input = loadCase('chains-stepactions');
+    const steps = (input.taskRun.status?.steps ?? []) as Array<Record<string, unknown>>;
+    const broken = withSteps(input, steps.map((s, i) => (i === 0 ? { ...s, provenance: { refSource: { uri: 'git+https://x/y.git', digest: {} } } } : s)));
+    assert.throws(() => buildStatement(broken), { code: 'BAD_REF_SOURCE', message: /status\.steps\[0\]\.provenance\.refSource \(fetch-base-model\)/ });
+  });
+
+  it('writes externalParameters.buildConfigSource for a resolver taskRef, and none for a cluster Task', () => {
+    const external = buildStatement(loadCase('chains-stepactions')).predicate.buildDefinition.externalParameters;
+    assert.deepEqual(external.buildConfigSource, { repository: 'us-docker.pkg.dev/example-ml/tasks/train-lora', ref: 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef', path: 'train-lora' });
+    assert.equal(buildStatement(loadCase('step-results')).predicate.buildDefinition.externalParameters.buildConfigSource, undefined);
+  });
+});

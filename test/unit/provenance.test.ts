@@ -14,7 +14,7 @@ describe('when a finished training TaskRun is turned into provenance', () => {
   const cases = caseNames();
 
   it('has golden pairs for every kind of run we support', () => {
-    const expected = ['cpu-pytorch', 'gpu-t4', 'savedmodel-directory', 'step-results', 'string-pairs', 'tpu-v5e'];
+    const expected = ['chains-sources', 'chains-stepactions', 'cpu-pytorch', 'frameworks-shapes', 'gpu-t4', 'savedmodel-directory', 'sibling-models', 'step-results', 'string-pairs', 'tpu-v5e'];
     assert.deepEqual(cases, expected);
   });
 

@@ -2,7 +2,7 @@
 // operator watched it. Measures the outputs itself, builds and signs the statement, and writes
 // the two siblings create-only — the same result the operator would have produced, minus the
 // Pod and Node facts unless --pod / --node provide them.
-import { buildStatement, serializeStatement, type Node, type Pod, type ProvenanceSettings, type TaskRun } from '../../provenance/index.ts';
+import { buildStatement, serializeStatement, type Node, type Pod, type ProvenanceSettings, type Subject, type TaskRun } from '../../provenance/index.ts';
 import { signStatement, type Signer } from '../../signing/index.ts';
 import { readKubeObject } from '../attest/kube-file.ts';
 import { AttestError, measureOutputs, outputSchemes, refuseExistingSiblings, storeCreateOnly, type MeasuredOutput } from '../../attest/index.ts';
@@ -105,7 +105,7 @@ async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
   for (const [i, output] of outputs.entries()) {
     const loc = locations[i];
     if (!loc) continue;
-    await storeCreateOnly(storage, loc, await sign({ taskRun, ...facts, settings, output, signer })).catch(asCliError);
+    await storeCreateOnly(storage, loc, await sign({ taskRun, ...facts, settings, output, signer, siblings: outputs.map((o) => o.subject) })).catch(asCliError);
     done.push({ model: output.uri, sha256: output.digest.sha256, bundle: loc.bundle, envelope: loc.envelope });
   }
   io.stdout.write(flags.booleans.has('json') ? `${JSON.stringify({ attested: done }, null, 2)}\n` : render(done));
@@ -126,6 +126,8 @@ interface SignInput {
   readonly settings: ProvenanceSettings;
   readonly output: MeasuredOutput;
   readonly signer: Signer;
+  /** Every model of the run, as measured: the others are byproducts of this model's statement. */
+  readonly siblings: Subject[];
 }
 
 async function sign(input: SignInput): Promise<Awaited<ReturnType<typeof signStatement>>> {

@@ -19,7 +19,10 @@ export function select(facts: StatementFacts, selectors: Selectors): Selected | 
   const matched = new Set<string>();
   const undecidable = new Set<string>();
   for (const rule of selectors.dependencies) {
-    for (const m of matchDependencies(rule, facts.packages)) (m.kind === 'match' ? matched : undecidable).add(m.purl);
+    const matches = matchDependencies(rule, facts.packages);
+    for (const m of matches) (m.kind === 'match' ? matched : undecidable).add(m.purl);
+    // An unreadable frameworks result might name the package: a responder would rather look.
+    if (matches.length === 0) for (const u of facts.unreadableFrameworks) undecidable.add(`unreadable ${u}`);
   }
   for (const rule of selectors.images) for (const image of matchImages(rule, facts.dependencies)) matched.add(image);
   for (const purl of matched) undecidable.delete(purl);

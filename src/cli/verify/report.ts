@@ -50,6 +50,8 @@ function statementJson(facts: StatementFacts, statement: InTotoStatement): Recor
     finishedOn: facts.finishedOn ?? null,
     source: facts.source ?? null,
     packages: facts.packages,
+    unreadableFrameworks: facts.unreadableFrameworks,
+    sources: facts.sources,
     statement,
   };
 }
@@ -69,6 +71,7 @@ function context(result: VerificationResult): string[] {
   const facts = statementFacts(result.statement);
   const lines = [...runLines(facts), `builder     ${facts.builderId ?? '?'}`];
   if (facts.packages.length > 0) lines.push(`packages    ${facts.packages.join(' ')}`);
+  for (const u of facts.unreadableFrameworks) lines.push(`frameworks  unreadable: ${u}`);
   if (result.signer) lines.push(`signer      ${signerText(result.signer)}`);
   return lines;
 }
