@@ -1,23 +1,22 @@
 // The example PipelineRuns of tasks/ (CPU, L4 GPU, TPU v5e) created as a user creates them, run
 // by the real Tekton controller: its Pods placed by kube-scheduler on the fake GKE pool their
 // nodeSelector, tolerations and accelerator requests fit; the train step's outcome supplied by
-// the test (it uploads the model where the step would and reports the Task's results); the
-// verify step's own script run on this machine against the provenance the operator wrote.
+// the test (it uploads the model where the step would and reports the Task's results,
+// tekton-training.ts); the verify step's own script run on this machine against the provenance
+// the operator wrote.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { LocalSteps } from '../../hack/env/local-steps.ts';
-import { digestLocalPath } from '../../src/digest/index.ts';
 import { testEnv } from '../harness/index.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 import {
-  applyObjects, createRun, ensureBucket, isDone, loadDocuments, readStatement, stepEnv, succeeded, supplyOutcomes, tektonNamespace, waitForRun,
-  type RunningPod, type StepOutcomes, type TektonRun,
+  applyObjects, createRun, ensureBucket, isDone, loadDocuments, readStatement, succeeded, supplyOutcomes, tektonNamespace, waitForRun, type TektonRun,
 } from '../support/tekton-runs.ts';
+import { TORCH, TRAINED_COMMIT, trainedModel } from '../support/tekton-training.ts';
 
 const env = testEnv();
 const admin = env.kubeConfig('admin');
@@ -25,50 +24,10 @@ const repo = join(import.meta.dirname, '..', '..');
 const BUCKET = 'example-ml-models';
 // The train-and-verify Pipeline's default builder-id: the operator must sign as it.
 const BUILDER_ID = 'https://slsa-ml.dev/operator/local';
-const COMMIT = 'c0ffee0000000000000000000000000000000001';
-const TORCH = 'pkg:pypi/torch@2.10.0';
 
 let keys: SigningKeys;
 let operator: OperatorProcess;
 let work: string;
-
-/** Uploads what the train step would (a file, or a SavedModel directory) and returns its results. */
-async function train(pod: RunningPod): Promise<StepOutcomes> {
-  const modelBase = stepEnv(pod, 'train', 'MODEL_URI') ?? '';
-  const format = stepEnv(pod, 'train', 'FORMAT') ?? '';
-  const bucket = env.storageClient().bucket(BUCKET);
-  const prefix = `${modelBase.replace(`gs://${BUCKET}/`, '')}/${format}`;
-  let uri: string;
-  let digest: string;
-  if (format === 'tensorflow_saved_model') {
-    const dir = mkdtempSync(join(work, 'saved-model-'));
-    const files: Record<string, string> = { 'saved_model.pb': `graph of ${pod.name}`, 'variables/variables.index': 'index', 'variables/variables.data-00000-of-00001': 'weights', 'fingerprint.pb': 'fp' };
-    for (const [name, content] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, name)), { recursive: true });
-      writeFileSync(join(dir, name), content);
-      await bucket.file(`${prefix}/${name}`).save(content, { resumable: false });
-    }
-    uri = `gs://${BUCKET}/${prefix}/`;
-    digest = (await digestLocalPath(dir)).sha256;
-  } else {
-    const bytes = Buffer.from(`${format} weights of ${pod.name}`);
-    await bucket.file(prefix).save(bytes, { resumable: false });
-    uri = `gs://${BUCKET}/${prefix}`;
-    digest = createHash('sha256').update(bytes).digest('hex');
-  }
-  return {
-    clone: {},
-    train: {
-      results: {
-        model_ARTIFACT_OUTPUTS: { uri, digest: `sha256:${digest}`, isBuildArtifact: 'true' },
-        dataset_ARTIFACT_INPUTS: { uri: stepEnv(pod, 'train', 'DATASET_URI'), digest: `sha256:${stepEnv(pod, 'train', 'DATASET_SHA256')}` },
-        FRAMEWORKS: [TORCH, 'pkg:pypi/numpy@2.3.4'],
-        'CHAINS-GIT_URL': stepEnv(pod, 'clone', 'SOURCE_URL') ?? '',
-        'CHAINS-GIT_COMMIT': COMMIT,
-      },
-    },
-  };
-}
 
 interface ExampleRun {
   readonly pipelineRun: TektonRun;
@@ -82,7 +41,7 @@ async function runExample(example: string): Promise<ExampleRun> {
   await applyObjects(admin, ns, ['train-model.yaml', 'verify-model.yaml', 'train-and-verify.yaml'].flatMap((f) => loadDocuments(join(repo, 'tasks', f))));
   const verifyLog: string[] = [];
   const local = new LocalSteps({ kc: admin, gcsEndpoint: env.gcsEndpoint, workDir: work, log: (step, line) => verifyLog.push(`${step}: ${line}`) });
-  const runner = supplyOutcomes(env, ns, (pod) => (pod.pipelineTask === 'verify' ? local.run(pod) : train(pod)));
+  const runner = supplyOutcomes(env, ns, async (pod) => (pod.pipelineTask === 'verify' ? local.run(pod) : (await trainedModel(env, pod)).outcomes));
   try {
     const [example_] = loadDocuments(join(repo, 'tasks', 'examples', `pipelinerun-${example}.yaml`));
     assert.ok(example_);
@@ -154,7 +113,7 @@ describe('the example PipelineRuns in tasks/examples, through real Tekton', () =
     // Image digests as the (stand-in) kubelet reported them, copied by Tekton into status.steps[].imageID.
     assert.deepEqual(byName.get('step/clone'), { name: 'step/clone', uri: 'oci://docker.io/alpine/git', digest: { sha256: '062a01ad7a0eb17cff382bc5e26086b4d710e56dfdfdf001109a49b6d9bd378c' } });
     assert.equal(byName.get('step/train')?.uri, 'oci://registry.example.com/slsa-ml/training');
-    assert.deepEqual(byName.get('source')?.digest, { sha1: COMMIT });
+    assert.deepEqual(byName.get('source')?.digest, { sha1: TRAINED_COMMIT });
     assert.equal(byName.get('source')?.uri, 'git+https://github.com/example/slsa-ml.git');
     assert.ok(byName.get(TORCH));
     assert.ok(verifyLog.some((l) => /^verify: VERIFIED$/.test(l)), verifyLog.join('\n'));

@@ -22,6 +22,11 @@ export interface TektonRun {
   status?: Record<string, unknown> & { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
 }
 
+/** A Kubernetes object as a manifest writes it (spec and all). */
+export interface Manifest extends KubernetesObject {
+  readonly spec?: unknown;
+}
+
 const PLURAL = { TaskRun: 'taskruns', PipelineRun: 'pipelineruns' } as const;
 
 /**
@@ -37,10 +42,10 @@ export async function tektonNamespace(env: TestEnv, hint: string, serviceAccount
 }
 
 /** The documents of a YAML file (a Task, a Pipeline, an example run), each a fresh copy. */
-export function loadDocuments(path: string): KubernetesObject[] {
+export function loadDocuments(path: string): Manifest[] {
   return parseAllDocuments(readFileSync(path, 'utf8')).map((doc) => {
     if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]?.message}`);
-    return doc.toJS() as KubernetesObject;
+    return doc.toJS() as Manifest;
   }).filter((o) => o !== null);
 }
 
@@ -53,7 +58,7 @@ export async function applyObjects(kc: KubeConfig, namespace: string, objects: r
 }
 
 /** `kubectl create -n NAMESPACE` of a run (generateName allowed); returns it as created. */
-export async function createRun(kc: KubeConfig, namespace: string, run: KubernetesObject): Promise<TektonRun> {
+export async function createRun(kc: KubeConfig, namespace: string, run: Manifest): Promise<TektonRun> {
   const kind = run.kind as TektonRun['kind'];
   const api = kc.makeApiClient(CustomObjectsApi);
   const body = { ...run, metadata: { ...run.metadata, namespace } };
@@ -108,8 +113,8 @@ export function supplyOutcomes(env: TestEnv, namespace: string, handler: PodHand
 export interface TaskThroughTekton {
   readonly namespace: string;
   /** A Task to apply first (its metadata is what Tekton propagates onto the TaskRun). */
-  readonly task?: KubernetesObject;
-  readonly taskRun: KubernetesObject;
+  readonly task?: Manifest;
+  readonly taskRun: Manifest;
   /** What the steps of each attempt's Pod did; undefined leaves that Pod running. */
   readonly outcomes: PodHandler;
   /** Wait for this instead of Tekton finishing the run (e.g. the operator's outcome as well). */
