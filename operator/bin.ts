@@ -24,16 +24,28 @@ Watches Tekton TaskRuns and writes signed SLSA provenance next to the models the
 See docs/configuration.md for every key.`);
     process.exit(0);
   }
-  const { runOperator } = await import('./main.ts');
   try {
+    const { runOperator } = await import('./main.ts');
     await runOperator({ configPath: values.config ?? process.env.SLSA_ML_CONFIG });
   } catch (err) {
-    // Configuration mistakes are the user's to fix: say which field and why, without a stack trace.
-    if ((err as { code?: unknown }).code !== 'INVALID_CONFIG') throw err;
-    console.error(`slsa-ml operator: ${(err as Error).message}`);
-    process.exit(2);
+    // The operator's output is JSON log lines read by Cloud Logging: a failure to start (bad
+    // configuration, an unreadable kubeconfig or key) is one more such line, never a stack trace.
+    process.stdout.write(`${startupFailure(err)}\n`);
+    process.exit((err as { code?: unknown }).code === 'INVALID_CONFIG' ? 2 : 1);
   }
 } else {
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
+}
+
+function startupFailure(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  return JSON.stringify({
+    severity: 'CRITICAL',
+    time: new Date().toISOString(),
+    message: `slsa-ml operator cannot start: ${message}`,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    ...(process.env.SLSA_ML_DEBUG && err instanceof Error ? { stack: err.stack } : {}),
+  });
 }

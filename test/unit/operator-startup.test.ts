@@ -1,0 +1,56 @@
+// The operator's output is JSON log lines (Cloud Logging reads them). A failure to start — an
+// unreadable kubeconfig, a bad configuration — is one more JSON line with severity CRITICAL, and
+// never a raw stack trace after the JSON lines.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+
+const bin = join(import.meta.dirname, '..', '..', 'operator', 'bin.ts');
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'slsa-ml-startup-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function operator(config: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'operator', '--config', config], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('when the operator cannot start', () => {
+  it('ends a bad KUBECONFIG with one CRITICAL JSON line naming it, exit 1, and no stack trace', async () => {
+    const config = join(dir, 'config.yaml');
+    await writeFile(config, 'leaderElection:\n  enabled: false\nsigner:\n  kind: key\n  keyPath: /nonexistent/cosign.key\n');
+    const run = await operator(config, { KUBECONFIG: join(dir, 'missing-kubeconfig') });
+    assert.equal(run.code, 1);
+    const lines = jsonLines(run.stdout);
+    const last = lines.at(-1);
+    assert.equal(last?.severity, 'CRITICAL');
+    assert.match(String(last?.message), /^slsa-ml operator cannot start: .*missing-kubeconfig/);
+    assert.equal(run.stderr, '');
+    assert.doesNotMatch(run.stdout, /\n\s+at /);
+  });
+
+  it('reports a configuration mistake the same way, with its code, exit 2', async () => {
+    const run = await operator(join(dir, 'no-such-config.yaml'), {});
+    assert.equal(run.code, 2);
+    const [line, ...rest] = jsonLines(run.stdout);
+    assert.deepEqual(rest, []);
+    assert.equal(line?.code, 'INVALID_CONFIG');
+    assert.equal(line?.severity, 'CRITICAL');
+  });
+});
