@@ -22,11 +22,12 @@ function releaseImage(command: string, version: string): string {
   return `ghcr.io/tektoncd/pipeline/${command}-${createHash('md5').update(importPath).digest('hex')}:${version}`;
 }
 
-// Ports of the knative servers (probes, profiling, metrics): free ones, on loopback where the
-// code lets us choose. knative's own health server always binds :8080; when that port is taken
-// it logs the failure and the controllers keep running.
+// Ports of the knative servers (probes, profiling): free ones. knative's own health server
+// always binds :8080; when that port is taken it logs the failure and the controllers keep
+// running. Metrics are off: knative reads METRICS_PROMETHEUS_PORT as a 16-bit signed number, so
+// no free (ephemeral) port would do, and nothing here scrapes them.
 async function knativeEnv(stateDir: string, name: string): Promise<Record<string, string>> {
-  const [probes, profiling, metrics] = await freePorts(3);
+  const [probes, profiling] = await freePorts(2);
   const home = join(stateDir, `${name}-home`);
   const tmp = join(stateDir, `${name}-tmp`);
   mkdirSync(home, { recursive: true });
@@ -41,8 +42,7 @@ async function knativeEnv(stateDir: string, name: string): Promise<Record<string
     CONFIG_FEATURE_FLAGS_NAME: 'feature-flags',
     PROBES_PORT: String(probes),
     PROFILING_PORT: String(profiling),
-    METRICS_PROMETHEUS_PORT: String(metrics),
-    METRICS_PROMETHEUS_HOST: '127.0.0.1',
+    DEFAULT_METRICS_BACKEND: 'none',
   };
 }
 
