@@ -16,6 +16,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
 COPY operator ./operator
+# `slsa-ml` on PATH: Tasks call the CLI by name in their scripts (tasks/verify-model.yaml).
+RUN chmod 0755 /app/operator/bin.ts && ln -s /app/operator/bin.ts /usr/local/bin/slsa-ml
 # Non-root (the manifests also set runAsUser 65532 and a read-only root filesystem).
 USER 65532:65532
 ENTRYPOINT ["node", "/app/operator/bin.ts"]
