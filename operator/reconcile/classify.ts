@@ -37,8 +37,12 @@ export function classify(obj: ObjectWithMeta, options: ClassifyOptions): Action 
   const status = (obj.status ?? {}) as RunStatus;
   const succeeded = status.conditions?.find((c) => c.type === 'Succeeded')?.status;
   if (succeeded !== 'True' && succeeded !== 'False') return whileRunning(meta, status, holding, options);
-  if (hasOutputHints(status) && (succeeded === 'True' || options.attestFailedRuns)) return 'attest';
-  return hasForeignValues(meta) ? 'overrule' : settled;
+  return whenFinished(meta, status, succeeded === 'True', options) ?? settled;
+}
+
+function whenFinished(meta: Meta, status: RunStatus, succeeded: boolean, options: ClassifyOptions): Action | undefined {
+  if (hasOutputHints(status) && (succeeded || options.attestFailedRuns)) return 'attest';
+  return hasForeignValues(meta) ? 'overrule' : undefined;
 }
 
 function whileRunning(meta: Meta, status: RunStatus, holding: boolean, options: ClassifyOptions): Action {

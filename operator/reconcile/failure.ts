@@ -45,27 +45,25 @@ export class ReconcileFailure extends Error {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
+type LibraryError = { name?: string; code?: unknown; retryable?: unknown };
+
+/** The failure code each library error maps to, and whether to retry it (default: no). */
+const BY_ERROR_NAME: Record<string, (e: LibraryError) => { code: FailureCode; retryable?: boolean }> = {
+  // NO_OUTPUTS is not a failure; the reconciler records it as skipped before it gets here.
+  AttestError: (e) => ({ code: isFailureCode(e.code) ? e.code : 'INTERNAL' }),
+  HintError: () => ({ code: 'MALFORMED_HINT' }),
+  ProvenanceError: () => ({ code: 'MALFORMED_HINT' }),
+  DigestError: (e) => ({ code: e.code === 'NOT_FOUND' ? 'MODEL_NOT_FOUND' : 'MODEL_UNREADABLE' }),
+  StorageError: (e) => (e.code === 'NOT_FOUND' ? { code: 'MODEL_NOT_FOUND' } : { code: 'MODEL_UNREADABLE', retryable: e.retryable === true }),
+  SigningError: (e) => ({ code: 'SIGNING_FAILED', retryable: e.retryable === true }),
+};
+
 export function toFailure(err: unknown): ReconcileFailure {
   if (err instanceof ReconcileFailure) return err;
-  const e = err as { name?: string; code?: unknown; retryable?: unknown; message?: string; cause?: unknown };
-  const message = e?.message ?? String(err);
-  switch (e?.name) {
-    case 'AttestError':
-      // NO_OUTPUTS is not a failure; the reconciler records it as skipped before it gets here.
-      return new ReconcileFailure(isFailureCode(e.code) ? e.code : 'INTERNAL', message, { cause: err });
-    case 'HintError':
-    case 'ProvenanceError':
-      return new ReconcileFailure('MALFORMED_HINT', message, { cause: err });
-    case 'DigestError':
-      return new ReconcileFailure(e.code === 'NOT_FOUND' ? 'MODEL_NOT_FOUND' : 'MODEL_UNREADABLE', message, { cause: err });
-    case 'StorageError':
-      if (e.code === 'NOT_FOUND') return new ReconcileFailure('MODEL_NOT_FOUND', message, { cause: err });
-      return new ReconcileFailure('MODEL_UNREADABLE', message, { cause: err, retryable: e.retryable === true });
-    case 'SigningError':
-      return new ReconcileFailure('SIGNING_FAILED', message, { cause: err, retryable: e.retryable === true });
-    default:
-      return new ReconcileFailure('INTERNAL', message, { cause: err, retryable: isTransient(err) });
-  }
+  const e = (err ?? {}) as LibraryError & { message?: string };
+  const message = e.message ?? String(err);
+  const mapped = BY_ERROR_NAME[e.name ?? '']?.(e) ?? { code: 'INTERNAL', retryable: isTransient(err) };
+  return new ReconcileFailure(mapped.code, message, { cause: err, retryable: mapped.retryable ?? false });
 }
 
 function isFailureCode(code: unknown): code is FailureCode {

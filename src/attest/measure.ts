@@ -54,12 +54,7 @@ export async function measureOutputs(taskRun: TaskRun, storage: Storage, setting
   const hints = readTypeHints(taskRun, { outputSchemes: outputSchemes(allowed) });
   const outputs = hints.outputs.filter((o) => o.isBuildArtifact);
   if (outputs.length === 0) throw new AttestError('NO_OUTPUTS', 'the TaskRun reports no model output marked isBuildArtifact: "true"');
-  for (const output of outputs) {
-    if (!isUnderPrefix(output.uri, allowed)) {
-      const scoped = settings.allowedPrefixes.some((p) => p.includes(NAMESPACE_PLACEHOLDER)) ? ` for namespace ${namespace}` : '';
-      throw new AttestError('PREFIX_NOT_ALLOWED', `result ${output.resultName}: ${output.uri} is outside the allowed prefixes${scoped} (${allowed.join(', ')})`);
-    }
-  }
+  checkPrefixes(outputs, allowed, settings.allowedPrefixes.some((p) => p.includes(NAMESPACE_PLACEHOLDER)) ? namespace : undefined);
   const notBefore = settings.clockSkewSeconds === undefined ? undefined : runStart(taskRun, settings.clockSkewSeconds);
   const measured: MeasuredOutput[] = [];
   for (const output of outputs) {
@@ -75,6 +70,15 @@ export async function measureOutputs(taskRun: TaskRun, storage: Storage, setting
     measured.push({ uri: output.uri, subject: modelSubject(output.uri, digest), digest });
   }
   return measured;
+}
+
+function checkPrefixes(outputs: ReadonlyArray<{ uri: string; resultName: string }>, allowed: readonly string[], scopedTo: string | undefined): void {
+  for (const output of outputs) {
+    if (!isUnderPrefix(output.uri, allowed)) {
+      const scope = scopedTo === undefined ? '' : ` for namespace ${scopedTo}`;
+      throw new AttestError('PREFIX_NOT_ALLOWED', `result ${output.resultName}: ${output.uri} is outside the allowed prefixes${scope} (${allowed.join(', ')})`);
+    }
+  }
 }
 
 /** Checks each listed object before anything is hashed: limits first, then its age. */
