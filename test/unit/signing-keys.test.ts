@@ -164,3 +164,11 @@ describe('when verify is given the private key instead of the public key', () =>
     assert.equal((await cli(['verify', join(COSIGN, 'model.safetensors'), '--key', join(dir, 'plain.key')])).code, 2);
   });
 });
+
+describe('when a key-signed bundle is written', () => {
+  it('carries verificationMaterial.tlogEntries as [] (sigstore-python requires the field)', async () => {
+    const signed = await signStatement(payload, await createSigner({ kind: 'key', keyPem: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }));
+    const material = (JSON.parse(signed.bundleJson) as { verificationMaterial: Record<string, unknown> }).verificationMaterial;
+    assert.deepEqual(material.tlogEntries, []);
+  });
+});
