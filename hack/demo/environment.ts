@@ -1,5 +1,6 @@
-// The local environment (etcd, kube-apiserver with the Tekton CRDs, fake-gcs-server), one bucket
-// in fake-gcs-server, and the operator's RBAC from manifests/base — seen through the same
+// The local environment (etcd, kube-apiserver with the Tekton CRDs, the Tekton controller and
+// resolvers, kube-scheduler, kwok's fake GKE nodes, fake-gcs-server), one bucket in
+// fake-gcs-server, and the operator's RBAC from manifests/base — seen through the same
 // TestEnv interface the integration tests use, so their helpers work unchanged.
 import { startEnvironment, stopEnvironment } from '../env/environment.ts';
 import { createBucket } from '../env/fake-gcs.ts';

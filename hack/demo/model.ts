@@ -1,17 +1,15 @@
-// Produces the model the demo attests: a real one-step PyTorch model when the training venv is
-// built (it holds torch and TensorFlow, several GB, so the demo never builds it), otherwise a
-// small synthetic weights file. Either way the result is what the train step would report.
+// The container runtime of the demo's training Pod. With the training venv built (torch and
+// TensorFlow, several GB, so the demo never builds it), the Pod's own steps run on this machine:
+// the train step trains one step of the project's CNN with real PyTorch and uploads the model.
+// Without it (or with --synthetic), the train step's stand-in uploads a small synthetic weights
+// file where the step would and reports the results the Task declares. Either way the results
+// travel back through the Pod, and Tekton reads them from there.
 import { createHash } from 'node:crypto';
+import { LocalSteps } from '../env/local-steps.ts';
+import type { StepOutcomes } from '../env/pod-outcome.ts';
+import type { PodHandler, RunningPod } from '../env/pod-runner.ts';
 import type { TestEnv } from '../../test/harness/index.ts';
-import { modelOutput, uploadModel, type RunResult } from '../../test/support/training-run.ts';
 import { detail, say } from './say.ts';
-import { trainingPython, trainTinyModel } from './training.ts';
-
-export interface DemoModel {
-  readonly uri: string;
-  readonly results: RunResult[];
-  readonly trained: boolean;
-}
 
 function syntheticWeights(): Buffer {
   // Deterministic bytes that stand in for a state dict (not loadable by torch).
@@ -20,20 +18,50 @@ function syntheticWeights(): Buffer {
   return Buffer.concat([Buffer.from('SLSA-ML DEMO SYNTHETIC WEIGHTS\n'), ...blocks]);
 }
 
-export async function produceModel(env: TestEnv, prefix: string, workDir: string, synthetic: boolean): Promise<DemoModel> {
-  const python = synthetic ? undefined : await trainingPython();
-  if (python) {
-    say(`   training venv found (${python}); training one step of the project's CNN on a tiny synthetic CIFAR10 archive`);
-    const trained = await trainTinyModel({ python, workDir, modelBase: `gs://${env.bucket}/${prefix}`, gcsEndpoint: env.gcsEndpoint });
-    for (const line of trained.log.trim().split('\n')) say(`   | ${line}`);
-    return { uri: trained.uri, results: trained.results, trained: true };
-  }
-  if (synthetic) say('   --synthetic: not training');
-  else say('   no training venv (`bash hack/install-tools.sh training` builds it: torch + TensorFlow, several GB);');
-  say('   uploading a small synthetic weights file instead');
+const envOf = (pod: RunningPod, step: string, name: string): string =>
+  pod.pod.spec?.containers.find((c) => c.name === `step-${step}`)?.env?.find((e) => e.name === name)?.value ?? '';
+
+async function syntheticTrain(env: TestEnv, pod: RunningPod): Promise<StepOutcomes> {
+  const uri = `${envOf(pod, 'train', 'MODEL_URI')}/${envOf(pod, 'train', 'FORMAT')}`;
+  const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!match?.[1] || !match[2]) throw new Error(`the train step got model-uri ${uri}, not gs://`);
   const data = syntheticWeights();
+  await env.storageClient().bucket(match[1]).file(match[2]).save(data, { resumable: false });
   const digest = createHash('sha256').update(data).digest('hex');
-  const uri = await uploadModel(env, `${prefix}/pytorch_model.pth`, data);
-  detail('sha256', digest);
-  return { uri, results: [modelOutput(uri, digest)], trained: false };
+  detail('uploaded', `${uri} (sha256 ${digest})`);
+  return {
+    clone: {},
+    train: {
+      results: {
+        model_ARTIFACT_OUTPUTS: { uri, digest: `sha256:${digest}`, isBuildArtifact: 'true' },
+        dataset_ARTIFACT_INPUTS: { uri: envOf(pod, 'train', 'DATASET_URI'), digest: `sha256:${envOf(pod, 'train', 'DATASET_SHA256')}` },
+        FRAMEWORKS: ['pkg:pypi/torch@2.10.0'],
+      },
+    },
+  };
+}
+
+export interface DemoRuntime {
+  readonly handler: PodHandler;
+  stop(): void;
+}
+
+export function demoRuntime(env: TestEnv, python: string | undefined, workDir: string): DemoRuntime {
+  const local = new LocalSteps({
+    kc: env.kubeConfig('admin'), gcsEndpoint: env.gcsEndpoint, workDir, trainingPython: python,
+    log: (step, line) => say(`   | ${step}: ${line}`),
+  });
+  const describe = (pod: RunningPod): void => detail('Pod', `${pod.name} on ${pod.pod.spec?.nodeName ?? '?'}, steps ${pod.steps.join(', ')}`);
+  return {
+    handler: async (pod) => {
+      describe(pod);
+      if (python) {
+        say('   running its steps on this machine (the scripts Tekton put in the Pod, with the training venv as the image)');
+        return local.run(pod);
+      }
+      say('   uploading a small synthetic weights file where the train step would, instead of training');
+      return syntheticTrain(env, pod);
+    },
+    stop: () => local.stop(),
+  };
 }

@@ -1,29 +1,42 @@
-// Plays the Tekton controller's part (there is no kubelet or Tekton controller here): creates
-// the train-model TaskRun, the Node and Pod it ran on, then writes its finished status with the
-// train step's results through the status subresource, as Tekton's reconciler does.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { RunResult } from '../../test/support/training-run.ts';
-import { createTaskRun, succeededStatus, trainingTaskRun, updateTaskRunStatus, type TaskRunObject } from '../../test/support/tekton.ts';
+// What an ML engineer does with kubectl: a namespace and the ServiceAccount the runs use, the
+// train-model Task from tasks/, and a TaskRun from tasks/examples/taskrun-cpu.yaml with the
+// params this machine needs (the local bucket; the tiny data set when it trains for real).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { TestEnv } from '../../test/harness/index.ts';
+import { kubectl } from './kubectl.ts';
+import { say } from './say.ts';
 
-export const NODE_NAME = 'gke-demo-cpu-pool-0';
+const tasksDir = join(import.meta.dirname, '..', '..', 'tasks');
+export const TASKRUN_EXAMPLE = join(tasksDir, 'examples', 'taskrun-cpu.yaml');
 
-async function createNodeAndPod(kc: KubeConfig, namespace: string, taskRun: string): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
-  await core.createNode({ body: { metadata: { name: NODE_NAME, labels: {
-    'cloud.google.com/gke-nodepool': 'cpu-pool',
-    'node.kubernetes.io/instance-type': 'e2-standard-4',
-  } } } });
-  const podName = `${taskRun}-pod`;
-  await core.createNamespacedPod({ namespace, body: {
-    metadata: { name: podName, labels: { 'tekton.dev/taskRun': taskRun } },
-    spec: { nodeName: NODE_NAME, containers: [{ name: 'step-train', image: 'python:3.11-slim' }] },
-  } });
-  return podName;
+export async function prepareNamespace(env: TestEnv, namespace: string, serviceAccount: string): Promise<void> {
+  await kubectl(env, ['create', 'namespace', namespace]);
+  // GKE's controller manager creates `default` in every namespace; none runs here, and Tekton reads the ServiceAccount.
+  for (const sa of ['default', serviceAccount]) await kubectl(env, ['create', 'serviceaccount', sa, '-n', namespace]);
+  await kubectl(env, ['apply', '-n', namespace, '-f', join(tasksDir, 'train-model.yaml')]);
 }
 
-export async function recordFinishedTaskRun(kc: KubeConfig, namespace: string, name: string, results: RunResult[]): Promise<TaskRunObject> {
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  await createTaskRun(kc, trainingTaskRun(namespace, name));
-  const podName = await createNodeAndPod(kc, namespace, name);
-  return updateTaskRunStatus(kc, namespace, name, succeededStatus(podName, results));
+interface TaskRunManifest {
+  metadata: Record<string, unknown>;
+  spec: { serviceAccountName?: string; params: Array<{ name: string; value: string }> };
+}
+
+/** The example TaskRun with some params set (as `tkn task start -p` would). */
+export function exampleTaskRun(params: Readonly<Record<string, string>>): { yaml: string; serviceAccount: string } {
+  const run = parse(readFileSync(TASKRUN_EXAMPLE, 'utf8')) as TaskRunManifest;
+  for (const [name, value] of Object.entries(params)) {
+    const existing = run.spec.params.find((p) => p.name === name);
+    if (existing) existing.value = value;
+    else run.spec.params.push({ name, value });
+  }
+  return { yaml: stringify(run), serviceAccount: run.spec.serviceAccountName ?? 'default' };
+}
+
+/** kubectl create of the TaskRun; returns its generated name. */
+export async function createTaskRun(env: TestEnv, namespace: string, yaml: string, changed: readonly string[]): Promise<string> {
+  say(`   tasks/examples/taskrun-cpu.yaml with ${changed.join(', ')} set for this machine:`);
+  const out = await kubectl(env, ['create', '-n', namespace, '-f', '-', '-o', 'name'], yaml);
+  return out.trim().replace(/^taskrun\.tekton\.dev\//, '');
 }

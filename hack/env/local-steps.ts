@@ -127,8 +127,9 @@ export class LocalSteps {
         const data = secret.data?.[ref.key];
         if (data === undefined) throw new Error(`Secret ${namespace}/${ref.name} has no key ${ref.key}`);
         env[variable.name] = Buffer.from(data, 'base64').toString('utf8');
-      } else if (variable.value !== undefined) {
-        env[variable.name] = variable.value;
+      } else if (!variable.valueFrom) {
+        // As a kubelet does: a variable without a value is set, to the empty string.
+        env[variable.name] = variable.value ?? '';
       }
     }
     return env;

@@ -1,7 +1,7 @@
 // `npm run demo` as a user runs it: its own local environment, the operator, a training run,
 // provenance, `slsa-ml verify` and cosign — then nothing left running, also after Ctrl-C.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -51,6 +51,9 @@ const answers = (url: string): Promise<boolean> => fetch(url, { signal: AbortSig
 async function assertNothingLeft(stdout: string): Promise<void> {
   const { stateDir, gcsEndpoint, keyDir } = startedThings(stdout);
   assert.equal(existsSync(stateDir), false, `${stateDir} removed`);
+  // Every component (Tekton, kube-scheduler, kwok included) names its state directory in its arguments.
+  const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(stateDir));
+  assert.deepEqual(left, [], 'no process of the environment is left');
   if (keyDir) assert.equal(existsSync(keyDir), false, `${keyDir} removed`);
   assert.equal(await answers(`${gcsEndpoint}/storage/v1/b`), false, 'fake-gcs-server stopped');
   const metrics = /^ {3}metrics +(http:\S+)$/m.exec(stdout)?.[1];
@@ -63,9 +66,9 @@ describe('when a user runs npm run demo', () => {
     assert.equal(pkg.scripts.demo, 'node hack/demo/run.ts');
   });
 
-  it('attests a freshly trained model, slsa-ml verify and cosign accept it, it exits 0 and leaves nothing running', { timeout: 60_000 }, async () => {
+  it('attests a freshly trained model, slsa-ml verify and cosign accept it, it exits 0 and leaves nothing running', { timeout: 90_000 }, async () => {
     requireTool(toolPaths().cosign, 'cosign');
-    const run = await runDemo([], 55_000);
+    const run = await runDemo([], 85_000);
     const output = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
     assert.equal(run.code, 0, output);
     assert.match(run.stdout, /^VERIFIED$/m, output);
@@ -73,14 +76,17 @@ describe('when a user runs npm run demo', () => {
     assert.match(run.stdout, /^ {2}PASS {2}builderId +https:\/\/slsa-ml\.dev\/operator\/local-demo$/m);
     assert.match(run.stdout, /^ {3}\| Verified OK$/m, 'cosign verified the envelope');
     assert.match(run.stdout, /training venv found|no training venv/, 'says how the model was made');
-    assert.match(run.stdout, /no kubelet or Tekton controller here/);
+    // Through the real Tekton controller, from the Task and example TaskRun in tasks/.
+    assert.match(run.stdout, /^ {3}\$ kubectl apply -n team-vision -f \S+\/tasks\/train-model\.yaml$/m);
+    assert.match(run.stdout, /^ {3}Pod +train-cifar10-\w+-pod on gke-slsa-ml-local-cpu-pool-/m);
+    assert.match(run.stdout, /^ {3}TaskRun +Succeeded: .*\(status written by the Tekton controller\)$/m);
     assert.match(run.stdout, /^DEMO PASSED/m);
     await assertNothingLeft(run.stdout);
   });
 
-  it('with --keep, leaves the model and its provenance reachable where it printed them until Ctrl-C', { timeout: 30_000 }, async () => {
+  it('with --keep, leaves the model and its provenance reachable where it printed them until Ctrl-C', { timeout: 45_000 }, async () => {
     let reachable: Promise<boolean[]> | undefined;
-    const run = await runDemo(['--keep', '--synthetic'], 28_000, /everything stays up until Ctrl-C/, (stdout) => {
+    const run = await runDemo(['--keep', '--synthetic'], 43_000, /everything stays up until Ctrl-C/, (stdout) => {
       const { gcsEndpoint } = startedThings(stdout);
       const bucket = /^ {3}GCS +\S+ \(fake-gcs-server\), bucket (\S+)$/m.exec(stdout)?.[1] ?? '';
       const object = (name: string): string => `${gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(`models/cifar10/demo-run-1/${name}`)}`;
@@ -94,8 +100,8 @@ describe('when a user runs npm run demo', () => {
     await assertNothingLeft(run.stdout);
   });
 
-  it('stops everything it started when interrupted with Ctrl-C', { timeout: 30_000 }, async () => {
-    const run = await runDemo(['--synthetic'], 28_000, /^== 4\./m);
+  it('stops everything it started when interrupted with Ctrl-C', { timeout: 45_000 }, async () => {
+    const run = await runDemo(['--synthetic'], 43_000, /^== 4\./m);
     assert.equal(run.code, 130, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
     assert.match(run.stderr, /SIGINT, stopping everything it started/);
     await assertNothingLeft(run.stdout);

@@ -65,10 +65,10 @@ describe('the Tekton resources in tasks/', () => {
     namespace = await newNamespace(testEnv(), 'tasks-yaml');
   });
 
-  it('are tekton.dev/v1 Tasks, a Pipeline and example PipelineRuns for CPU, GPU and TPU', () => {
+  it('are tekton.dev/v1 Tasks, a Pipeline, example PipelineRuns for CPU, GPU and TPU and an example TaskRun', () => {
     const kinds = all().map((d) => `${d.apiVersion} ${d.kind}`).sort();
     const v1 = (kind: string, n: number): string[] => Array.from({ length: n }, () => `tekton.dev/v1 ${kind}`);
-    assert.deepEqual(kinds, [...v1('Pipeline', 1), ...v1('PipelineRun', 3), ...v1('Task', 2)]);
+    assert.deepEqual(kinds, [...v1('Pipeline', 1), ...v1('PipelineRun', 3), ...v1('Task', 2), ...v1('TaskRun', 1)]);
     assert.deepEqual([...byKind('Task').keys()].sort(), ['train-model', 'verify-model']);
   });
 
@@ -112,6 +112,17 @@ describe('the Tekton resources in tasks/', () => {
         const steps = tasks.get(pt.taskRef.name)?.steps.map((s) => s.name) ?? [];
         for (const step of spec.stepSpecs ?? []) assert.ok(steps.includes(step.name), `stepSpecs names no step ${step.name}`);
       }
+    }
+  });
+
+  it('the example TaskRun gives every required param of the Task it names, and only declared ones', () => {
+    const tasks = byKind<TaskSpec>('Task');
+    for (const run of all().filter((d) => d.kind === 'TaskRun').map((d) => d.spec as { taskRef: { name: string }; params?: Array<{ name: string }> })) {
+      const task = tasks.get(run.taskRef.name);
+      assert.ok(task, `no Task ${run.taskRef.name}`);
+      const given = new Set((run.params ?? []).map((p) => p.name));
+      assert.deepEqual(undeclared(given, task.params), []);
+      assert.deepEqual(missingRequired(given, task.params), []);
     }
   });
 });
