@@ -92,6 +92,7 @@ export function reconcileSettings(config: OperatorConfig): ReconcileSettings {
     digestConcurrency: config.digestConcurrency,
     limits: { files: config.limits.modelFiles, bytes: config.limits.modelBytes },
     maxStatementBytes: config.limits.statementBytes,
+    modelSignature: config.modelSignature.enabled,
     clockSkewSeconds: config.clockSkewSeconds,
     attestFailedRuns: config.attestFailedRuns,
     useFinalizer: config.finalizer.enabled,

@@ -18,6 +18,7 @@ export function buildConfig(f: Fields): OperatorConfig {
     signer: buildSigner(f),
     builderId: f.string('builderId', absoluteUri),
     attestFailedRuns: f.boolean('attestFailedRuns'),
+    modelSignature: { enabled: f.boolean('modelSignature.enabled') },
     clockSkewSeconds: f.integer('clockSkewSeconds', 0, 3600),
     limits: {
       statementBytes: f.integer('limits.statementBytes', 1024, 64 * 1024 * 1024),

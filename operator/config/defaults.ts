@@ -13,6 +13,7 @@ export function defaultConfig(): OperatorConfig {
     signer: { kind: 'key', keyPath: '/var/run/slsa-ml/signing/cosign.key' },
     builderId: 'https://slsa-ml.dev/operator/local',
     attestFailedRuns: false,
+    modelSignature: { enabled: true },
     clockSkewSeconds: 30,
     limits: { statementBytes: 4 * 1024 * 1024, modelFiles: 10_000, modelBytes: 1024 ** 4 },
     seal: {},

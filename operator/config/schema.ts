@@ -37,6 +37,7 @@ export const SCHEMA: SchemaGroup = {
   },
   builderId: 'string',
   attestFailedRuns: 'boolean',
+  modelSignature: { enabled: 'boolean' },
   clockSkewSeconds: 'integer',
   limits: { statementBytes: 'integer', modelFiles: 'integer', modelBytes: 'integer' },
   seal: { keyPath: 'string' },

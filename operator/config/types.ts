@@ -21,6 +21,8 @@ export interface OperatorConfig {
   /** SLSA `runDetails.builder.id`: identifies this operator installation. */
   builderId: string;
   attestFailedRuns: boolean;
+  /** Also write `<model>.sig`, an OpenSSF model-signing v1.0 signature, next to every model. */
+  modelSignature: { enabled: boolean };
   digestConcurrency: number;
   retry: { initialDelayMs: number; maxDelayMs: number; budgetMs: number };
   workers: number;

@@ -1,19 +1,23 @@
 // Attests one finished TaskRun: facts from its own Pod and Node, outputs measured by us, one
-// signed statement per model. Everything that can refuse the run (prefixes, object ages, sizes,
-// what already sits at the provenance names) is checked before the first object is written.
+// signed statement per model and, from the same measurement, one OpenSSF model-signing signature.
+// Everything that can refuse the run (prefixes, object ages, sizes, what already sits at the
+// names next to each model) is checked before the first object is written.
+import { manifestOf, modelNameOf, serializeModelSigningStatement, signModelSigningPayload } from '../../src/model-signing/index.ts';
 import { buildStatement, serializeStatement, type ProvenanceSettings, type TaskRun as ProvenanceTaskRun } from '../../src/provenance/index.ts';
 import { signStatement, type Signer } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
 import type { ClusterFacts, TaskRun } from '../kube/index.ts';
-import { AttestError, measureOutputs, outputSchemes, prefixesFor, type MeasureSettings } from '../../src/attest/index.ts';
+import { AttestError, measureOutputs, outputSchemes, prefixesFor, type MeasureSettings, type MeasuredOutput } from '../../src/attest/index.ts';
 import { runFacts } from './run-facts.ts';
-import { hasOurBundle, inspectSlots, writeSlots, type InspectedSlots } from './store.ts';
+import { hasOurBundle, inspectSlots, needsModelSignature, writeSlots, type Expectation, type InspectedSlots, type Signed } from './store.ts';
 
 export interface AttestSettings extends MeasureSettings {
   readonly provenance: ProvenanceSettings;
-  /** Largest serialized statement; checked before signing. */
+  /** Largest serialized statement (provenance or model-signing manifest); checked before signing. */
   readonly maxStatementBytes: number;
+  /** Write `<model>.sig`, an OpenSSF model-signing v1.0 signature, next to each model. */
+  readonly modelSignature: boolean;
 }
 
 export interface AttestDeps {
@@ -30,35 +34,57 @@ export interface Attested {
   readonly warnings: string[];
 }
 
+interface Planned {
+  readonly output: MeasuredOutput;
+  readonly payload: Buffer;
+  /** The model-signing statement, when model signatures are on. */
+  readonly manifestPayload?: Buffer;
+  readonly expect: Expectation;
+}
+
 export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
   const run = tr as unknown as ProvenanceTaskRun;
   const { settings } = deps;
   const facts = await runFacts(deps.facts, tr);
   const outputs = await measureOutputs(run, deps.storage, settings);
   const provenance: ProvenanceSettings = { ...settings.provenance, outputSchemes: outputSchemes(prefixesFor(settings.allowedPrefixes, tr.metadata.namespace)) };
-  const statements = outputs.map((output) => {
-    const payload = serializeStatement(buildStatement({ taskRun: run, ...facts, settings: provenance, subjects: [output.subject] }));
-    if (payload.length > settings.maxStatementBytes) {
-      throw new AttestError('STATEMENT_TOO_LARGE', `the provenance for ${output.uri} would be ${payload.length} bytes, over limits.statementBytes (${settings.maxStatementBytes})`);
-    }
-    return { output, payload, expect: { invocationId: tr.metadata.uid, sha256: output.digest.sha256 } };
+  const planned = outputs.map((output): Planned => {
+    const payload = withinLimit(serializeStatement(buildStatement({ taskRun: run, ...facts, settings: provenance, subjects: [output.subject] })), 'provenance', output.uri, settings);
+    // From the measurement the provenance's subject came from: the two never disagree.
+    const manifestPayload = settings.modelSignature
+      ? withinLimit(serializeModelSigningStatement(manifestOf(modelNameOf(output.uri), output.digest)), 'model-signing manifest', output.uri, settings)
+      : undefined;
+    return { output, payload, ...(manifestPayload ? { manifestPayload } : {}), expect: { invocationId: tr.metadata.uid, measured: output.digest } };
   });
   // Twice the statement (base64 in the bundle) and room for certificates and log entries.
-  const ctx = { storage: deps.storage, ownVerifier: deps.ownVerifier, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };
+  const ctx = { storage: deps.storage, ownVerifier: deps.ownVerifier, modelSignature: settings.modelSignature, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };
   const slots: InspectedSlots[] = [];
-  for (const s of statements) slots.push(await inspectSlots(ctx, s.output.uri, s.expect));
+  for (const p of planned) slots.push(await inspectSlots(ctx, p.output.uri, p.expect));
   const bundles: string[] = [];
   const warnings: string[] = [];
-  for (const [i, s] of statements.entries()) {
+  for (const [i, p] of planned.entries()) {
     const slot = slots[i] as InspectedSlots;
-    const signed = hasOurBundle(slot) ? undefined : await signStatement(s.payload, deps.signer);
-    const stored = await writeSlots(ctx, slot, signed, s.expect).catch((err: unknown) => {
+    const stored = await writeSlots(ctx, slot, await sign(deps.signer, slot, p), p.expect).catch((err: unknown) => {
       // Only a writer racing us between inspection and write gets here with models already done.
       if (bundles.length > 0 && err instanceof Error) err.message += `; provenance for the run's other models was stored first: ${bundles.join(', ')}`;
       throw err;
     });
     bundles.push(stored.bundle);
-    if (stored.warning) warnings.push(stored.warning);
+    warnings.push(...stored.warnings);
   }
   return { bundles, warnings };
+}
+
+/** Signs only what a free slot needs: nothing is signed again for what an earlier attempt stored. */
+async function sign(signer: Signer, slot: InspectedSlots, p: Planned): Promise<Signed> {
+  const provenance = hasOurBundle(slot) ? undefined : await signStatement(p.payload, signer);
+  const modelSignature = needsModelSignature(slot) && p.manifestPayload ? await signModelSigningPayload(p.manifestPayload, signer) : undefined;
+  return { ...(provenance ? { provenance } : {}), ...(modelSignature ? { modelSignature } : {}) };
+}
+
+function withinLimit(payload: Buffer, what: string, uri: string, settings: AttestSettings): Buffer {
+  if (payload.length > settings.maxStatementBytes) {
+    throw new AttestError('STATEMENT_TOO_LARGE', `the ${what} for ${uri} would be ${payload.length} bytes, over limits.statementBytes (${settings.maxStatementBytes})`);
+  }
+  return payload;
 }

@@ -1,138 +1,142 @@
-// Puts the two provenance objects next to a model, create-only, without ever trusting what the
-// training pod could have written there. Both names are inspected before anything is written:
-// an existing object counts only if it verifies with the operator's own key (or keyless
-// identity) and attests this TaskRun's UID and this model's digest — the trace of our own earlier
-// attempt. The bundle (.sigstore.json) is the provenance of record; the envelope line
-// (.intoto.jsonl) is derived from it.
+// Puts the objects next to a model, create-only, without ever trusting what the training pod
+// could have written there. Every name is inspected before anything is written: an existing
+// provenance object counts only if it verifies with the operator's own key (or keyless identity)
+// and attests this TaskRun's UID and this model's digest — the trace of our own earlier attempt;
+// an existing model-signing signature only if it verifies with our key and lists exactly this
+// model's files and digests (signature-slot.ts). The bundle (.sigstore.json) is the provenance of
+// record; the envelope line (.intoto.jsonl) is derived from it; the signature (.sig) is written
+// last, only while the bundle is ours.
 //
-//   bundle slot    envelope slot           result
-//   empty / ours   empty / same signature  write what is missing; signed
-//   ours           anything else           signed, with a warning naming the envelope
-//   empty          ours                    write the bundle; signed
-//   empty          not ours                PROVENANCE_CONFLICT, nothing written
-//   not ours       anything                PROVENANCE_CONFLICT, nothing written
-// A slot taken between the inspection and our write is judged the same way when the write
-// returns 412: a foreign bundle fails the run, a foreign envelope only warns.
+//   bundle    envelope                signature (.sig)   result
+//   empty/ours empty / same signature empty / ours       write what is missing; signed
+//   ours      anything else           —                  signed, with a warning naming the envelope
+//   ours      —                       not ours           signed, with a warning naming the signature
+//   empty     ours                    empty / ours       write the bundle (and the signature); signed
+//   empty     not ours                anything           PROVENANCE_CONFLICT, nothing written
+//   empty     anything                not ours           PROVENANCE_CONFLICT, nothing written
+//   not ours  anything                anything           PROVENANCE_CONFLICT, nothing written
+// So a run recorded failed never has a verifiable object of ours next to its model. A slot taken
+// between the inspection and our write is judged the same way when the write returns 412: a
+// foreign bundle fails the run, a foreign envelope or signature (the bundle is stored) only warns.
+// With `modelSignature` off the signature name is neither inspected nor written.
 import { provenanceLocations, type ProvenanceLocations } from '../../src/layout/index.ts';
+import type { Measured } from '../../src/model-signing/index.ts';
 import type { SignedProvenance } from '../../src/signing/index.ts';
-import { StorageError, type Storage } from '../../src/storage/index.ts';
 import { failed, passed, verifyProvenance, type SignatureVerifier, type StatementCheck } from '../../src/verify/index.ts';
 import { ReconcileFailure } from './failure.ts';
+import { modelSignatureJudge } from './signature-slot.ts';
+import { createOrRead, inspectSlot, type Judge, type Slot, type SlotStore } from './slot-io.ts';
 
-export interface StoreContext {
-  readonly storage: Storage;
+export interface StoreContext extends SlotStore {
   /** Verifies our own signatures; undefined when nothing stored can be shown to be ours. */
   readonly ownVerifier: SignatureVerifier | undefined;
-  /** Largest provenance object read back or inspected. */
-  readonly maxBytes: number;
+  /** Also write (and so inspect) the model-signing signature `<model>.sig`. */
+  readonly modelSignature: boolean;
 }
 
 export interface Expectation {
   readonly invocationId: string;
-  readonly sha256: string;
+  /** The one measurement both the provenance and the model signature describe. */
+  readonly measured: Measured;
 }
-
-type Slot = { readonly state: 'empty' } | { readonly state: 'ours'; readonly content: string } | { readonly state: 'foreign'; readonly why: string };
 
 export interface InspectedSlots {
   readonly loc: ProvenanceLocations;
   readonly bundle: Slot;
   readonly envelope: Slot;
+  /** Absent when model signatures are off. */
+  readonly signature?: Slot;
+}
+
+/** What is about to be written where a slot is empty. */
+export interface Signed {
+  readonly provenance?: SignedProvenance;
+  /** The `.sig` bundle JSON. */
+  readonly modelSignature?: string;
 }
 
 export interface Stored {
   readonly bundle: string;
-  readonly warning?: string;
+  /** The model signature next to the model, ours (written now or adopted). */
+  readonly signature?: string;
+  readonly warnings: string[];
 }
 
-/** What both names hold before anything is written; refuses when the bundle cannot become ours. */
+/** What every name holds before anything is written; refuses when the bundle cannot become ours. */
 export async function inspectSlots(ctx: StoreContext, modelUri: string, expect: Expectation): Promise<InspectedSlots> {
   const loc = provenanceLocations(modelUri);
-  const [bundle, envelope] = await Promise.all([inspect(ctx, loc.bundle, expect), inspect(ctx, loc.envelope, expect)]);
+  const provenance = provenanceJudge(ctx, expect);
+  const [bundle, envelope, signature] = await Promise.all([
+    inspectSlot(ctx, loc.bundle, provenance),
+    inspectSlot(ctx, loc.envelope, provenance),
+    ctx.modelSignature ? inspectSlot(ctx, loc.signature, modelSignatureJudge(ctx.ownVerifier, expect.measured)) : undefined,
+  ]);
   if (bundle.state === 'foreign') throw conflict(loc.bundle, bundle.why);
   if (bundle.state === 'empty' && envelope.state === 'foreign') throw conflict(loc.envelope, envelope.why);
-  return { loc, bundle, envelope };
+  if (bundle.state === 'empty' && signature?.state === 'foreign') throw conflict(loc.signature, signature.why, "this model's signature");
+  return { loc, bundle, envelope, ...(signature ? { signature } : {}) };
 }
 
-/** True when nothing needs signing: our bundle is already stored. */
+/** True when no provenance needs signing: our bundle is already stored. */
 export function hasOurBundle(slots: InspectedSlots): boolean {
   return slots.bundle.state === 'ours';
 }
 
-/** Writes what is missing (signed: a fresh signature, needed only when the bundle slot is empty). */
-export async function writeSlots(ctx: StoreContext, slots: InspectedSlots, signed: SignedProvenance | undefined, expect: Expectation): Promise<Stored> {
+/** True when a model signature has to be made: the name is free. */
+export function needsModelSignature(slots: InspectedSlots): boolean {
+  return slots.signature?.state === 'empty';
+}
+
+/** Writes what is missing: the bundle, the envelope line derived from it, then the model signature. */
+export async function writeSlots(ctx: StoreContext, slots: InspectedSlots, signed: Signed, expect: Expectation): Promise<Stored> {
   const { loc } = slots;
+  const judge = provenanceJudge(ctx, expect);
   let bundleJson: string;
   if (slots.bundle.state === 'ours') {
     bundleJson = slots.bundle.content;
   } else {
-    if (!signed) throw new ReconcileFailure('INTERNAL', `no signature to write to ${loc.bundle}`);
-    bundleJson = await createOrAdopt(ctx, loc.bundle, signed.bundleJson, expect);
+    if (!signed.provenance) throw new ReconcileFailure('INTERNAL', `no signature to write to ${loc.bundle}`);
+    bundleJson = await createOrAdopt(ctx, loc.bundle, signed.provenance.bundleJson, judge);
   }
-  const line = envelopeLine(bundleJson, loc.bundle);
-  const envelope = slots.envelope;
-  // Ours: the same signature, or an earlier one of ours whose bundle was lost; both verify.
-  if (envelope.state === 'ours') return { bundle: loc.bundle };
-  if (envelope.state === 'foreign') return { bundle: loc.bundle, warning: foreignEnvelope(loc, envelope.why) };
-  const stored = await createOrRead(ctx, loc.envelope, line, 'application/jsonl', expect);
-  return stored.state === 'foreign' ? { bundle: loc.bundle, warning: foreignEnvelope(loc, stored.why) } : { bundle: loc.bundle };
+  const warnings: string[] = [];
+  const envelope = await writeEnvelope(ctx, slots, envelopeLine(bundleJson, loc.bundle), judge);
+  if (envelope.state === 'foreign') warnings.push(foreign(loc.envelope, envelope.why, `use ${loc.bundle}`));
+  const signature = await writeSignature(ctx, slots, signed.modelSignature, expect);
+  if (signature?.state === 'foreign') warnings.push(foreign(loc.signature, signature.why, 'the model has no model-signing signature of ours'));
+  return { bundle: loc.bundle, ...(signature?.state === 'ours' ? { signature: loc.signature } : {}), warnings };
 }
 
-async function inspect(ctx: StoreContext, uri: string, expect: Expectation): Promise<Slot> {
-  const read = await readSlot(ctx, uri);
-  if ('absent' in read) return { state: 'empty' };
-  return 'tooLarge' in read ? tooLarge(ctx) : judge(ctx, uri, read.content, expect);
+// Ours already: the same signature, or an earlier one of ours whose bundle was lost; both verify.
+async function writeEnvelope(ctx: StoreContext, slots: InspectedSlots, line: string, judge: Judge): Promise<Slot> {
+  if (slots.envelope.state !== 'empty') return slots.envelope;
+  return createOrRead(ctx, slots.loc.envelope, line, 'application/jsonl', judge);
 }
 
-function tooLarge(ctx: StoreContext): Exclude<Slot, { state: 'empty' }> {
-  return { state: 'foreign', why: `it is larger than ${ctx.maxBytes} bytes` };
+async function writeSignature(ctx: StoreContext, slots: InspectedSlots, content: string | undefined, expect: Expectation): Promise<Slot | undefined> {
+  if (slots.signature?.state !== 'empty') return slots.signature;
+  if (content === undefined) throw new ReconcileFailure('INTERNAL', `no model signature to write to ${slots.loc.signature}`);
+  return createOrRead(ctx, slots.loc.signature, content, 'application/json', modelSignatureJudge(ctx.ownVerifier, expect.measured));
 }
 
-async function createOrAdopt(ctx: StoreContext, uri: string, content: string, expect: Expectation): Promise<string> {
-  const stored = await createOrRead(ctx, uri, content, 'application/json', expect);
+async function createOrAdopt(ctx: StoreContext, uri: string, content: string, judge: Judge): Promise<string> {
+  const stored = await createOrRead(ctx, uri, content, 'application/json', judge);
   if (stored.state === 'foreign') throw conflict(uri, stored.why);
   return stored.content;
 }
 
-/**
- * Creates the object, then reads back whatever the name holds now: our bytes, or — when someone
- * wrote the name between our inspection and our write — their object, judged like any other.
- */
-async function createOrRead(ctx: StoreContext, uri: string, content: string, contentType: string, expect: Expectation): Promise<Exclude<Slot, { state: 'empty' }>> {
-  try {
-    await ctx.storage.createOnly(uri, Buffer.from(content), contentType);
-  } catch (err) {
-    if (!(err instanceof StorageError) || err.code !== 'ALREADY_EXISTS') throw err;
-  }
-  const read = await readSlot(ctx, uri);
-  if ('absent' in read) throw new StorageError('UNAVAILABLE', `${uri} was written but cannot be read back`, { retryable: true });
-  if ('tooLarge' in read) return tooLarge(ctx);
-  return read.content === content ? { state: 'ours', content } : judge(ctx, uri, read.content, expect);
-}
-
-type Read = { readonly content: string } | { readonly absent: true } | { readonly tooLarge: true };
-
-async function readSlot(ctx: StoreContext, uri: string): Promise<Read> {
-  try {
-    return { content: (await ctx.storage.read(uri, ctx.maxBytes)).toString('utf8') };
-  } catch (err) {
-    if (err instanceof StorageError && err.code === 'NOT_FOUND') return { absent: true };
-    if (err instanceof StorageError && err.code === 'TOO_LARGE') return { tooLarge: true };
-    throw err;
-  }
-}
-
-async function judge(ctx: StoreContext, uri: string, content: string, expect: Expectation): Promise<Exclude<Slot, { state: 'empty' }>> {
-  if (!ctx.ownVerifier) return { state: 'foreign', why: 'this signer has no verification identity configured, so no existing object can be shown to be ours' };
-  const result = await verifyProvenance({
-    provenance: content,
-    trust: ctx.ownVerifier,
-    artifact: { sha256: expect.sha256 },
-    policies: [sameRun(expect.invocationId)],
-  });
-  if (result.ok) return { state: 'ours', content };
-  const first = result.checks.find((c) => !c.ok);
-  return { state: 'foreign', why: first ? `${first.name} check failed: ${first.code ?? ''} ${first.reason ?? ''}`.trim() : 'it does not verify' };
+function provenanceJudge(ctx: StoreContext, expect: Expectation): Judge {
+  return async (content) => {
+    if (!ctx.ownVerifier) return { state: 'foreign', why: 'this signer has no verification identity configured, so no existing object can be shown to be ours' };
+    const result = await verifyProvenance({
+      provenance: content,
+      trust: ctx.ownVerifier,
+      artifact: { sha256: expect.measured.sha256 },
+      policies: [sameRun(expect.invocationId)],
+    });
+    if (result.ok) return { state: 'ours', content };
+    const first = result.checks.find((c) => !c.ok);
+    return { state: 'foreign', why: first ? `${first.name} check failed: ${first.code ?? ''} ${first.reason ?? ''}`.trim() : 'it does not verify' };
+  };
 }
 
 function sameRun(invocationId: string): StatementCheck {
@@ -151,10 +155,10 @@ function envelopeLine(bundleJson: string, uri: string): string {
   return `${JSON.stringify(bundle.dsseEnvelope)}\n`;
 }
 
-function conflict(uri: string, why: string): ReconcileFailure {
-  return new ReconcileFailure('PROVENANCE_CONFLICT', `${uri} already exists and is not this run's provenance from this operator (${why}); it was left untouched`);
+function conflict(uri: string, why: string, what = "this run's provenance"): ReconcileFailure {
+  return new ReconcileFailure('PROVENANCE_CONFLICT', `${uri} already exists and is not ${what} from this operator (${why}); it was left untouched`);
 }
 
-function foreignEnvelope(loc: ProvenanceLocations, why: string): string {
-  return `${loc.envelope} holds an object this operator did not write (${why}); it was left untouched — use ${loc.bundle}`;
+function foreign(uri: string, why: string, consequence: string): string {
+  return `${uri} holds an object this operator did not write (${why}); it was left untouched — ${consequence}`;
 }

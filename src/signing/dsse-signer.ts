@@ -9,7 +9,7 @@ import { toSigningError } from './sigstore/errors.ts';
 import type { KeyHolder, Signature } from './key-holder.ts';
 import { preAuthEncoding } from './pae.ts';
 import { assertSignatureVerifies } from './self-check.ts';
-import type { Signer } from './signer.ts';
+import type { KeyNaming, SignOptions, Signer } from './signer.ts';
 
 export interface DsseSignerOptions {
   readonly keyHolder: KeyHolder;
@@ -25,17 +25,21 @@ export class DsseSigner implements Signer {
     this.#witnesses = options.witnesses ?? [];
   }
 
-  async sign(payload: Buffer, payloadType: string): Promise<Bundle> {
+  async sign(payload: Buffer, payloadType: string, options: SignOptions = {}): Promise<Bundle> {
     const pae = preAuthEncoding(payloadType, payload);
     const signature = await this.#keyHolder.sign(pae).catch(rethrow);
     assertSignatureVerifies(pae, signature);
+    const name = keyName(signature.key, options.keyNaming);
     const bundle = toDSSEBundle({
       artifact: payload,
       artifactType: payloadType,
       signature: signature.signature,
-      ...keyMaterial(signature.key),
+      ...keyMaterial(signature.key, name?.hint),
       certificateChain: false,
     });
+    // toDSSEBundle writes the hint as the keyid too; a naming may want them to differ. Set before
+    // any witness sees the envelope.
+    if (name && bundle.content.$case === 'dsseEnvelope') for (const s of bundle.content.dsseEnvelope.signatures) s.keyid = name.keyid;
     await this.#witness(bundle, signature.key);
     return bundle;
   }
@@ -50,10 +54,14 @@ export class DsseSigner implements Signer {
   }
 }
 
-function keyMaterial(key: Signature['key']): { certificate?: Buffer; keyHint?: string } {
+function keyName(key: Signature['key'], naming: KeyNaming | undefined): ReturnType<KeyNaming> | undefined {
+  return naming && key.$case === 'publicKey' ? naming(key.publicKey) : undefined;
+}
+
+function keyMaterial(key: Signature['key'], hint: string | undefined): { certificate?: Buffer; keyHint?: string } {
   return key.$case === 'x509Certificate'
     ? { certificate: pemToDer(key.certificate) }
-    : { keyHint: key.hint ?? '' };
+    : { keyHint: hint ?? key.hint ?? '' };
 }
 
 function pemToDer(pem: string): Buffer {

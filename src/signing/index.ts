@@ -17,6 +17,6 @@ export { kmsResourceName } from './kms/key-name.ts';
 export { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from './pae.ts';
 export { signStatement } from './provenance-files.ts';
 export type { SignedProvenance } from './provenance-files.ts';
-export type { Signer } from './signer.ts';
+export type { KeyNaming, SignOptions, Signer } from './signer.ts';
 export { tokenFromFile, tokenFromGceMetadata } from './sigstore/tokens.ts';
 export type { IdentityTokenProvider } from './sigstore/tokens.ts';

@@ -1,6 +1,8 @@
 export { createSignatureVerifier } from './config.ts';
 export type { TrustConfig } from './config.ts';
 export type { Envelope, EnvelopeSignature, ProvenanceDocument } from './document.ts';
+export { CheckList, verifyEnvelope } from './envelope.ts';
+export type { SignedDocument } from './envelope.ts';
 export { VerifyError } from './errors.ts';
 export { GITHUB_ACTIONS_ISSUER } from './github-certificate.ts';
 export type { GithubCertificateFields } from './github-certificate.ts';
@@ -14,6 +16,7 @@ export { sourceCommit, splitSourceUri } from './source-uri.ts';
 export type { SourceUri } from './source-uri.ts';
 export { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement-checks.ts';
 export type { ArtifactDigest, ArtifactSource, StatementCheck } from './statement-checks.ts';
+export { isStatement, parseStatement } from './statement.ts';
 export type { InTotoStatement, StatementSubject } from './statement.ts';
 export { verifyProvenance } from './verify.ts';
 export type { VerifyRequest } from './verify.ts';

@@ -35,7 +35,7 @@ export class PublicKeyVerifier implements SignatureVerifier {
   verify(document: ProvenanceDocument): Promise<SignatureVerdict> {
     const outcome = document.bundleJson ? this.#verifyBundle(document.bundleJson) : this.#verifyEnvelope(document.envelope);
     const signature = document.envelope.signatures[0];
-    if (outcome.ok) return Promise.resolve({ outcome, signer: { kind: 'key', fingerprint: this.#fingerprint } });
+    if (outcome.ok) return Promise.resolve({ outcome, signer: { kind: 'key', fingerprint: this.#fingerprint }, publicKeyPem: this.#publicKeyPem() });
     return Promise.resolve({ outcome: signature ? this.#explain(outcome, signature) : outcome });
   }
 
@@ -62,6 +62,10 @@ export class PublicKeyVerifier implements SignatureVerifier {
       return outcome;
     }
     return failed('WRONG_KEY', `signed by key ${signature.keyid}, expected ${this.#fingerprint}`);
+  }
+
+  #publicKeyPem(): string {
+    return this.#key.export({ type: 'spki', format: 'pem' }).toString();
   }
 
   // Hints are unauthenticated, so every hint resolves to the one trusted key; the signature decides.

@@ -5,6 +5,8 @@ import type { CheckOutcome, SignerIdentity } from './result.ts';
 export interface SignatureVerdict {
   readonly outcome: CheckOutcome;
   readonly signer?: SignerIdentity;
+  /** The key that verified a key signature (PEM): checks of how a format names its key use it. */
+  readonly publicKeyPem?: string;
 }
 
 export interface SignatureVerifier {

@@ -35,7 +35,7 @@ export async function startSigstoreMock(options?: string | SigstoreMockOptions, 
   const tlog = await initializeTLog(rekorURL, rekorKeys);
   const fulcio = fulcioHandler(ca, { strict: true, ...(opts.subjectClaim ? { subjectClaim: opts.subjectClaim } : {}) });
   const rekor = rekorHandler({ ...tlog, log: (entry: object) => tlog.log(asRekorStoresDsse(entry)) }, { strict: true });
-  serve(fulcioURL, fulcio.path, fulcio.fn);
+  serve(fulcioURL, fulcio.path, asFulcioWrapsPem(fulcio.fn));
   serve(rekorURL, rekor.path, rekor.fn);
   const ctPublicKey = ctKeys.publicKey.export({ format: 'der', type: 'spki' });
   return {
@@ -131,6 +131,21 @@ function asRekorStoresDsse(entry: object): object {
       payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
       signatures: envelope.signatures.map((s, i) => ({ signature: s.sig, verifier: content.verifiers[i] ?? content.verifiers[0] })),
     },
+  };
+}
+
+// Real Fulcio writes PEM as Go's pem.Encode does, 64 base64 characters a line; the mock puts the
+// whole certificate on one line. Rekor's dsse entry records the certificate PEM the client sent,
+// and sigstore-python (model_signing verify sigstore) compares it with the certificate it re-encodes
+// in 64-column PEM: so the stand-in answers in real Fulcio's layout.
+function asFulcioWrapsPem(handler: HandlerFn): HandlerFn {
+  return async (request) => {
+    const result = await handler(request);
+    if (result.statusCode !== 201 || typeof result.response !== 'string') return result;
+    const body = JSON.parse(result.response) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } };
+    const chain = body.signedCertificateEmbeddedSct.chain;
+    chain.certificates = chain.certificates.map((pem) => pem.replace(/^[A-Za-z0-9+/=]{65,}$/m, (line) => line.match(/.{1,64}/g)?.join('\n') ?? line));
+    return { ...result, response: JSON.stringify(body) };
   };
 }
 

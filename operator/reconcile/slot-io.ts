@@ -1,0 +1,55 @@
+// Reading and creating one object next to a model without trusting what is there: the name is
+// empty, holds exactly what we wrote, or holds something a judge has to look at. Shared by the
+// provenance slots and the model-signing slot.
+import { StorageError, type Storage } from '../../src/storage/index.ts';
+
+export type Slot = { readonly state: 'empty' } | { readonly state: 'ours'; readonly content: string } | { readonly state: 'foreign'; readonly why: string };
+
+export type Taken = Exclude<Slot, { state: 'empty' }>;
+
+/** Decides whether an object already at a name is ours. */
+export type Judge = (content: string) => Promise<Taken>;
+
+export interface SlotStore {
+  readonly storage: Storage;
+  /** Largest object read back or inspected. */
+  readonly maxBytes: number;
+}
+
+export async function inspectSlot(store: SlotStore, uri: string, judge: Judge): Promise<Slot> {
+  const read = await readSlot(store, uri);
+  if ('absent' in read) return { state: 'empty' };
+  return 'tooLarge' in read ? tooLarge(store) : judge(read.content);
+}
+
+/**
+ * Creates the object, then reads back whatever the name holds now: our bytes, or — when someone
+ * wrote the name between our inspection and our write — their object, judged like any other.
+ */
+export async function createOrRead(store: SlotStore, uri: string, content: string, contentType: string, judge: Judge): Promise<Taken> {
+  try {
+    await store.storage.createOnly(uri, Buffer.from(content), contentType);
+  } catch (err) {
+    if (!(err instanceof StorageError) || err.code !== 'ALREADY_EXISTS') throw err;
+  }
+  const read = await readSlot(store, uri);
+  if ('absent' in read) throw new StorageError('UNAVAILABLE', `${uri} was written but cannot be read back`, { retryable: true });
+  if ('tooLarge' in read) return tooLarge(store);
+  return read.content === content ? { state: 'ours', content } : judge(read.content);
+}
+
+function tooLarge(store: SlotStore): Taken {
+  return { state: 'foreign', why: `it is larger than ${store.maxBytes} bytes` };
+}
+
+type Read = { readonly content: string } | { readonly absent: true } | { readonly tooLarge: true };
+
+async function readSlot(store: SlotStore, uri: string): Promise<Read> {
+  try {
+    return { content: (await store.storage.read(uri, store.maxBytes)).toString('utf8') };
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'NOT_FOUND') return { absent: true };
+    if (err instanceof StorageError && err.code === 'TOO_LARGE') return { tooLarge: true };
+    throw err;
+  }
+}

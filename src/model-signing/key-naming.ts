@@ -1,0 +1,14 @@
+// How model_signing names a signing key (sign_ec_key.py): the DSSE keyid stays empty and the
+// bundle's publicKey.hint is the hex sha256 of the public key as PEM SubjectPublicKeyInfo, the
+// way Python's cryptography writes it. `model_signing verify key` refuses a non-empty hint that
+// differs ("Key mismatch"), so the PEM is re-encoded here: a KMS key's PEM may be laid out otherwise.
+import { createHash, createPublicKey } from 'node:crypto';
+
+import type { KeyNaming } from '../signing/index.ts';
+
+export function modelSigningKeyHint(publicKeyPem: string): string {
+  const pem = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'pem' });
+  return createHash('sha256').update(pem).digest('hex');
+}
+
+export const modelSigningKeyNaming: KeyNaming = (publicKeyPem) => ({ keyid: '', hint: modelSigningKeyHint(publicKeyPem) });
