@@ -1,6 +1,7 @@
-// Writes the two provenance siblings create-only and reads them back. Used by one-shot
-// attesters (`slsa-ml attest`, the GitHub Action), which never adopt an existing sibling: it is
-// either the operator's provenance or a mistake — in both cases not theirs to replace.
+// Writes the provenance siblings (and the model-signing signature, when one is made) create-only
+// and reads them back. Used by one-shot attesters (`slsa-ml attest`, the GitHub Action), which
+// never adopt an existing sibling: it is either the operator's or a mistake — in both cases not
+// theirs to replace.
 import { provenanceLocations, type ProvenanceLocations } from '../layout/index.ts';
 import type { SignedProvenance } from '../signing/index.ts';
 import { StorageError, type Storage } from '../storage/index.ts';
@@ -9,18 +10,23 @@ import { AttestError } from './errors.ts';
 /** Read-back limit: provenance is small; anything bigger is not what we wrote. */
 const MAX_READ_BACK_BYTES = 16 * 1024 * 1024;
 
-/** Refuses before anything is signed or written, so a refusal leaves storage untouched. */
-export async function refuseExistingSiblings(storage: Storage, modelUri: string): Promise<ProvenanceLocations> {
+/**
+ * Refuses before anything is signed or written, so a refusal leaves storage untouched. With
+ * `modelSignature`, the `.sig` name is one of the names that must be free.
+ */
+export async function refuseExistingSiblings(storage: Storage, modelUri: string, options: { readonly modelSignature?: boolean } = {}): Promise<ProvenanceLocations> {
   const loc = provenanceLocations(modelUri);
-  for (const uri of [loc.bundle, loc.envelope]) {
+  for (const uri of [loc.bundle, loc.envelope, ...(options.modelSignature ? [loc.signature] : [])]) {
     if (await storage.stat(uri)) throw exists(uri);
   }
   return loc;
 }
 
-export async function storeCreateOnly(storage: Storage, loc: ProvenanceLocations, signed: SignedProvenance): Promise<void> {
+/** `modelSignature`: the `.sig` bundle JSON, written last (the provenance is the record). */
+export async function storeCreateOnly(storage: Storage, loc: ProvenanceLocations, signed: SignedProvenance, modelSignature?: string): Promise<void> {
   await createOnly(storage, loc.bundle, signed.bundleJson, 'application/json');
   await createOnly(storage, loc.envelope, signed.envelopeJsonl, 'application/jsonl');
+  if (modelSignature !== undefined) await createOnly(storage, loc.signature, modelSignature, 'application/json');
 }
 
 async function createOnly(storage: Storage, uri: string, content: string, contentType: string): Promise<void> {

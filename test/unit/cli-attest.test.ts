@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 
 import { digestLocalPath } from '../../src/digest/index.ts';
+import { verifyModelSignature } from '../../src/model-signing/index.ts';
+import { createSignatureVerifier } from '../../src/verify/index.ts';
 import { startKmsStandin, type KmsStandin } from '../support/kms-standin.ts';
 import { cli, failedChecks, hasStackTrace, taskRunFor, writeKeyPair, type KeyFiles, type RunFacts } from '../support/cli.ts';
 
@@ -55,7 +57,7 @@ describe('when a finished TaskRun produced a file model', () => {
     const sha256 = (await digestLocalPath(model.path)).sha256;
     const run = await attest(await taskRunFile({ modelUri: model.uri, reportedSha256: sha256, namespace: 'team-vision' }), '--key', key.privatePath);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout, `model     ${model.uri}\n  sha256    ${sha256}\n  bundle    ${model.uri}.sigstore.json\n  envelope  ${model.uri}.intoto.jsonl\n`);
+    assert.equal(run.stdout, `model     ${model.uri}\n  sha256    ${sha256}\n  bundle    ${model.uri}.sigstore.json\n  envelope  ${model.uri}.intoto.jsonl\n  signature ${model.uri}.sig\n`);
     const envelope = await readFile(`${model.path}.intoto.jsonl`, 'utf8');
     assert.ok(envelope.endsWith('}\n') && !envelope.slice(0, -1).includes('\n'), 'the envelope is one JSON line');
     const bundle = JSON.parse(await readFile(`${model.path}.sigstore.json`, 'utf8')) as { dsseEnvelope: unknown };
@@ -85,6 +87,28 @@ describe('when a finished TaskRun produced a file model', () => {
     assert.equal(verified.code, 0, verified.stdout);
     const wrongKey = await cli(['verify', model.path, '--key', key.publicPath, '--json']);
     assert.deepEqual(failedChecks(wrongKey.stdout), { signature: 'WRONG_KEY' });
+  });
+});
+
+describe('the model-signing signature (MODEL.sig)', () => {
+  it('is written from the same measurement as the provenance and verifies with the same key', async () => {
+    const model = await fileModel();
+    const run = await attest(await taskRunFile({ modelUri: model.uri }), '--key', key.privatePath, '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { attested: Array<{ signature: string }> }).attested[0]?.signature, `${model.uri}.sig`);
+    const measured = await digestLocalPath(model.path);
+    const result = await verifyModelSignature({ signature: await readFile(`${model.path}.sig`), trust: await createSignatureVerifier({ kind: 'key', publicKeyPem: key.publicPem }), model: measured });
+    assert.ok(result.ok, JSON.stringify(result.checks));
+    const resources = (result.statement?.predicate as { resources: Array<{ digest: string }> }).resources;
+    assert.deepEqual(resources.map((r) => r.digest), [measured.sha256], 'its one resource is the SLSA subject digest');
+  });
+
+  it('is not written with --no-model-signature', async () => {
+    const model = await fileModel();
+    const run = await attest(await taskRunFile({ modelUri: model.uri }), '--key', key.privatePath, '--no-model-signature', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { attested: Array<{ signature: string | null }> }).attested[0]?.signature, null);
+    assert.deepEqual((await readdir(join(model.path, '..'))).sort(), ['pytorch_model.pth', 'pytorch_model.pth.intoto.jsonl', 'pytorch_model.pth.sigstore.json']);
   });
 });
 
@@ -128,6 +152,13 @@ describe('when attest must refuse', () => {
     await writeFile(`${model.path}.intoto.jsonl`, 'earlier provenance\n');
     await refused({ taskRun: await taskRunFile({ modelUri: model.uri }), dir: join(model.path, '..') }, new RegExp(`${model.uri}\\.intoto\\.jsonl already exists; provenance is never overwritten`));
     assert.equal(await readFile(`${model.path}.intoto.jsonl`, 'utf8'), 'earlier provenance\n');
+  });
+
+  it('a model signature that already exists, before anything is signed or written', async () => {
+    const model = await fileModel();
+    await writeFile(`${model.path}.sig`, 'planted');
+    await refused({ taskRun: await taskRunFile({ modelUri: model.uri }), dir: join(model.path, '..') }, new RegExp(`${model.uri}\\.sig already exists`));
+    assert.equal(await readFile(`${model.path}.sig`, 'utf8'), 'planted');
   });
 
   it('an output outside the allowed prefixes', async () => {

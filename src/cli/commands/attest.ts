@@ -1,9 +1,10 @@
 // slsa-ml attest --taskrun FILE: one-shot provenance for a TaskRun that finished before the
 // operator watched it. Measures the outputs itself, builds and signs the statement, and writes
-// the two siblings create-only — the same result the operator would have produced, minus the
-// Pod and Node facts unless --pod / --node provide them.
+// the two siblings and the OpenSSF model-signing signature create-only — the same result the
+// operator would have produced, minus the Pod and Node facts unless --pod / --node provide them.
 import { buildStatement, serializeStatement, type Node, type Pod, type ProvenanceSettings, type Subject, type TaskRun } from '../../provenance/index.ts';
 import { signStatement, type Signer } from '../../signing/index.ts';
+import { manifestOf, modelNameOf, serializeModelSigningStatement, signModelSigningPayload } from '../../model-signing/index.ts';
 import { readKubeObject } from '../attest/kube-file.ts';
 import { AttestError, measureOutputs, outputSchemes, refuseExistingSiblings, storeCreateOnly, type MeasuredOutput } from '../../attest/index.ts';
 import { checkTaskRun } from '../attest/taskrun-checks.ts';
@@ -25,6 +26,7 @@ const FLAGS: FlagSpecs = {
   node: { type: 'string' },
   'allowed-prefix': { type: 'string', multiple: true },
   'builder-id': { type: 'string' },
+  'no-model-signature': { type: 'boolean' },
   json: { type: 'boolean' },
 };
 
@@ -33,8 +35,10 @@ const HELP = `Usage: slsa-ml attest --taskrun FILE --allowed-prefix PREFIX... (-
 Writes signed SLSA provenance for a finished training TaskRun, e.g. one that ran before the
 operator was installed. Reads the TaskRun's type hints, measures every output marked
 isBuildArtifact itself (refusing a reported digest that differs), builds the statement, signs
-it, and writes MODEL.sigstore.json and MODEL.intoto.jsonl next to each model. Never overwrites:
-an existing provenance file is refused by name and nothing is written.
+it, and writes MODEL.sigstore.json and MODEL.intoto.jsonl next to each model, and MODEL.sig: an
+OpenSSF model-signing v1.0 signature of the same files, by the same signer, that
+\`model_signing verify\` checks. Never overwrites: an existing file of these is refused by name and
+nothing is written.
 
 Input:
   --taskrun FILE                the TaskRun as YAML or JSON ("-" = stdin), e.g. from
@@ -44,6 +48,7 @@ Input:
   --allowed-prefix PREFIX       gs://bucket/prefix/ (or file:///dir/) outputs must lie under
                                 (repeatable, at least one)
   --builder-id URI              runDetails.builder.id (default ${DEFAULT_ATTEST_BUILDER_ID})
+  --no-model-signature          do not write MODEL.sig (the model-signing signature)
 
 ${SIGNER_HELP}
 
@@ -75,6 +80,8 @@ interface Attestation {
   readonly sha256: string;
   readonly bundle: string;
   readonly envelope: string;
+  /** The model-signing signature; null with --no-model-signature. */
+  readonly signature: string | null;
 }
 
 async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
@@ -93,8 +100,9 @@ async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
     // No outputs: the TaskRun file is unusable (exit 2). A disallowed prefix or a digest mismatch: refused (exit 1).
     throw err.code === 'NO_OUTPUTS' ? new InputError(err.code, err.message, { cause: err }) : new RefusedError(err.code, err.message, { cause: err });
   });
+  const modelSignature = !flags.booleans.has('no-model-signature');
   const locations = [];
-  for (const output of outputs) locations.push(await refuseExistingSiblings(storage, output.uri).catch(asCliError));
+  for (const output of outputs) locations.push(await refuseExistingSiblings(storage, output.uri, { modelSignature }).catch(asCliError));
   const settings: ProvenanceSettings = {
     builderId,
     builderVersion: { 'slsa-ml': CLI_VERSION },
@@ -105,8 +113,10 @@ async function runAttest(args: readonly string[], io: CliIo): Promise<number> {
   for (const [i, output] of outputs.entries()) {
     const loc = locations[i];
     if (!loc) continue;
-    await storeCreateOnly(storage, loc, await sign({ taskRun, ...facts, settings, output, signer, siblings: outputs.map((o) => o.subject) })).catch(asCliError);
-    done.push({ model: output.uri, sha256: output.digest.sha256, bundle: loc.bundle, envelope: loc.envelope });
+    const signed = await sign({ taskRun, ...facts, settings, output, signer, siblings: outputs.map((o) => o.subject) });
+    const sig = modelSignature ? await signModelSignature(output, signer) : undefined;
+    await storeCreateOnly(storage, loc, signed, sig).catch(asCliError);
+    done.push({ model: output.uri, sha256: output.digest.sha256, bundle: loc.bundle, envelope: loc.envelope, signature: sig === undefined ? null : loc.signature });
   }
   io.stdout.write(flags.booleans.has('json') ? `${JSON.stringify({ attested: done }, null, 2)}\n` : render(done));
   return EXIT.ok;
@@ -136,6 +146,11 @@ async function sign(input: SignInput): Promise<Awaited<ReturnType<typeof signSta
   return signStatement(serializeStatement(statement), signer);
 }
 
+// From the measurement the provenance's subject came from, so the two files never disagree.
+function signModelSignature(output: MeasuredOutput, signer: Signer): Promise<string> {
+  return signModelSigningPayload(serializeModelSigningStatement(manifestOf(modelNameOf(output.uri), output.digest)), signer);
+}
+
 async function podAndNode(flags: ParsedFlags, io: CliIo): Promise<{ pod?: Pod; node?: Node }> {
   const podPath = flags.strings.get('pod');
   const nodePath = flags.strings.get('node');
@@ -160,5 +175,6 @@ function builderIdOf(value: string): string {
 }
 
 function render(done: readonly Attestation[]): string {
-  return done.map((a) => `model     ${a.model}\n  sha256    ${a.sha256}\n  bundle    ${a.bundle}\n  envelope  ${a.envelope}\n`).join('');
+  const signature = (a: Attestation): string => (a.signature === null ? '' : `  signature ${a.signature}\n`);
+  return done.map((a) => `model     ${a.model}\n  sha256    ${a.sha256}\n  bundle    ${a.bundle}\n  envelope  ${a.envelope}\n${signature(a)}`).join('');
 }
