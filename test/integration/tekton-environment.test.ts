@@ -21,7 +21,7 @@ const admin = env.kubeConfig('admin');
 /** What a node pool is made of, as a scheduler and the operator see it. */
 function shape(node: V1Node | undefined): Record<string, unknown> {
   const labels = node?.metadata?.labels ?? {};
-  const pick = (keys: string[]): Record<string, string> => Object.fromEntries(keys.filter((k) => k in labels).map((k) => [k, labels[k]]));
+  const pick = (keys: string[]): Record<string, unknown> => Object.fromEntries(keys.filter((k) => k in labels).map((k) => [k, labels[k]]));
   const { capacity = {}, allocatable = {} } = node?.status ?? {};
   return {
     pool: labels['cloud.google.com/gke-nodepool'],
