@@ -1,5 +1,6 @@
 // slsa-ml verify <model>: finds the model's provenance, checks its signature against whom the
-// user trusts, recomputes the model's digest, applies the policy flags, and prints the verdict.
+// user trusts, recomputes the model's digest, applies the policy flags, checks the model's
+// OpenSSF model-signing signature (MODEL.sig) when there is one, and prints the verdict.
 import { verifyProvenance, type SignatureVerifier, type StatementCheck, type VerificationResult } from '../../verify/index.ts';
 import { modelFilesCheck, policyChecks } from '../../policy/index.ts';
 import type { ModelDigest } from '../../digest/index.ts';
@@ -12,15 +13,18 @@ import { measureModel, resolveModel, type ModelTarget } from '../model-target.ts
 import { POLICY_FLAGS, POLICY_HELP, policyFromFlags } from '../policy-flags.ts';
 import { progressBar } from '../progress.ts';
 import { findProvenance } from '../provenance-source.ts';
+import { checkModelSignature, type ModelSignatureReport } from '../verify/model-signature.ts';
 import { STORAGE_FLAGS, STORAGE_HELP, storageFromFlags } from '../storage-flags.ts';
 import { TRUST_FLAGS, TRUST_HELP, verifierFromFlags } from '../trust-flags.ts';
-import { renderHuman, renderJson, type VerifyReport } from '../verify/report.ts';
+import { renderHuman, renderJson, reportOk, type VerifyReport } from '../verify/report.ts';
 
 const FLAGS: FlagSpecs = {
   ...TRUST_FLAGS,
   ...POLICY_FLAGS,
   ...STORAGE_FLAGS,
   provenance: { type: 'string' },
+  'model-signature': { type: 'string' },
+  'require-model-signature': { type: 'boolean' },
   json: { type: 'boolean' },
 };
 
@@ -35,12 +39,18 @@ MODEL is a local file or directory, a file:// URI, a gs://bucket/object, or a gs
 (a directory model such as a TensorFlow SavedModel). Its provenance is read from the sibling
 MODEL.sigstore.json (preferred) or MODEL.intoto.jsonl, unless --provenance names it.
 
+The OpenSSF model-signing signature MODEL.sig (what \`model_signing verify\` checks), when present,
+is verified too, with the same trust and the same measurement of the model: it must list exactly
+the model's files and digests. Both verdicts are shown; the model verifies only if both hold.
+
 ${TRUST_HELP}
 
 ${POLICY_HELP}
 
 Input and output:
   --provenance PATH|URI         the provenance file (a Sigstore bundle or a DSSE envelope)
+  --model-signature PATH|URI    the model-signing signature (default MODEL.sig, checked if present)
+  --require-model-signature     fail unless a model-signing signature is present and verifies
 ${STORAGE_HELP}
   --json                        print the verdict as JSON on stdout
   -h, --help                    show this help
@@ -79,42 +89,52 @@ async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   const storage = storageFromFlags(flags, io);
   const model = await resolveModel(modelArg, storage, io.cwd);
   const source = await findProvenance(storage, model.uri, flags.strings.get('provenance'), io.cwd);
+  const measurement = measurer(model, storage, io);
   let report: VerifyReport;
-  if (source.found) {
-    const result = await verifyModel({ model, storage, io, policies, provenance: source.content, trust: verifier });
-    report = { model: model.uri, provenance: source.uri, result };
-  } else {
-    const reason = `no provenance next to the model: looked for ${source.searched.join(' and ')}`;
-    report = { model: model.uri, result: { ok: false, checks: [{ name: 'provenance', ok: false, code: 'PROVENANCE_NOT_FOUND', reason }] } };
+  try {
+    const modelSignature = (): Promise<ModelSignatureReport> => checkModelSignature({
+      storage, modelUri: model.uri, explicit: flags.strings.get('model-signature'), cwd: io.cwd,
+      required: flags.booleans.has('require-model-signature'), trust: verifier, measure: measurement.measure,
+    });
+    if (source.found) {
+      const result = await verifyModel({ model, policies, provenance: source.content, trust: verifier, measure: measurement.measure });
+      report = { model: model.uri, provenance: source.uri, result, modelSignature: await modelSignature() };
+    } else {
+      const reason = `no provenance next to the model: looked for ${source.searched.join(' and ')}`;
+      report = { model: model.uri, result: { ok: false, checks: [{ name: 'provenance', ok: false, code: 'PROVENANCE_NOT_FOUND', reason }] }, modelSignature: await modelSignature() };
+    }
+  } finally {
+    measurement.finish();
   }
   io.stdout.write(flags.booleans.has('json') ? renderJson(report) : renderHuman(report));
-  return report.result.ok ? EXIT.ok : EXIT.failed;
+  return reportOk(report) ? EXIT.ok : EXIT.failed;
 }
 
 interface VerifyModelInput {
   readonly model: ModelTarget;
-  readonly storage: Storage;
-  readonly io: CliIo;
   readonly policies: StatementCheck[];
   readonly provenance: Buffer;
   readonly trust: SignatureVerifier;
+  readonly measure: () => Promise<ModelDigest>;
 }
 
 async function verifyModel(input: VerifyModelInput): Promise<VerificationResult> {
-  const label = input.model.uri.replace(/\/$/, '').split('/').pop() ?? input.model.uri;
-  const bar = progressBar(input.io.stderr, label);
-  // Measured once, after the signature verified, for both the subject and the files check.
+  return verifyProvenance({
+    provenance: input.provenance,
+    trust: input.trust,
+    artifact: input.measure,
+    policies: [...(input.model.directory ? [modelFilesCheck(input.measure)] : []), ...input.policies],
+  });
+}
+
+/**
+ * The model measured once, on first need (after a signature verified), for the provenance's
+ * subject and files checks and the model signature's files check alike.
+ */
+function measurer(model: ModelTarget, storage: Storage, io: CliIo): { measure: () => Promise<ModelDigest>; finish: () => void } {
+  const label = model.uri.replace(/\/$/, '').split('/').pop() ?? model.uri;
+  const bar = progressBar(io.stderr, label);
   let measuring: Promise<ModelDigest> | undefined;
-  const measure = (): Promise<ModelDigest> =>
-    (measuring ??= measureModel(input.model, input.storage, bar.onProgress ? { onProgress: bar.onProgress } : {}).finally(() => bar.finish()));
-  try {
-    return await verifyProvenance({
-      provenance: input.provenance,
-      trust: input.trust,
-      artifact: measure,
-      policies: [...(input.model.directory ? [modelFilesCheck(measure)] : []), ...input.policies],
-    });
-  } finally {
-    bar.finish();
-  }
+  const measure = (): Promise<ModelDigest> => (measuring ??= measureModel(model, storage, bar.onProgress ? { onProgress: bar.onProgress } : {}).finally(() => bar.finish()));
+  return { measure, finish: () => bar.finish() };
 }

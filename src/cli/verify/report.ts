@@ -3,11 +3,20 @@
 import { statementFacts, type Source, type StatementFacts } from '../../policy/index.ts';
 import type { Check, GithubWorkflow, InTotoStatement, SignerIdentity, VerificationResult } from '../../verify/index.ts';
 import { CLI_VERSION } from '../version.ts';
+import { modelSignatureOk, type ModelSignatureReport } from './model-signature.ts';
+import { modelSignatureFailures, modelSignatureJson, modelSignatureLines } from './model-signature-report.ts';
 
 export interface VerifyReport {
   readonly model: string;
   readonly provenance?: string;
   readonly result: VerificationResult;
+  /** The OpenSSF model-signing signature's verdict (MODEL.sig). */
+  readonly modelSignature?: ModelSignatureReport;
+}
+
+/** The model verifies only if its provenance does and its model signature (when found or required) does. */
+export function reportOk(report: VerifyReport): boolean {
+  return report.result.ok && modelSignatureOk(report.modelSignature);
 }
 
 export function renderHuman(report: VerifyReport): string {
@@ -16,8 +25,9 @@ export function renderHuman(report: VerifyReport): string {
   const lines = [`model       ${report.model}`, `provenance  ${report.provenance ?? '(none found)'}`];
   for (const check of result.checks) lines.push(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.name.padEnd(width)}  ${describe(check)}`.trimEnd());
   lines.push(...context(result));
-  const failedChecks = result.checks.filter((c) => !c.ok).map((c) => c.name);
-  lines.push(result.ok ? 'VERIFIED' : `NOT VERIFIED: failed ${failedChecks.join(', ') || 'verification'}`);
+  lines.push(...modelSignatureLines(report.modelSignature, describe, signerText));
+  const failedChecks = [...result.checks.filter((c) => !c.ok).map((c) => c.name), ...modelSignatureFailures(report.modelSignature)];
+  lines.push(reportOk(report) ? 'VERIFIED' : `NOT VERIFIED: failed ${failedChecks.join(', ') || 'verification'}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -27,9 +37,11 @@ export function renderJson(report: VerifyReport): string {
     {
       model: report.model,
       provenance: report.provenance ?? null,
-      verified: result.ok,
+      verified: reportOk(report),
       checks: result.checks,
       signer: result.signer ?? null,
+      // The OpenSSF model-signing signature's own verdict; null when there was none to check.
+      modelSignature: modelSignatureJson(report.modelSignature),
       // Which verifier gave the verdict: a stored verdict says what judged it.
       verifier: { name: 'slsa-ml', version: CLI_VERSION },
       ...(result.statement ? statementJson(statementFacts(result.statement), result.statement) : {}),
