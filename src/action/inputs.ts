@@ -16,7 +16,9 @@ export const INPUTS = {
 
 export type InputName = keyof typeof INPUTS;
 
-export const OUTPUTS = ['model', 'subject-digest', 'builder-id', 'bundle-path', 'envelope-path', 'gcs-bundle-uri', 'gcs-envelope-uri'] as const;
+export const OUTPUTS = [
+  'model', 'subject-digest', 'builder-id', 'bundle-path', 'envelope-path', 'signature-path', 'gcs-bundle-uri', 'gcs-envelope-uri', 'gcs-signature-uri',
+] as const;
 
 export type OutputName = (typeof OUTPUTS)[number];
 

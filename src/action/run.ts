@@ -1,10 +1,11 @@
 // One run of the action: read and check every input, refuse anything that would overwrite,
-// then build the statement from the OIDC token's claims, sign it keyless (Fulcio + Rekor), and
-// publish it. Every failure becomes one `::error::` line naming its cause, and exit code 1.
+// then build the statement from the OIDC token's claims, sign it keyless (Fulcio + Rekor), sign
+// the model's OpenSSF model-signing manifest from the same digests, and publish both. Every failure becomes one `::error::` line naming its cause, and exit code 1.
 import { isAbsolute, join, resolve } from 'node:path';
 
 import { storeCreateOnly } from '../attest/index.ts';
 import type { ProvenanceLocations } from '../layout/index.ts';
+import { manifestOf, serializeModelSigningStatement, signModelSigningPayload } from '../model-signing/index.ts';
 import { buildGithubStatement, modelSubject, namedModelSubject, serializeStatement, type JsonObject } from '../provenance/index.ts';
 import { createSigner, signStatement } from '../signing/index.ts';
 import { createStorage, type Storage } from '../storage/index.ts';
@@ -54,9 +55,11 @@ export async function runAction(ctx: ActionContext): Promise<void> {
   });
   const signer = await createSigner({ kind: 'sigstore', fulcioURL: inputs['fulcio-url'], rekorURL: inputs['rekor-url'], identityToken: () => Promise.resolve(token) });
   const signed = await signStatement(serializeStatement(statement), signer);
+  // The digests the subject came from: the two files never disagree about the model's bytes.
+  const modelSignature = await signModelSigningPayload(serializeModelSigningStatement(manifestOf(model.name, model.measured)), signer);
 
-  await writeFiles(outputDir, files, signed);
-  if (gcs && stored) await storeCreateOnly(gcs.storage, stored, signed);
+  await writeFiles(outputDir, files, signed, modelSignature);
+  if (gcs && stored) await storeCreateOnly(gcs.storage, stored, signed, modelSignature);
   const builderId = statement.predicate.runDetails.builder.id;
   log.info(`signed provenance for ${model.name} (sha256:${model.measured.sha256}) as ${builderId}`);
   await setOutputs(env, outputs({ model: model.name, sha256: model.measured.sha256, builderId, files, stored }));
@@ -85,7 +88,7 @@ interface Published {
   readonly model: string;
   readonly sha256: string;
   readonly builderId: string;
-  readonly files: { readonly bundle: string; readonly envelope: string };
+  readonly files: { readonly bundle: string; readonly envelope: string; readonly signature: string };
   readonly stored: ProvenanceLocations | undefined;
 }
 
@@ -96,7 +99,9 @@ function outputs(p: Published): Record<OutputName, string> {
     'builder-id': p.builderId,
     'bundle-path': p.files.bundle,
     'envelope-path': p.files.envelope,
+    'signature-path': p.files.signature,
     'gcs-bundle-uri': p.stored?.bundle ?? '',
     'gcs-envelope-uri': p.stored?.envelope ?? '',
+    'gcs-signature-uri': p.stored?.signature ?? '',
   };
 }
