@@ -1,11 +1,17 @@
-// How the reflector reaches the API server: one watch request (client-node's Watch), which can
-// also stream the current state (WatchList), and a paged LIST for servers that do not offer that.
-// Both hand over one object at a time and keep none.
+// How the reflector reaches the API server: a watch request (which can also stream the current
+// state: WatchList) and a paged LIST for servers that do not offer that. Both read the response as
+// it arrives and hand over one object at a time, with long strings emptied (json-records.ts), so
+// neither a page nor an object's megabyte of results is ever held. Plain node:https with the
+// kubeconfig's credentials and agent; client-node's Watch would parse every byte into strings.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
-import { ListItemSplitter } from './json-items.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { JsonRecords } from './json-records.ts';
 
+/**
+ * What the reflector hands over: enough to classify. Strings longer than MAX_STRING_BYTES (result
+ * values, logs) arrive empty; whoever needs the object whole reads it live.
+ */
 export interface ObjectWithMeta {
   apiVersion?: string;
   kind?: string;
@@ -25,7 +31,7 @@ export interface WatchHandlers {
   event(type: string, obj: ObjectWithMeta & { code?: number }): void;
 }
 
-/** How a watch ended without an error: the server closed it, the client's idle timer did, or we did. */
+/** How a watch ended without an error: the server closed it, it idled out, or we aborted it. */
 export type WatchEnd = 'closed' | 'idle' | 'aborted';
 
 export interface ListWatchSource {
@@ -44,48 +50,53 @@ export class ApiStatusError extends Error {
   }
 }
 
+class IdleTimeout extends Error {}
+
+/** Strings longer than this are emptied: annotations, names and condition fields are far shorter. */
+export const MAX_STRING_BYTES = 64 * 1024;
 const PAGE = 500;
-/** A page request that delivers no bytes for this long is abandoned (as client-node's Watch does). */
-const PAGE_IDLE_MS = 30_000;
+/** A response that delivers no bytes for this long is abandoned, as client-node's Watch does. */
+const IDLE_MS = 30_000;
 
 export class KubeListWatch implements ListWatchSource {
   readonly #kc: KubeConfig;
   readonly #path: string;
   readonly #labelSelector: string | undefined;
+  readonly #idleMs: number;
 
-  constructor(kc: KubeConfig, path: string, labelSelector?: string) {
+  constructor(kc: KubeConfig, path: string, options: { labelSelector?: string; idleMs?: number } = {}) {
     this.#kc = kc;
     this.#path = path;
-    this.#labelSelector = labelSelector;
+    this.#labelSelector = options.labelSelector;
+    this.#idleMs = options.idleMs ?? IDLE_MS;
   }
 
   watch(request: WatchRequest, handlers: WatchHandlers, signal: AbortSignal): Promise<WatchEnd> {
-    const query: Record<string, string | number | boolean> = { allowWatchBookmarks: true, timeoutSeconds: request.timeoutSeconds };
-    if (request.resourceVersion === undefined) Object.assign(query, { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' });
+    const query: Record<string, string> = { watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(request.timeoutSeconds) };
+    if (request.resourceVersion === undefined) Object.assign(query, { sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan' });
     else query.resourceVersion = request.resourceVersion;
-    if (this.#labelSelector) query.labelSelector = this.#labelSelector;
     return new Promise<WatchEnd>((resolve, reject) => {
-      let ended = false;
+      let settled = false;
       let opened = false;
-      const done = (err: unknown): void => {
-        if (ended) return;
-        ended = true;
+      const finish = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
         if (signal.aborted) resolve('aborted');
         else if (!err) resolve('closed');
-        // client-node aborts a watch after 30 s without data: a normal end, not a failure.
-        else if ((err as { name?: string }).name === 'TimeoutError' && opened) resolve('idle');
-        else reject(asError(err));
+        else if (err instanceof IdleTimeout && opened) resolve('idle');
+        else reject(err);
       };
-      new Watch(this.#kc).watch(this.#path, query, (type: string, obj: ObjectWithMeta) => {
-        if (!ended) handlers.event(type, obj);
-      }, done).then((req) => {
-        if (ended) return;
+      this.#get(this.#url(query), signal).then(({ res, idled }) => {
         opened = true;
         handlers.opened();
-        // An abort listener added to an already-aborted signal never runs.
-        if (signal.aborted) req.abort();
-        else signal.addEventListener('abort', () => req.abort(), { once: true });
-      }, done);
+        const records = new JsonRecords('watch', (json) => {
+          // Nothing after an abort: the next watch resumes from the last resourceVersion handed over.
+          if (signal.aborted) return;
+          const event = JSON.parse(json.toString('utf8')) as { type: string; object: ObjectWithMeta };
+          handlers.event(event.type, event.object);
+        }, MAX_STRING_BYTES);
+        read(res, (chunk) => records.push(chunk), (err) => finish(err && idled() ? new IdleTimeout(err.message) : err));
+      }, finish);
     });
   }
 
@@ -93,37 +104,64 @@ export class KubeListWatch implements ListWatchSource {
     let cont: string | undefined;
     let resourceVersion = '';
     do {
-      const url = new URL(this.#kc.getCurrentCluster()?.server + this.#path);
-      url.searchParams.set('limit', String(PAGE));
-      if (cont) url.searchParams.set('continue', cont);
-      if (this.#labelSelector) url.searchParams.set('labelSelector', this.#labelSelector);
-      const meta = await this.#page(url, onItem, signal);
+      const query: Record<string, string> = { limit: String(PAGE) };
+      if (cont) query.continue = cont;
+      const { res } = await this.#get(this.#url(query), signal);
+      const records = new JsonRecords('list', (json) => onItem(JSON.parse(json.toString('utf8')) as ObjectWithMeta), MAX_STRING_BYTES);
+      await new Promise<void>((resolve, reject) => read(res, (chunk) => records.push(chunk), (err) => (err ? reject(err) : resolve())));
+      const meta = (records.end() as { metadata?: { continue?: string; resourceVersion?: string } }).metadata ?? {};
       resourceVersion = meta.resourceVersion ?? resourceVersion;
       cont = meta.continue || undefined;
     } while (cont);
     return resourceVersion;
   }
 
-  async #page(url: URL, onItem: (obj: ObjectWithMeta) => void, signal: AbortSignal): Promise<{ continue?: string; resourceVersion?: string }> {
+  #url(query: Record<string, string>): URL {
+    const url = new URL(`${this.#kc.getCurrentCluster()?.server ?? ''}${this.#path}`);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    if (this.#labelSelector) url.searchParams.set('labelSelector', this.#labelSelector);
+    return url;
+  }
+
+  /** A GET answered with 200, its body not read yet (any other status is an ApiStatusError), and whether it idled out. */
+  async #get(url: URL, signal: AbortSignal): Promise<{ res: IncomingMessage; idled: () => boolean }> {
     const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, signal };
     await this.#kc.applyToHTTPSOptions(options);
+    let idled = false;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, resolve);
-      req.setTimeout(PAGE_IDLE_MS, () => req.destroy(new Error(`list page: no data for ${PAGE_IDLE_MS / 1000}s`)));
+      // Socket inactivity, before the answer and while reading it: a silent server ends the request.
+      req.setTimeout(this.#idleMs, () => {
+        idled = true;
+        req.destroy(new IdleTimeout(`no data for ${this.#idleMs / 1000}s`));
+      });
+      // Stays attached: an error after the answer must not go unhandled (read() sees the response close).
       req.on('error', reject);
       req.end();
     });
-    if (res.statusCode !== 200) throw new ApiStatusError(res.statusCode ?? 0, statusMessage(await readSmall(res)));
-    const splitter = new ListItemSplitter((json) => onItem(JSON.parse(json.toString('utf8')) as ObjectWithMeta));
-    for await (const chunk of res) splitter.push(chunk as Buffer);
-    return (splitter.end() as { metadata?: { continue?: string; resourceVersion?: string } }).metadata ?? {};
+    if (res.statusCode === 200) return { res, idled: () => idled };
+    throw new ApiStatusError(res.statusCode ?? 0, statusMessage(await readSmall(res)));
   }
 }
 
-function asError(err: unknown): Error {
-  const code = (err as { statusCode?: unknown }).statusCode;
-  if (typeof code === 'number') return new ApiStatusError(code, (err as Error).message);
-  return err instanceof Error ? err : new Error(JSON.stringify(err));
+/** Feeds the body to `onChunk` as it arrives; `done` once, with the failure if it did not end cleanly. */
+function read(res: IncomingMessage, onChunk: (chunk: Buffer) => void, done: (err?: Error) => void): void {
+  let ended = false;
+  res.on('data', (chunk: Buffer) => {
+    try {
+      onChunk(chunk);
+    } catch (err) {
+      res.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+  res.on('end', () => {
+    ended = true;
+    done();
+  });
+  res.on('error', (err) => done(err));
+  res.on('close', () => {
+    if (!ended) done(new Error('connection closed before the response ended'));
+  });
 }
 
 async function readSmall(res: IncomingMessage): Promise<string> {

@@ -1,9 +1,9 @@
 // List-then-watch that keeps nothing: each object is handed to onObject as it arrives and
 // dropped. The state comes as a stream (WatchList: a watch that first replays every object, then
 // bookmarks the resourceVersion it is complete at), or from a paged LIST where the server does not
-// offer that. A watch that ends — the server's timeout, client-node's idle timeout, a network
-// fault — resumes from the last resourceVersion seen; only 410 Gone (and the optional periodic
-// relist) lists again.
+// offer that. A watch that ends — the server's timeout, the 30 s idle timeout, a network fault —
+// resumes from the last resourceVersion seen; only 410 Gone (and the optional periodic relist)
+// lists again.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -20,7 +20,10 @@ export interface ReflectorOptions {
   readonly relistSeconds: number;
   readonly stallSeconds: number;
   readonly logger: Logger;
-  /** SYNC for each object of a (re)list, then the watch's events. Called synchronously, in order. */
+  /**
+   * SYNC for each object of a (re)list, then the watch's events; called synchronously, in order.
+   * The object is for deciding only: strings over MAX_STRING_BYTES arrive empty (list.ts).
+   */
   readonly onObject: (type: ObjectEvent, obj: ObjectWithMeta) => void;
   /** A watch restarted after a fault: 'gone' (410, relists), 'error' or 'stall' (resumes). */
   readonly onRestart?: (reason: string) => void;
@@ -32,9 +35,10 @@ export interface ReflectorOptions {
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 /**
  * The API server sends a bookmark 2 s before the timeout a watch asks for, but its periodic
- * bookmark only every minute, and client-node's Watch gives up after 30 s without data. Resumed
- * watches therefore ask for less than 30 s: each ends with a fresh resourceVersion, even on a
- * collection where nothing happens (and a watch filtered by namespace or label never falls behind).
+ * bookmark only every minute, and a watch is given up after 30 s without data (as client-node's
+ * Watch does). Resumed watches therefore ask for less than 30 s: each ends with a fresh
+ * resourceVersion, even on a collection where nothing happens (and a watch filtered by namespace
+ * or label never falls behind).
  */
 const RESUME_TIMEOUT_SECONDS = 25;
 /** Streaming the whole state may take long; the watch it turns into then ends on the idle timeout. */
@@ -60,7 +64,7 @@ export class Reflector {
 
   constructor(options: ReflectorOptions) {
     this.#opts = options;
-    this.#source = options.source ?? new KubeListWatch(options.kubeConfig, options.path, options.labelSelector);
+    this.#source = options.source ?? new KubeListWatch(options.kubeConfig, options.path, options.labelSelector ? { labelSelector: options.labelSelector } : {});
   }
 
   start(): void {

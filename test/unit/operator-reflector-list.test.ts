@@ -6,15 +6,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ListItemSplitter } from '../../operator/kube/json-items.ts';
-import { ApiStatusError, KubeListWatch, type ObjectWithMeta } from '../../operator/kube/list.ts';
+import { JsonRecords, type RecordLayout } from '../../operator/kube/json-records.ts';
+import { ApiStatusError, KubeListWatch, MAX_STRING_BYTES, type ObjectWithMeta } from '../../operator/kube/list.ts';
 
-function split(json: string, chunkSize: number): { items: unknown[]; rest: unknown } {
+function split(json: string, chunkSize: number, layout: RecordLayout = 'list', maxString = Infinity): { items: unknown[]; rest: unknown } {
   const items: unknown[] = [];
-  const splitter = new ListItemSplitter((item) => items.push(JSON.parse(item.toString('utf8'))));
+  const records = new JsonRecords(layout, (item) => items.push(JSON.parse(item.toString('utf8'))), maxString);
   const bytes = Buffer.from(json, 'utf8');
-  for (let i = 0; i < bytes.length; i += chunkSize) splitter.push(bytes.subarray(i, i + chunkSize));
-  return { items, rest: splitter.end() };
+  for (let i = 0; i < bytes.length; i += chunkSize) records.push(bytes.subarray(i, i + chunkSize));
+  return { items, rest: records.end() };
 }
 
 const tricky = {
@@ -30,8 +30,8 @@ const tricky = {
   metadata: { continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ', resourceVersion: '4242' },
 };
 
-describe('the list item splitter', () => {
-  it('cuts out every item and keeps the rest, however the bytes are chunked', () => {
+describe('the JSON record reader', () => {
+  it('cuts out every item of a list and keeps the rest, however the bytes are chunked', () => {
     const json = JSON.stringify(tricky);
     for (const size of [1, 2, 3, 7, 64, 65, 100, 1000, json.length]) {
       const { items, rest } = split(json, size);
@@ -47,9 +47,30 @@ describe('the list item splitter', () => {
   });
 
   it('refuses a truncated response', () => {
-    const splitter = new ListItemSplitter(() => undefined);
-    splitter.push(Buffer.from('{"items":[{"a":'));
-    assert.throws(() => splitter.end(), /middle of a JSON value/);
+    const records = new JsonRecords('list', () => undefined);
+    records.push(Buffer.from('{"items":[{"a":'));
+    assert.throws(() => records.end(), /middle of a JSON value/);
+  });
+
+  it('cuts a watch stream into its events', () => {
+    const events = tricky.items.map((object, i) => ({ type: i ? 'MODIFIED' : 'ADDED', object }));
+    const stream = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+    for (const size of [1, 5, 64, 65, 1000, stream.length]) assert.deepEqual(split(stream, size, 'watch').items, events, `chunk size ${size}`);
+  });
+
+  it('empties strings longer than the limit, and only those, wherever chunks split them', () => {
+    const long = 'L'.repeat(300);
+    const escaped = 'a\\"b'.repeat(100); // 500 characters with escapes
+    const object = { metadata: { name: 'n', annotations: { 'slsa-ml.dev/signed': 'true', big: long } }, status: { results: [{ name: 'model_ARTIFACT_OUTPUTS', value: escaped }, { name: 'short', value: 'x'.repeat(200) }] } };
+    const emptied = { metadata: { name: 'n', annotations: { 'slsa-ml.dev/signed': 'true', big: '' } }, status: { results: [{ name: 'model_ARTIFACT_OUTPUTS', value: '' }, { name: 'short', value: 'x'.repeat(200) }] } };
+    const stream = JSON.stringify({ type: 'ADDED', object }) + '\n';
+    const list = JSON.stringify({ kind: 'List', items: [object, object], metadata: { continue: long } });
+    for (const size of [1, 3, 64, 100, 4096]) {
+      assert.deepEqual(split(stream, size, 'watch', 200).items, [{ type: 'ADDED', object: emptied }], `watch, chunk size ${size}`);
+      const { items, rest } = split(list, size, 'list', 200);
+      assert.deepEqual(items, [emptied, emptied], `list, chunk size ${size}`);
+      assert.deepEqual(rest, { kind: 'List', items: [], metadata: { continue: long } }, 'the rest of a list is kept whole');
+    }
   });
 });
 
@@ -96,7 +117,7 @@ describe('the API requests', () => {
       }
     };
     const names: Array<string | undefined> = [];
-    const rv = await new KubeListWatch(kc, path, 'team=ml').list((obj: ObjectWithMeta) => {
+    const rv = await new KubeListWatch(kc, path, { labelSelector: 'team=ml' }).list((obj: ObjectWithMeta) => {
       names.push(obj.metadata?.name);
       releasePage();
     }, new AbortController().signal);
@@ -151,6 +172,29 @@ describe('the API requests', () => {
     const handlers = { opened: () => assert.fail('not opened'), event: () => assert.fail('no events') };
     await assert.rejects(new KubeListWatch(kc, path).watch({ resourceVersion: undefined, timeoutSeconds: 600 }, handlers, new AbortController().signal),
       (err: unknown) => err instanceof ApiStatusError && err.code === 422);
+  });
+
+  it('hands over objects with their long strings emptied', async () => {
+    const results = [{ name: 'report', value: 'r'.repeat(MAX_STRING_BYTES + 1) }, { name: 'accuracy', value: '0.9' }];
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a', resourceVersion: '3' }, status: { results } } })}\n`);
+    };
+    const seen: ObjectWithMeta[] = [];
+    await new KubeListWatch(kc, path).watch({ resourceVersion: '1', timeoutSeconds: 25 }, { opened: () => undefined, event: (_t, obj) => seen.push(obj) }, new AbortController().signal);
+    assert.deepEqual(seen[0]?.status, { results: [{ name: 'report', value: '' }, { name: 'accuracy', value: '0.9' }] });
+  });
+
+  it('ends a watch that goes silent as "idle", and fails one that never answers', async () => {
+    handle = (_req, res, url) => {
+      if (url.searchParams.get('resourceVersion') === 'silent-before-answer') return; // never answers
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '4' } } })}\n`);
+    };
+    const source = new KubeListWatch(kc, path, { idleMs: 300 });
+    const handlers = { opened: () => undefined, event: () => undefined };
+    assert.equal(await source.watch({ resourceVersion: '1', timeoutSeconds: 25 }, handlers, new AbortController().signal), 'idle');
+    await assert.rejects(source.watch({ resourceVersion: 'silent-before-answer', timeoutSeconds: 25 }, handlers, new AbortController().signal), /no data for 0.3s/);
   });
 
   it('ends a watch as "aborted" when the caller aborts it', async () => {
