@@ -2,7 +2,8 @@
 // them carrying large results. For each size it starts the real operator process watching one
 // namespace that holds that many TaskRuns, and reports its peak RSS (VmHWM) and its steady RSS
 // once the list is done. Figures are printed, never asserted.
-//   node bench/operator-memory.ts [--sizes 0,1000,10000] [--large-every 20] [--large-kib 1024] [--settle 45] [--prepare-only]
+//   node bench/operator-memory.ts [--sizes 0,1000,10000] [--large-every 20] [--large-kib 1024] [--settle 45]
+//                                 [--list-wait 300] [--prepare-only] [--log-dir DIR]
 // The TaskRuns stay in the environment: with SLSA_ML_ENV set (npm run env:up) a rerun measures
 // again without recreating them.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ const { values } = parseArgs({ options: {
   'large-kib': { type: 'string', default: '1024' },
   concurrency: { type: 'string', default: '16' },
   settle: { type: 'string', default: '45' },
+  /** How long to wait for the operator's "listed" log line (an operator before it never writes one). */
+  'list-wait': { type: 'string', default: '300' },
   'prepare-only': { type: 'boolean', default: false },
   /** Where to write each operator's output (e.g. with OPERATOR_NODE_OPTIONS=--trace-gc). */
   'log-dir': { type: 'string' },
@@ -33,6 +36,7 @@ const largeEvery = Number(values['large-every']);
 const largeBytes = Number(values['large-kib']) * 1024;
 const concurrency = Number(values.concurrency);
 const settleMs = Number(values.settle) * 1000;
+const listWaitMs = Number(values['list-wait']) * 1000;
 const MiB = 1024 * 1024;
 
 const TASKRUNS = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
@@ -177,7 +181,7 @@ async function measure(namespace: string, count: number): Promise<Record<string,
   }, 100);
   const started = Date.now();
   await operator.ready(120_000);
-  // The new reflector logs each completed list; the old one logs nothing, so the window starts at ready.
+  // The reflector logs each completed list; an older one logs nothing, and the window starts after --list-wait.
   const listedLine = (): { objects?: number; ms?: number; via?: string } | undefined => {
     for (const line of operator.output().split('\n')) {
       if (line.includes('"message":"listed"')) return JSON.parse(line) as { objects?: number; ms?: number; via?: string };
@@ -187,7 +191,7 @@ async function measure(namespace: string, count: number): Promise<Record<string,
   const cpuAtReady = cpuSeconds(pid) ?? 0;
   const heap = heapPoller(operator);
   let listed = listedLine();
-  while (!listed && Date.now() - started < settleMs) {
+  while (!listed && Date.now() - started < listWaitMs) {
     await sleep(200);
     listed = listedLine();
   }
