@@ -2,6 +2,7 @@
 // the global one). Label values come from closed sets so cardinality stays bounded.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FAILURE_CODES } from '../reconcile/failure.ts';
+import { OPERATOR_VERSION } from '../version.ts';
 
 export type AttestationOutcome = 'signed' | 'failed' | 'skipped';
 const OUTCOMES: readonly AttestationOutcome[] = ['signed', 'failed', 'skipped'];
@@ -47,6 +48,10 @@ export function createMetrics(): Metrics {
   const queueDepth = new Gauge({ name: 'slsa_ml_queue_depth', help: 'TaskRun keys waiting in the work queue.', registers });
   const leader = new Gauge({ name: 'slsa_ml_leader', help: '1 while this replica holds the leader lease, else 0.', registers });
   const watchRestarts = new Counter({ name: 'slsa_ml_watch_restarts_total', help: 'TaskRun watches restarted.', registers });
+  // Constant 1; the labels say which build runs, so dashboards can join on it and a rollout shows.
+  new Gauge({
+    name: 'slsa_ml_build_info', help: 'Always 1; labels name the running slsa-ml version and Node.js version.', labelNames: ['version', 'nodejs'], registers,
+  }).set({ version: OPERATOR_VERSION, nodejs: process.version }, 1);
   let readAttempts = (): { inFlight: number; oldestSeconds: number } => ({ inFlight: 0, oldestSeconds: 0 });
   new Gauge({
     name: 'slsa_ml_attempts_in_flight', help: 'Reconcile attempts running now.', registers,

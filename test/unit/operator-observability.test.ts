@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createLogger, createMetrics, FAILURE_REASONS, type Logger } from '../../operator/observability/index.ts';
@@ -105,6 +107,14 @@ describe('when metrics are exposed', () => {
     assert.match(text, /^slsa_ml_failures_total\{reason="INTERNAL"\} 1$/m);
     const reasons = [...text.matchAll(/^slsa_ml_failures_total\{reason="([^"]+)"\}/gm)].map((m) => m[1]);
     assert.deepEqual(reasons.sort(), [...FAILURE_REASONS].sort());
+  });
+
+  it('names the running build in slsa_ml_build_info, always 1: the package version and the Node.js version', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const text = await createMetrics().registry.metrics();
+    assert.match(text, /^# TYPE slsa_ml_build_info gauge$/m);
+    const series = [...text.matchAll(/^slsa_ml_build_info(\{.*\}) (\S+)$/gm)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(series, [[`{version="${version}",nodejs="${process.version}"}`, '1']]);
   });
 
   it('reports leadership as 0 until this replica leads, and 0 again after', async () => {
