@@ -131,6 +131,7 @@ build_tekton() {
     exit 1
   }
   commit=$(cd "$mod" && go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' | head -1)
+  [ -n "$commit" ] || { echo "install-tools: the module proxy gave no origin commit for github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" >&2; exit 1; }
   (cd "$mod" && go build -trimpath -o "$out.tmp.$$" -ldflags "-s -w -X knative.dev/pkg/changeset.rev=${commit:0:7}" \
     "github.com/tektoncd/pipeline/cmd/$1")
   mv "$out.tmp.$$" "$out"
