@@ -1,5 +1,6 @@
 # The slsa-ml image: the operator (`slsa-ml operator`) and the CLI (`slsa-ml verify|query|attest|keygen`).
 #   docker build -t REGISTRY/slsa-ml:v0.1.0 .
+# Releases build it with .github/workflows/release.yml (ghcr.io/<repository>, signed, with provenance).
 # Node.js 24 runs the TypeScript sources directly (type stripping); there is no build step.
 # Pin the base image by digest in your registry mirror for reproducible builds.
 
@@ -13,7 +14,7 @@ FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
+COPY package.json LICENSE ./
 COPY src ./src
 COPY operator ./operator
 # `slsa-ml` on PATH: Tasks call the CLI by name in their scripts (tasks/verify-model.yaml).

@@ -11,7 +11,7 @@ import { requireTool, toolPaths } from '../../hack/env/tools.ts';
 import { INPUTS, OUTPUTS } from '../../src/action/inputs.ts';
 import {
   checkWorkflows, describeFinding, parseAction, parseWorkflow, references,
-  type Finding, type Rule, type Source,
+  type Finding, type Rule, type Source, type Step,
 } from '../support/workflow-refs.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -53,8 +53,8 @@ function actionlint(args: readonly string[], stdin = ''): Promise<string[]> {
 }
 
 describe('the GitHub Actions workflows and action.yml', () => {
-  it('are the reusable provenance workflow and the CIFAR10 example', () => {
-    assert.deepEqual(workflowFiles, ['.github/workflows/provenance.yml', '.github/workflows/train-cifar10.yml']);
+  it('are the reusable provenance workflow, the release workflow and the CIFAR10 example', () => {
+    assert.deepEqual(workflowFiles, ['.github/workflows/provenance.yml', '.github/workflows/release.yml', '.github/workflows/train-cifar10.yml']);
   });
 
   it('actionlint reports nothing in .github/workflows', async () => {
@@ -76,6 +76,10 @@ describe('the GitHub Actions workflows and action.yml', () => {
     const provenance = seen('.github/workflows/provenance.yml');
     for (const ref of ['inputs.subjects', 'secrets.gcp-credentials-json', 'steps.sign.outputs.model', 'steps.artifact.outputs.name', 'jobs.provenance.outputs.model']) {
       assert.ok(provenance.includes(ref), `provenance.yml: ${ref}`);
+    }
+    const release = seen('.github/workflows/release.yml');
+    for (const ref of ['steps.name.outputs.image', 'steps.build.outputs.digest', 'needs.image.outputs.image', 'needs.image.outputs.digest']) {
+      assert.ok(release.includes(ref), `release.yml: ${ref}`);
     }
     const example = seen('.github/workflows/train-cifar10.yml');
     for (const ref of ['inputs.format', 'steps.digests.outputs.subjects', 'needs.train.outputs.subjects', 'needs.provenance.outputs.artifact-name']) {
@@ -133,6 +137,48 @@ describe('the GitHub Actions workflows and action.yml', () => {
   });
 });
 
+describe('the release workflow', () => {
+  const release = parseWorkflow(read('.github/workflows/release.yml'));
+  const job = (name: string): Record<string, unknown> => release.jobs.get(name)?.raw ?? {};
+  const steps = (name: string): readonly Step[] => release.jobs.get(name)?.steps ?? [];
+
+  it('runs on version tags only', () => {
+    assert.deepEqual(release.raw.on, { push: { tags: ['v*'] } });
+  });
+
+  it('grants nothing by default and each job only what its steps need', () => {
+    assert.deepEqual(release.raw.permissions, {});
+    assert.deepEqual([...release.jobs.keys()], ['image', 'release']);
+    assert.deepEqual(job('image').permissions, { contents: 'read', packages: 'write', 'id-token': 'write', attestations: 'write' });
+    assert.deepEqual(job('release').permissions, { contents: 'write', 'id-token': 'write', attestations: 'write' });
+    assert.deepEqual(job('release').needs, 'image');
+  });
+
+  it('signs the image and attests its provenance by the digest it pushed, to ghcr.io/<repository>', () => {
+    const image = steps('image');
+    const sign = image.find((s) => (s.run ?? '').startsWith('cosign sign'));
+    assert.equal(sign?.run, 'cosign sign --yes "$IMAGE@$DIGEST"');
+    assert.deepEqual(sign?.raw.env, { IMAGE: '${{ steps.name.outputs.image }}', DIGEST: '${{ steps.build.outputs.digest }}' });
+    const attest = image.find((s) => (s.uses ?? '').startsWith('actions/attest@'));
+    assert.deepEqual(attest?.with, {
+      'subject-name': '${{ steps.name.outputs.image }}', 'subject-digest': '${{ steps.build.outputs.digest }}', 'push-to-registry': true, 'create-storage-record': false,
+    });
+    assert.match(image.find((s) => s.id === 'name')?.run ?? '', /^echo "image=ghcr\.io\/\$\{GITHUB_REPOSITORY,,\}" >> "\$GITHUB_OUTPUT"$/);
+    assert.match(image.find((s) => s.id === 'build')?.run ?? '', /--provenance=false[\s\S]*--push/);
+  });
+
+  it('renders release.yaml with hack/render-release.sh, as the manifests test does, from the pushed digest with the pinned kubectl', () => {
+    const release = steps('release');
+    const render = release.find((s) => (s.run ?? '').includes('hack/render-release.sh'));
+    assert.equal(render?.run, 'KUBECTL="$RUNNER_TEMP/kubectl" bash hack/render-release.sh "$IMAGE@$DIGEST" "$RUNNER_TEMP/release"');
+    assert.deepEqual(render?.raw.env, { IMAGE: '${{ needs.image.outputs.image }}', DIGEST: '${{ needs.image.outputs.digest }}' });
+    assert.match(release.find((s) => s.raw.name === 'Install kubectl')?.run ?? '', /^\. hack\/versions\.env\n.*\$KUBE_VERSION/s);
+    const attest = release.find((s) => (s.uses ?? '').startsWith('actions/attest@'));
+    assert.deepEqual(attest?.with, { 'subject-path': '${{ runner.temp }}/release/*' });
+    assert.match((release.at(-1)?.run ?? '').trimEnd(), /gh release create "\$TAG" [^\n]*--verify-tag[\s\S]*"\$RUNNER_TEMP"\/release\/\*$/);
+  });
+});
+
 interface Mistake { readonly file: string; readonly from: string; readonly to: string; readonly expect: ReadonlyArray<readonly [Rule, string, string]> }
 
 // Each a one-line mistake in a copy of the real files; `at` paths write step indexes as [*].
@@ -153,6 +199,9 @@ const MISTAKES: readonly Mistake[] = [
   { file: 'train-cifar10.yml', from: '${{ needs.provenance.outputs.artifact-name }}', to: '${{ needs.provenance.outputs.artifact_name }}', expect: [['needs', 'jobs.verify.steps[*].with.name', 'needs.provenance.outputs.artifact_name']] },
   { file: 'train-cifar10.yml', from: 'runner: ${{ steps.results.outputs.runner }}', to: 'runner: ${{ steps.results.outputs.runners }}', expect: [['steps', 'jobs.train.outputs.runner', 'steps.results.outputs.runners']] },
   { file: 'train-cifar10.yml', from: 'actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8', to: 'actions/checkout@v5', expect: [['pinning', 'jobs.train.steps[*].uses', 'actions/checkout@v5']] },
+  { file: 'release.yml', from: 'DIGEST: ${{ needs.image.outputs.digest }}', to: 'DIGEST: ${{ needs.image.outputs.sha }}', expect: [['needs', 'jobs.release.steps[*].env.DIGEST', 'needs.image.outputs.sha']] },
+  { file: 'release.yml', from: 'digest: ${{ steps.build.outputs.digest }}', to: 'digest: ${{ steps.built.outputs.digest }}', expect: [['steps', 'jobs.image.outputs.digest', 'steps.built.outputs.digest']] },
+  { file: 'release.yml', from: 'sigstore/cosign-installer@6f9f17788090df1f26f669e9d70d6ae9567deba6', to: 'sigstore/cosign-installer@v4.1.2', expect: [['pinning', 'jobs.image.steps[*].uses', 'sigstore/cosign-installer@v4.1.2']] },
 ];
 
 describe('the reference checker, given a copy of the workflows with one mistake', () => {

@@ -30,7 +30,7 @@ export interface ActionMeta {
 }
 
 type Obj = Readonly<Record<string, unknown>>;
-interface Step { readonly at: string; readonly raw: Obj; readonly id?: string; readonly uses?: string; readonly run?: string; readonly with: Obj }
+export interface Step { readonly at: string; readonly raw: Obj; readonly id?: string; readonly uses?: string; readonly run?: string; readonly with: Obj }
 interface Job {
   readonly name: string;
   readonly raw: Obj;
