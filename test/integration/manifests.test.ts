@@ -13,6 +13,7 @@ import { before, describe, it } from 'node:test';
 import { ApiException, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { requireTool, toolPaths } from '../../hack/env/tools.ts';
+import { loadConfig } from '../../operator/config/index.ts';
 import { newNamespace, testEnv } from '../harness/index.ts';
 import { crdFile, MONITORING_CRDS } from '../support/monitoring-crds.ts';
 import { applyOperatorRbac } from '../support/operator-process.ts';
@@ -111,6 +112,28 @@ describe('installing from a release', () => {
       await ok(kubectl(['-n', 'slsa-ml-system', 'create', 'secret', 'generic', 'slsa-ml-seal', '--from-literal=key=' + 'k'.repeat(64), '--dry-run=server']));
     });
   }
+
+  it("docs/gke.md's values.yaml, written from its variables, loads and is accepted with release.yaml; its image command finds the digest", async () => {
+    const gke = readFileSync(join(repo, 'docs', 'gke.md'), 'utf8');
+    const blocks = [...gke.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const exports = (blocks.find((b) => b.includes('export PROJECT_ID=')) ?? '').split('\n').filter((l) => l.startsWith('export ')).join('\n');
+    const heredoc = blocks.find((b) => b.startsWith('cat > values.yaml <<EOF'));
+    const image = blocks.flatMap((b) => b.split('\n')).find((l) => l.startsWith('export OPERATOR_IMAGE=$(sed'));
+    assert.ok(exports.includes('BUILDER_ID') && heredoc && image, 'docs/gke.md still has its variables, the values.yaml heredoc and the image command');
+    const dir = mkdtempSync(join(tmpdir(), 'slsa-ml-gke-'));
+    cpSync(asset('release.yaml'), join(dir, 'release.yaml'));
+    const out = await ok(command('bash', ['-c', `set -eu\ncd '${dir}'\n${exports}\n${heredoc}\n${image}\necho "$OPERATOR_IMAGE"`]));
+    assert.equal(out.trim(), SAMPLE_IMAGE);
+    const values = objects(readFileSync(join(dir, 'values.yaml'), 'utf8')) as unknown as Array<{ kind: string; data?: Record<string, string>; metadata: { annotations?: Record<string, string> } }>;
+    assert.deepEqual(values.map((v) => v.kind), ['ConfigMap', 'ServiceAccount']);
+    writeFileSync(join(dir, 'config.yaml'), values[0]?.data?.['config.yaml'] ?? '');
+    const config = loadConfig(join(dir, 'config.yaml'), { SLSA_ML_SEAL_KEY_PATH: '/var/run/slsa-ml/seal/key' });
+    assert.deepEqual(config.allowedPrefixes, ['gs://my-project-models/models/{namespace}/']);
+    assert.equal(config.signer.kind === 'kms' ? config.signer.keyName : '', 'gcpkms://projects/my-project/locations/global/keyRings/slsa-ml/cryptoKeys/provenance/cryptoKeyVersions/1');
+    assert.equal(config.builderId, 'https://slsa-ml.dev/operator/slsa-ml-us-central1');
+    assert.equal(values[1]?.metadata.annotations?.['iam.gke.io/gcp-service-account'], 'slsa-ml-operator@my-project.iam.gserviceaccount.com');
+    await ok(kubectl(['apply', '--dry-run=server', '-f', join(dir, 'release.yaml'), '-f', join(dir, 'values.yaml')]));
+  });
 
   it('the same with server-side apply, as GitOps tools do', async () => {
     const out = await ok(kubectl(['apply', '--server-side', '--field-manager', 'slsa-ml-test', '--force-conflicts', '--dry-run=server', '-f', asset('release.yaml'), '-f', asset('values-kms.yaml')]));
