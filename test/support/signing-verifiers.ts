@@ -1,8 +1,9 @@
-// Verifiers we did not write, run as the tests' judges: cosign v2.6 and securesystemslib.
+// Verifiers we did not write, run as the tests' judges: cosign v2.6, securesystemslib and the
+// OpenSSF model_signing CLI (PyPI model-signing 1.1).
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { requireTool, toolPaths } from '../../hack/env/tools.ts';
@@ -106,4 +107,55 @@ export async function cosign(argv: readonly string[], env: Record<string, string
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** How `model_signing verify` is told whom to trust. */
+export type ModelSigningTrust =
+  | { readonly kind: 'key'; readonly publicKeyPath: string }
+  /** Keyless: the certificate identity and issuer, and a Sigstore ClientTrustConfig (see clientTrustConfig). */
+  | { readonly kind: 'sigstore'; readonly identity: string; readonly issuer: string; readonly trustConfigPath: string }
+  /** A PKI certificate chain (`model_signing sign certificate`'s counterpart). */
+  | { readonly kind: 'certificate'; readonly chainPath: string };
+
+/**
+ * `model_signing verify key|sigstore|certificate --signature SIG MODEL`, the CLI of the verifier
+ * venv, offline. It exits 0 and prints "Verification succeeded" only when the model matches.
+ */
+export async function modelSigningVerify(modelPath: string, signaturePath: string, trust: ModelSigningTrust): Promise<ToolVerdict> {
+  const cli = join(dirname(requireTool(toolPaths().verifierPython, 'verifiers')), 'model_signing');
+  const argv = ['verify', trust.kind, '--signature', signaturePath];
+  if (trust.kind === 'key') argv.push('--public_key', trust.publicKeyPath);
+  if (trust.kind === 'sigstore') argv.push('--identity', trust.identity, '--identity_provider', trust.issuer, '--trust_config', trust.trustConfigPath);
+  if (trust.kind === 'certificate') argv.push('--certificate_chain', trust.chainPath);
+  argv.push(modelPath);
+  const scratch = await mkdtemp(join(tmpdir(), 'slsa-ml-model-signing-'));
+  try {
+    // A scratch HOME: sigstore-python caches trust material there; nothing is fetched with --trust_config.
+    const verdictOf = await verdict(run(cli, argv, { env: { PATH: process.env.PATH ?? '', HOME: scratch }, timeout: 60_000 }));
+    return { ok: verdictOf.ok && /Verification succeeded/.test(verdictOf.output), output: verdictOf.output };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Sigstore ClientTrustConfig (what sigstore-python, and so `model_signing verify sigstore
+ * --trust_config`, reads): the trusted root, plus a signing config naming the Fulcio and Rekor the
+ * root trusts (read, never contacted, when verifying).
+ */
+export function clientTrustConfig(trustedRoot: object, services: { readonly fulcioURL: string; readonly rekorURL: string }): object {
+  const service = (url: string): object => ({ url, majorApiVersion: 1, validFor: { start: '2020-01-01T00:00:00Z' }, operator: 'slsa-ml-test' });
+  return {
+    mediaType: 'application/vnd.dev.sigstore.clienttrustconfig.v0.1+json',
+    trustedRoot,
+    signingConfig: {
+      mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+      caUrls: [service(services.fulcioURL)],
+      oidcUrls: [],
+      rekorTlogUrls: [service(services.rekorURL)],
+      rekorTlogConfig: { selector: 'ANY' },
+      tsaUrls: [],
+      tsaConfig: { selector: 'ANY' },
+    },
+  };
 }
