@@ -1,6 +1,7 @@
 // The slsa-ml action as GitHub runs it: `node src/action/main.ts` with the runner's variables,
 // the job's OIDC token from a local endpoint, Fulcio and Rekor from @sigstore/mock. Its output
-// is then judged by `slsa-ml verify` (keyless, the reusable workflow as the identity) and cosign.
+// is then judged by `slsa-ml verify` (keyless, the reusable workflow as the identity), cosign and,
+// for the model-signing signature beside it, the model_signing CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,7 @@ import { testEnv, uniqueName } from '../harness/index.ts';
 import { cli, failedChecks } from '../support/cli.ts';
 import { sigstoreInputs, startActionsRunner, type ActionRun, type ActionsRunner } from '../support/github-actions-runner.ts';
 import { GITHUB_ACTIONS_ISSUER, GITHUB_CLAIMS, GITHUB_SAN_CLAIM, startSigstoreMock, stopSigstoreMock, type SigstoreMock } from '../support/signing-sigstore-mock.ts';
+import { clientTrustConfig, modelSigningVerify } from '../support/signing-verifiers.ts';
 
 const run = promisify(execFile);
 const BUILDER = `https://github.com/${GITHUB_CLAIMS.job_workflow_ref}`;
@@ -76,11 +78,13 @@ describe('when the action signs a file model', () => {
     });
   });
 
-  it('writes <model>.sigstore.json and <model>.intoto.jsonl and names them in its outputs', () => {
+  it('writes <model>.sigstore.json, <model>.intoto.jsonl and <model>.sig and names them in its outputs', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(result.outputs.model, 'pytorch_model.pth');
     assert.equal(result.outputs['bundle-path'], `${model.path}.sigstore.json`);
     assert.equal(result.outputs['envelope-path'], `${model.path}.intoto.jsonl`);
+    assert.equal(result.outputs['signature-path'], `${model.path}.sig`);
+    assert.equal(result.outputs['gcs-signature-uri'], '');
     assert.equal(result.outputs['builder-id'], BUILDER);
     assert.equal(result.outputs['gcs-bundle-uri'], '');
   });
@@ -186,6 +190,32 @@ describe('when the model is a SavedModel directory', () => {
   });
 });
 
+describe('when model_signing verifies the model signature', () => {
+  it('accepts a file and a SavedModel for the workflow identity (verify sigstore --trust_config) and refuses them once changed, as slsa-ml verify does', async () => {
+    const trustConfig = join(root, 'trust_config.json');
+    await writeFile(trustConfig, JSON.stringify(clientTrustConfig(mock.trustedRoot, mock)));
+    const trust = { kind: 'sigstore', identity: BUILDER, issuer: GITHUB_ACTIONS_ISSUER, trustConfigPath: trustConfig } as const;
+    const file = await newModel('model.safetensors');
+    assert.equal((await sign(file.dir, await subjectsOf(file.dir, 'model.safetensors'))).code, 0);
+    const dir = join(root, uniqueName('saved'));
+    const saved = join(dir, 'saved_model');
+    await mkdir(join(saved, 'variables'), { recursive: true });
+    await writeFile(join(saved, 'saved_model.pb'), randomBytes(300));
+    await writeFile(join(saved, 'variables', 'variables.index'), randomBytes(30));
+    assert.equal((await sign(dir, await subjectsOf(dir, 'saved_model'))).code, 0);
+    for (const path of [file.path, saved]) {
+      const verdict = await modelSigningVerify(path, `${path}.sig`, trust);
+      assert.ok(verdict.ok, verdict.output);
+      const ours = await cli(verifyArgs(path, '--certificate-identity', BUILDER, '--require-model-signature'));
+      assert.equal(ours.code, 0, ours.stdout);
+    }
+    await writeFile(join(saved, 'variables', 'added'), 'x');
+    assert.equal((await modelSigningVerify(saved, `${saved}.sig`, trust)).ok, false);
+    const ours = JSON.parse((await cli(verifyArgs(saved, '--certificate-identity', BUILDER))).stdout) as { modelSignature: { verified: boolean } };
+    assert.equal(ours.modelSignature.verified, false);
+  });
+});
+
 describe('when cosign verifies the bundle', () => {
   it('accepts it for the workflow identity and the caller repository, and refuses another repository', async () => {
     const cosign = requireTool(toolPaths().cosign, 'cosign');
@@ -257,6 +287,7 @@ describe('when the caller gives the model\'s gs:// URI', () => {
     assert.equal(first.code, 0, first.stdout);
     assert.equal(first.outputs['gcs-bundle-uri'], `${uri}.sigstore.json`);
     assert.equal(first.outputs['gcs-envelope-uri'], `${uri}.intoto.jsonl`);
+    assert.equal(first.outputs['gcs-signature-uri'], `${uri}.sig`);
     const verified = await cli(verifyArgs(uri, '--certificate-identity', BUILDER, '--gcs-endpoint', env.gcsEndpoint));
     assert.equal(verified.code, 0, verified.stdout);
     const stored = await env.storageClient().bucket(env.bucket).file(`${prefix}/tensorflow_hdf5_model.h5.sigstore.json`).download();
