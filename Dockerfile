@@ -13,6 +13,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# A small young generation: the operator's garbage is short-lived; measured in bench/README.md
+# (peak RSS 169 instead of ~250 MiB with 10,000 TaskRuns watched, and more attestations per second).
+ENV NODE_OPTIONS=--max-semi-space-size=4
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json LICENSE ./
 COPY src ./src

@@ -37,7 +37,7 @@ export function buildConfig(f: Fields): OperatorConfig {
     leaderElection: buildLeaderElection(f),
     http: { port: f.integer('http.port', 1, 65_535), host: f.string('http.host', nonEmpty) },
     logLevel: f.string('logLevel', logLevel),
-    watch: { relistSeconds: f.integer('watch.relistSeconds', 1), stallSeconds: f.integer('watch.stallSeconds', 1) },
+    watch: { relistSeconds: f.integer('watch.relistSeconds', 0), stallSeconds: f.integer('watch.stallSeconds', 1) },
     deadlines: {
       requestSeconds: f.integer('deadlines.requestSeconds', 1, 3600),
       readStallSeconds: f.integer('deadlines.readStallSeconds', 1, 3600),

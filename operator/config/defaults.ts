@@ -31,7 +31,7 @@ export function defaultConfig(): OperatorConfig {
     },
     http: { port: 8080, host: '0.0.0.0' },
     logLevel: 'info',
-    watch: { relistSeconds: 300, stallSeconds: 120 },
+    watch: { relistSeconds: 3600, stallSeconds: 120 },
     deadlines: { requestSeconds: 30, readStallSeconds: 60, reconcileSeconds: 1800 },
   };
 }

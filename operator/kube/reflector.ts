@@ -125,7 +125,7 @@ export class Reflector {
   async #cycle(): Promise<boolean> {
     if (this.#resourceVersion === undefined && !this.#streaming) await this.#pagedList();
     const heard = await this.#watchOnce();
-    if (this.#resourceVersion !== undefined && Date.now() >= this.#relistAt()) {
+    if (this.#resourceVersion !== undefined && this.#opts.relistSeconds > 0 && Date.now() >= this.#relistAt()) {
       this.#opts.logger.info({ path: this.#opts.path, relistSeconds: this.#opts.relistSeconds }, 'periodic relist');
       this.#resourceVersion = undefined;
     }

@@ -31,6 +31,8 @@ export class WorkQueue {
       return;
     }
     if (this.#queued.has(key)) return;
+    // Backing off: a watch event or a relist must not cut the wait short; the timer adds it.
+    if (this.#timers.has(key)) return;
     this.#queued.add(key);
     this.#queue.push(key);
     this.#onDepth(this.#queue.length);

@@ -79,6 +79,25 @@ describe('the work queue', () => {
     assert.equal(calls, 2);
   });
 
+  it('does not let a new event for a key cut its backoff short', async () => {
+    const queue = new WorkQueue({ initialDelayMs: 300, maxDelayMs: 300 });
+    const attempts: number[] = [];
+    const done = queue.run(1, () => {
+      attempts.push(Date.now());
+      return Promise.resolve(attempts.length < 2 ? 'retry' : 'done');
+    });
+    queue.add('k');
+    await sleep(50);
+    for (let i = 0; i < 5; i++) queue.add('k'); // watch events and a relist while it backs off
+    await sleep(100);
+    assert.equal(attempts.length, 1, 'still backing off');
+    await sleep(400);
+    queue.shutDown();
+    await done;
+    assert.equal(attempts.length, 2);
+    assert.ok((attempts[1] ?? 0) - (attempts[0] ?? 0) >= 200, 'the second attempt waited for its backoff');
+  });
+
   it('caps backoff at the maximum delay', () => {
     assert.equal(backoffDelay({ initialDelayMs: 100, maxDelayMs: 1000 }, 1, () => 0.5), 100);
     assert.equal(backoffDelay({ initialDelayMs: 100, maxDelayMs: 1000 }, 3, () => 0.5), 400);
