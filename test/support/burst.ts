@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { verifyProvenance } from '../../src/verify/index.ts';
+import { verifyModelSignature } from '../../src/model-signing/index.ts';
+import { createSignatureVerifier, verifyProvenance } from '../../src/verify/index.ts';
 import type { TestEnv } from '../harness/index.ts';
 import { createTaskRun, succeededStatus, trainingTaskRun, updateTaskRunStatus } from './tekton.ts';
 import { modelOutput, sha256, uploadModel } from './training-run.ts';
@@ -76,7 +77,8 @@ export async function waitAllDecided(kc: KubeConfig, ns: string, runs: readonly 
 
 /**
  * No duplicate and no false "signed": every model has exactly one bundle and one envelope, the
- * same signature in both, verifying with the operator's key and attesting its own TaskRun.
+ * same signature in both, verifying with the operator's key and attesting its own TaskRun — and
+ * one model-signing signature (.sig) of the same bytes by the same key.
  */
 export async function assertStoredOnce(env: TestEnv, kc: KubeConfig, ns: string, runs: readonly BurstRun[], publicKeyPem: string): Promise<void> {
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -85,7 +87,7 @@ export async function assertStoredOnce(env: TestEnv, kc: KubeConfig, ns: string,
     const tr = (await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: run.name })) as { metadata: { uid: string } };
     const base = run.modelUri.replace(`gs://${env.bucket}/`, '');
     const [siblings] = await bucket.getFiles({ prefix: `${base}.` });
-    assert.deepEqual(siblings.map((f) => f.name).sort(), [`${base}.intoto.jsonl`, `${base}.sigstore.json`], run.name);
+    assert.deepEqual(siblings.map((f) => f.name).sort(), [`${base}.intoto.jsonl`, `${base}.sig`, `${base}.sigstore.json`], run.name);
     const bundleJson = (await bucket.file(`${base}.sigstore.json`).download())[0].toString();
     const bundle = JSON.parse(bundleJson) as { dsseEnvelope: { payload: string } };
     const envelope = JSON.parse((await bucket.file(`${base}.intoto.jsonl`).download())[0].toString()) as unknown;
@@ -93,6 +95,10 @@ export async function assertStoredOnce(env: TestEnv, kc: KubeConfig, ns: string,
     const model = (await bucket.file(base).download())[0];
     const verdict = await verifyProvenance({ provenance: bundleJson, trust: { kind: 'key', publicKeyPem }, artifact: { sha256: sha256(model) } });
     assert.ok(verdict.ok, `${run.name}: ${JSON.stringify(verdict.checks.filter((c) => !c.ok))}`);
+    const signature = (await bucket.file(`${base}.sig`).download())[0];
+    const measured = { kind: 'file', sha256: sha256(model) } as const;
+    const modelSigned = await verifyModelSignature({ signature, trust: await createSignatureVerifier({ kind: 'key', publicKeyPem }), model: measured });
+    assert.ok(modelSigned.ok, `${run.name}.sig: ${JSON.stringify(modelSigned.checks.filter((c) => !c.ok))}`);
     const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as { predicate: { runDetails: { metadata: { invocationId: string } } } };
     assert.equal(statement.predicate.runDetails.metadata.invocationId, tr.metadata.uid, run.name);
   }
