@@ -49,7 +49,7 @@ export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
   const outputs = await measureOutputs(run, deps.storage, settings);
   const provenance: ProvenanceSettings = { ...settings.provenance, outputSchemes: outputSchemes(prefixesFor(settings.allowedPrefixes, tr.metadata.namespace)) };
   const planned = outputs.map((output): Planned => {
-    const payload = withinLimit(serializeStatement(buildStatement({ taskRun: run, ...facts, settings: provenance, subjects: [output.subject] })), 'provenance', output.uri, settings);
+    const payload = withinLimit(serializeStatement(buildStatement({ taskRun: run, ...facts, settings: provenance, subjects: [output.subject], siblings: outputs.map((o) => o.subject) })), 'provenance', output.uri, settings);
     // From the measurement the provenance's subject came from: the two never disagree.
     const manifestPayload = settings.modelSignature
       ? withinLimit(serializeModelSigningStatement(manifestOf(modelNameOf(output.uri), output.digest)), 'model-signing manifest', output.uri, settings)

@@ -379,7 +379,7 @@ describe('when a security responder queries models trained on GitHub Actions', (
     const trust = ['--certificate-identity', BUILDER, '--certificate-oidc-issuer', GITHUB_ACTIONS_ISSUER, '--trusted-root', trustedRoot];
     const query = (...flags: string[]) => cli(['query', '--under', `${pathToFileURL(dir).href}/`, '--dependency', 'pkg:pypi/torch@<2.6.0', ...trust, ...flags]);
     const json = await query('--json');
-    assert.equal(json.code, 0, json.stdout + json.stderr);
+    assert.equal(json.code, 1, `exit 1: affected models found\n${json.stdout}${json.stderr}`);
     const answer = JSON.parse(json.stdout) as { verified: number; affected: Array<{ model: string; taskRun: unknown; workflow: unknown; matched: string[] }> };
     assert.equal(answer.verified, 2, json.stdout);
     assert.deepEqual(answer.affected.map((a) => [a.model.split('/').pop(), a.matched, a.taskRun, a.workflow]), [[

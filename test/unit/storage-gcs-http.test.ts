@@ -1,0 +1,77 @@
+// Our Cloud Storage JSON API client against a local HTTP server that answers as GCS does, and
+// as a broken network does: statuses become StorageError codes (retryable or not), a server that
+// never answers costs one request deadline, a download that stops sending bytes fails, and an
+// aborted download never throws into the process.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { GcsStorage, StorageError, createGcsClient } from '../../src/storage/index.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+const servers: Server[] = [];
+after(() => { for (const s of servers) s.closeAllConnections(); return Promise.all(servers.map((s) => new Promise((r) => s.close(r)))); });
+
+async function gcs(handler: Handler, options: { requestMs?: number; readStallMs?: number } = {}): Promise<GcsStorage> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return new GcsStorage(createGcsClient({ apiEndpoint: `http://127.0.0.1:${port}` }, options.requestMs ?? 2000), { readStallMs: options.readStallMs ?? 2000 });
+}
+
+const code = (c: string, retryable: boolean) => (e: unknown) => e instanceof StorageError && e.code === c && e.retryable === retryable;
+const status = (n: number, body = '{"error":{"message":"from the server"}}'): Handler => (_req, res) => { res.writeHead(n, { 'content-type': 'application/json' }).end(body); };
+
+describe('the Cloud Storage JSON API client', () => {
+  it('maps statuses to codes and says which are worth retrying', async () => {
+    assert.equal(await (await gcs(status(404))).stat('gs://bucket/m.pth'), undefined, '404 on stat: no such object');
+    await assert.rejects((await gcs(status(412))).createOnly('gs://bucket/m', Buffer.from('x'), 'text/plain'), code('ALREADY_EXISTS', false));
+    await assert.rejects((await gcs(status(403))).stat('gs://bucket/m'), code('PERMISSION_DENIED', false));
+    await assert.rejects((await gcs(status(503))).stat('gs://bucket/m'), (e) => code('UNAVAILABLE', true)(e) && /HTTP 503: from the server/.test((e as Error).message));
+    await assert.rejects((await gcs(status(429, 'slow down'))).stat('gs://bucket/m'), (e) => code('UNAVAILABLE', true)(e) && /slow down/.test((e as Error).message));
+    await assert.rejects((await gcs(status(400))).stat('gs://bucket/m'), code('HTTP_400', false));
+  });
+
+  it('sends the create-only precondition and a multipart body with name and content type', async () => {
+    let seen = { url: '', type: '', body: '' };
+    const storage = await gcs((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => { seen = { url: req.url ?? '', type: req.headers['content-type'] ?? '', body }; status(200, '{"name":"m/x.json"}')(req, res); });
+    });
+    await storage.createOnly('gs://bucket/m/x.json', Buffer.from('{"a":1}'), 'application/json');
+    assert.equal(seen.url, '/upload/storage/v1/b/bucket/o?uploadType=multipart&ifGenerationMatch=0');
+    assert.match(seen.type, /^multipart\/related; boundary=/);
+    assert.match(seen.body, /\{"name":"m\/x\.json","contentType":"application\/json"\}[\s\S]*\{"a":1\}/);
+  });
+
+  it('gives up on a server that never answers after one request deadline, as a retryable fault', async () => {
+    const storage = await gcs(() => undefined, { requestMs: 300 });
+    const started = Date.now();
+    await assert.rejects(storage.stat('gs://bucket/m'), (e) => code('UNAVAILABLE', true)(e) && /no response within/.test((e as Error).message));
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  it('fails a download that stops sending bytes, and one reset mid-body, without crashing', async () => {
+    const stalls = await gcs((_req, res) => { res.writeHead(200); res.write(Buffer.alloc(1000)); }, { readStallMs: 300 });
+    await assert.rejects(stalls.read('gs://bucket/m', 10_000), (e) => code('UNAVAILABLE', true)(e) && /no response within/.test((e as Error).message));
+    const stream = await stalls.openRead('gs://bucket/m');
+    await assert.rejects(async () => { for await (const chunk of stream) void chunk; }, (e) => code('UNAVAILABLE', true)(e) && /no data for/.test((e as Error).message));
+    const resets = await gcs((req, res) => {
+      if (req.url?.includes('alt=media')) { res.writeHead(200); res.write(Buffer.alloc(1000)); setTimeout(() => req.socket.resetAndDestroy(), 20); }
+      else status(200, '{"name":"m","size":"5000","generation":"7"}')(req, res);
+    });
+    await assert.rejects(resets.read('gs://bucket/m', 10_000), (e) => code('UNAVAILABLE', true)(e));
+  });
+
+  it('lets a caller close a download early: the request is aborted and nothing throws later', async () => {
+    let aborted = false;
+    const storage = await gcs((req, res) => { res.writeHead(200); res.write(Buffer.alloc(64 * 1024)); req.on('close', () => { aborted = true; }); });
+    const stream = await storage.openRead('gs://bucket/m');
+    await new Promise((r) => stream.once('data', r));
+    stream.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(aborted, true);
+  });
+});
