@@ -12,40 +12,76 @@
 #   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
 #   tekton-config-<v>/                        its RBAC and ConfigMaps (config/, config/resolvers/)
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
-#   venv-training-<hash>/                     torch + TensorFlow for tasks/ pytest
+#   venv-training-cpu-<hash>/                 `training`: torch + TensorFlow for CPU (tasks/requirements-cpu.txt),
+#                                             what the demo and tasks/ pytest run
+#   venv-training-<hash>/                     `training-cuda`: the GPU image's set (tasks/requirements.txt), on request only
 # Safe to run concurrently: each item is built under a lock and moved into place atomically.
-# Usage: hack/install-tools.sh [kube-apiserver|kube-scheduler|kubectl|etcd|fake-gcs-server|cosign|actionlint|tekton|
-#                               tekton-config|tekton-controller|tekton-resolvers|kwok|verifiers|training ...]
-#        hack/install-tools.sh training-dir   (prints the training venv's path)
+# hack/provision.sh builds what a command needs (profiles), Go and Python side by side.
+# Usage: hack/install-tools.sh [ITEM ...]          (no ITEM: everything but training-cuda)
+#        hack/install-tools.sh --missing ITEM ...   (prints the ITEMs not built yet, after checking
+#                                                    that Go and Python can build them)
+#        hack/install-tools.sh training-dir | training-cuda-dir   (prints that venv's path)
+# ITEM: kube-apiserver kube-scheduler kubectl etcd fake-gcs-server cosign actionlint tekton tekton-config
+#       tekton-controller tekton-resolvers kwok verifiers training training-cuda
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$hack/versions.env"
+prog=install-tools
 cache=${SLSA_ML_CACHE:-$HOME/.cache/slsa-ml}
-mkdir -p "$cache/bin" "$cache/locks"
+# shellcheck source=lib/progress.sh
+. "$hack/lib/progress.sh"
+mkdir -p "$cache/bin"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+GO_MIN=1.24
+PYTHON_MIN=3.11
 
+# need_go WHAT: Go >= 1.24 (tool directives); GOTOOLCHAIN=auto fetches newer ones a module asks for.
 need_go() {
-  command -v go >/dev/null || { echo "install-tools: Go >= 1.24 is required (see README, Prerequisites)" >&2; exit 1; }
+  command -v go >/dev/null || fail "Go >= $GO_MIN is needed to build $1, and there is no go on PATH (see README, What it needs)"
+  local v
+  v=$(go env GOVERSION 2>/dev/null) || fail "Go >= $GO_MIN is needed to build $1, and \`go env GOVERSION\` failed"
+  v=${v#go}
+  version_at_least "$v" "$GO_MIN" || fail "Go >= $GO_MIN is needed to build $1; this go is $v (see README, What it needs)"
+}
+
+# need_python WHAT: Python >= 3.11 with venv ($PYTHON, default python3).
+need_python() {
+  local py=${PYTHON:-python3} v
+  command -v "$py" >/dev/null || fail "Python >= $PYTHON_MIN ($py, or set PYTHON) is needed for $1, and there is no $py on PATH"
+  v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || fail "Python >= $PYTHON_MIN is needed for $1, and $py does not run"
+  version_at_least "$v" "$PYTHON_MIN" || fail "Python >= $PYTHON_MIN is needed for $1; $py is $v (set PYTHON to another one)"
+  "$py" -c 'import venv, ensurepip' 2>/dev/null || fail "$py has no venv module, needed for $1 (Debian: apt-get install python3-venv)"
+}
+
+# version_at_least HAVE MIN: compares dotted versions (1.26.8 >= 1.24), ignoring suffixes such as rc1.
+version_at_least() {
+  local IFS=. i have want
+  read -r -a have <<<"${1%%[!0-9.]*}"
+  read -r -a want <<<"$2"
+  for i in 0 1 2; do
+    [ "${have[$i]:-0}" -gt "${want[$i]:-0}" ] && return 0
+    [ "${have[$i]:-0}" -lt "${want[$i]:-0}" ] && return 1
+  done
+  return 0
 }
 
 # with_lock NAME TARGET COMMAND...: runs COMMAND unless TARGET exists, holding a per-item lock.
 with_lock() {
-  local name=$1 target=$2; shift 2
+  local name=$1 target=$2
+  shift 2
   [ -e "$target" ] && return 0
-  exec {fd}>"$cache/locks/$name"
-  flock "$fd"
+  lock_item "$name"
   if [ ! -e "$target" ]; then
     local start=$SECONDS
-    echo "install-tools: building $name (first time on this machine; cached afterwards)" >&2
-    "$@"
-    echo "install-tools: $name ready in $((SECONDS - start))s" >&2
+    echo "$prog: building $name (first time on this machine; cached afterwards)" >&2
+    with_progress "still building $name" "$@"
+    echo "$prog: $name ready in $((SECONDS - start))s" >&2
   fi
-  exec {fd}>&-
+  unlock_item
 }
 
 build_kube_apiserver() {
-  need_go
   local out="$cache/bin/kube-apiserver-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
   minor=${minor%%.*}
   (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
@@ -55,7 +91,6 @@ build_kube_apiserver() {
 }
 
 build_kube_scheduler() {
-  need_go
   local out="$cache/bin/kube-scheduler-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
   minor=${minor%%.*}
   (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
@@ -65,7 +100,6 @@ build_kube_scheduler() {
 }
 
 build_kubectl() {
-  need_go
   local out="$cache/bin/kubectl-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
   minor=${minor%%.*}
   (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
@@ -75,14 +109,12 @@ build_kubectl() {
 }
 
 build_etcd() {
-  need_go
   local out="$cache/bin/etcd-$ETCD_VERSION"
   (cd "$hack/tools/etcd" && go build -trimpath -ldflags "-s -w" -o "$out.tmp.$$" go.etcd.io/etcd/server/v3)
   mv "$out.tmp.$$" "$out"
 }
 
 go_install() { # go_install NAME PACKAGE VERSION
-  need_go
   local tmp
   tmp=$(mktemp -d)
   GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "$2@$3"
@@ -91,10 +123,9 @@ go_install() { # go_install NAME PACKAGE VERSION
 }
 
 fetch_tekton() {
-  need_go
   local dir
   dir=$(go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-  [ -d "$dir/config/300-crds" ] || { echo "install-tools: no config/300-crds in $dir" >&2; exit 1; }
+  [ -d "$dir/config/300-crds" ] || fail "no config/300-crds in $dir"
   rm -rf "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp"
   mkdir -p "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp"
   cp "$dir"/config/300-crds/*.yaml "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp/"
@@ -108,10 +139,9 @@ tekton_module_dir() {
 # The RBAC and ConfigMaps a Tekton release installs beside its Deployments: the controller and the
 # resolvers run as processes here, but with exactly these rights and this configuration.
 fetch_tekton_config() {
-  need_go
   local dir tmp="$cache/tekton-config-$TEKTON_PIPELINE_VERSION.tmp"
   dir=$(tekton_module_dir)
-  [ -d "$dir/config/resolvers" ] || { echo "install-tools: no config/resolvers in $dir" >&2; exit 1; }
+  [ -d "$dir/config/resolvers" ] || fail "no config/resolvers in $dir"
   rm -rf "$tmp"
   mkdir -p "$tmp/pipelines" "$tmp/resolvers"
   cp "$dir"/config/100-namespace/*.yaml "$dir"/config/*.yaml "$tmp/pipelines/"
@@ -124,17 +154,27 @@ fetch_tekton_config() {
 # annotation pipeline.tekton.dev/release carries the short commit, as in Tekton's own release
 # images (ko builds them from the tagged checkout; a module build has no VCS stamp to read).
 build_tekton() {
-  need_go
   local out="$cache/bin/tekton-$1-$TEKTON_PIPELINE_VERSION" commit mod="$hack/tools/tekton"
-  grep -q "github.com/tektoncd/pipeline $TEKTON_PIPELINE_VERSION" "$mod/go.mod" || {
-    echo "install-tools: $mod/go.mod does not require github.com/tektoncd/pipeline $TEKTON_PIPELINE_VERSION (versions.env); update it with go get there" >&2
-    exit 1
-  }
+  grep -q "github.com/tektoncd/pipeline $TEKTON_PIPELINE_VERSION" "$mod/go.mod" \
+    || fail "$mod/go.mod does not require github.com/tektoncd/pipeline $TEKTON_PIPELINE_VERSION (versions.env); update it with go get there"
   commit=$(cd "$mod" && go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' | head -1)
-  [ -n "$commit" ] || { echo "install-tools: the module proxy gave no origin commit for github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" >&2; exit 1; }
+  [ -n "$commit" ] || fail "the module proxy gave no origin commit for github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION"
   (cd "$mod" && go build -trimpath -o "$out.tmp.$$" -ldflags "-s -w -X knative.dev/pkg/changeset.rev=${commit:0:7}" \
     "github.com/tektoncd/pipeline/cmd/$1")
   mv "$out.tmp.$$" "$out"
+}
+
+# venv_install DIR PIP-ARGS...: a new virtualenv at DIR with exactly the hash-pinned files named
+# (--no-deps, as the training image installs them); pip's lines go by as it works. No pip cache:
+# the venv is built once per requirements hash, and a second copy of its wheels would double the disk.
+venv_install() {
+  local dir=$1
+  shift
+  rm -rf "$dir"
+  "${PYTHON:-python3}" -m venv "$dir"
+  "$dir/bin/pip" install --disable-pip-version-check --no-cache-dir --progress-bar off --require-hashes --no-deps "$@" 2>&1 \
+    | sed -u -e '/^Collecting /d' -e 's/^/  pip: /' >&2 || { rm -rf "$dir"; fail "pip could not install $dir (see above)"; }
+  touch "$dir/.complete"
 }
 
 verifiers_dir() {
@@ -142,55 +182,99 @@ verifiers_dir() {
 }
 
 build_verifiers() {
-  local dir py=${PYTHON:-python3}
-  dir=$(verifiers_dir)
-  "$py" -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
-    || { echo "install-tools: Python >= 3.11 is required for the verifier venv" >&2; exit 1; }
-  rm -rf "$dir"
-  "$py" -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
-    -r "$hack/requirements-verifiers.txt" || { rm -rf "$dir"; exit 1; }
-  touch "$dir/.complete"
+  venv_install "$(verifiers_dir)" -r "$hack/requirements-verifiers.txt"
 }
 
+tasks=$hack/../tasks
+
+# The training code's dependencies for the demo and its pytest suite: CPU-only TensorFlow, and
+# torch with only the CUDA libraries it cannot import without (tasks/requirements-cpu.in says why).
 training_dir() {
-  echo "$cache/venv-training-$(cat "$hack/../tasks/requirements.txt" "$hack/../tasks/requirements-test.txt" | sha256sum | cut -c1-12)"
+  echo "$cache/venv-training-cpu-$(cat "$tasks/requirements-cpu.txt" "$tasks/requirements-test.txt" | sha256sum | cut -c1-12)"
 }
 
-# The training code's own dependencies (torch, TensorFlow; several GB) for its pytest suite.
 build_training() {
-  local dir py=${PYTHON:-python3}
-  dir=$(training_dir)
-  rm -rf "$dir"
-  "$py" -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
-    -r "$hack/../tasks/requirements.txt" -r "$hack/../tasks/requirements-test.txt" || { rm -rf "$dir"; exit 1; }
-  touch "$dir/.complete"
+  venv_install "$(training_dir)" -r "$tasks/requirements-cpu.txt" -r "$tasks/requirements-test.txt"
 }
+
+# The GPU image's set (tasks/requirements.txt, ~9 GB with the CUDA stack), for a machine with a GPU.
+training_cuda_dir() {
+  echo "$cache/venv-training-$(cat "$tasks/requirements.txt" "$tasks/requirements-test.txt" | sha256sum | cut -c1-12)"
+}
+
+build_training_cuda() {
+  venv_install "$(training_cuda_dir)" -r "$tasks/requirements.txt" -r "$tasks/requirements-test.txt"
+}
+
+# target ITEM: the path whose existence means ITEM is built.
+target() {
+  case "$1" in
+    kube-apiserver | kube-scheduler | kubectl) echo "$cache/bin/$1-$KUBE_VERSION" ;;
+    etcd) echo "$cache/bin/etcd-$ETCD_VERSION" ;;
+    fake-gcs-server) echo "$cache/bin/fake-gcs-server-$FAKE_GCS_SERVER_VERSION" ;;
+    cosign) echo "$cache/bin/cosign-$COSIGN_VERSION" ;;
+    actionlint) echo "$cache/bin/actionlint-$ACTIONLINT_VERSION" ;;
+    tekton) echo "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION" ;;
+    tekton-config) echo "$cache/tekton-config-$TEKTON_PIPELINE_VERSION" ;;
+    tekton-controller | tekton-resolvers) echo "$cache/bin/$1-$TEKTON_PIPELINE_VERSION" ;;
+    kwok) echo "$cache/bin/kwok-$KWOK_VERSION" ;;
+    verifiers) echo "$(verifiers_dir)/.complete" ;;
+    training) echo "$(training_dir)/.complete" ;;
+    training-cuda) echo "$(training_cuda_dir)/.complete" ;;
+    *) echo "$prog: unknown item '$1'" >&2; exit 2 ;;
+  esac
+}
+
+# need ITEM: fails with one line unless this machine has what building ITEM takes.
+need() {
+  case "$1" in
+    verifiers) need_python "the verifier virtualenv" ;;
+    training | training-cuda) need_python "the training virtualenv" ;;
+    *) need_go "$1" ;;
+  esac
+}
+
+build() {
+  case "$1" in
+    kube-apiserver) build_kube_apiserver ;;
+    kube-scheduler) build_kube_scheduler ;;
+    kubectl) build_kubectl ;;
+    etcd) build_etcd ;;
+    fake-gcs-server) go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" ;;
+    cosign) go_install cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" ;;
+    actionlint) go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
+    tekton) fetch_tekton ;;
+    tekton-config) fetch_tekton_config ;;
+    tekton-controller) build_tekton controller ;;
+    tekton-resolvers) build_tekton resolvers ;;
+    kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+    verifiers) build_verifiers ;;
+    training) build_training ;;
+    training-cuda) build_training_cuda ;;
+  esac
+}
+
+case "${1:-}" in
+  training-dir) training_dir; exit 0 ;;
+  training-cuda-dir) training_cuda_dir; exit 0 ;;
+  --missing)
+    shift
+    for item in "$@"; do
+      t=$(target "$item")
+      [ -e "$t" ] && continue
+      need "$item"
+      echo "$item"
+    done
+    exit 0
+    ;;
+esac
 
 items=("$@")
 [ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kube-scheduler kubectl fake-gcs-server cosign actionlint tekton tekton-config \
   tekton-controller tekton-resolvers kwok verifiers training)
 for item in "${items[@]}"; do
-  case "$item" in
-    kube-apiserver) with_lock kube-apiserver "$cache/bin/kube-apiserver-$KUBE_VERSION" build_kube_apiserver ;;
-    kube-scheduler) with_lock kube-scheduler "$cache/bin/kube-scheduler-$KUBE_VERSION" build_kube_scheduler ;;
-    kubectl) with_lock kubectl "$cache/bin/kubectl-$KUBE_VERSION" build_kubectl ;;
-    etcd) with_lock etcd "$cache/bin/etcd-$ETCD_VERSION" build_etcd ;;
-    fake-gcs-server) with_lock fake-gcs-server "$cache/bin/fake-gcs-server-$FAKE_GCS_SERVER_VERSION" \
-      go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" ;;
-    cosign) with_lock cosign "$cache/bin/cosign-$COSIGN_VERSION" \
-      go_install cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" ;;
-    actionlint) with_lock actionlint "$cache/bin/actionlint-$ACTIONLINT_VERSION" \
-      go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
-    tekton) with_lock tekton "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION" fetch_tekton ;;
-    tekton-config) with_lock tekton-config "$cache/tekton-config-$TEKTON_PIPELINE_VERSION" fetch_tekton_config ;;
-    tekton-controller) with_lock tekton-controller "$cache/bin/tekton-controller-$TEKTON_PIPELINE_VERSION" build_tekton controller ;;
-    tekton-resolvers) with_lock tekton-resolvers "$cache/bin/tekton-resolvers-$TEKTON_PIPELINE_VERSION" build_tekton resolvers ;;
-    kwok) with_lock kwok "$cache/bin/kwok-$KWOK_VERSION" go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
-    verifiers) with_lock verifiers "$(verifiers_dir)/.complete" build_verifiers ;;
-    training) with_lock training "$(training_dir)/.complete" build_training ;;
-    training-dir) training_dir ;;
-    *) echo "install-tools: unknown item '$item'" >&2; exit 2 ;;
-  esac
+  t=$(target "$item")
+  [ -e "$t" ] && continue
+  need "$item"
+  with_lock "$item" "$t" build "$item"
 done

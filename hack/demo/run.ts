@@ -2,9 +2,9 @@
 // real Tekton controller, kube-scheduler and fake GKE nodes), the real operator under its
 // least-privilege identity, the train-model Task and a TaskRun applied with kubectl, Tekton
 // running it (its Pod's steps run on this machine), signed provenance written next to the
-// model, `slsa-ml verify` and cosign on it. Everything it starts is stopped when it ends
-// (`npm run demo -- --keep` leaves it all up until Ctrl-C; `-- --synthetic` skips training even
-// when the training venv exists).
+// model, `slsa-ml verify` and cosign on it. What it runs is built on first use (hack/provision.sh).
+// Everything it starts is stopped when it ends (`npm run demo -- --keep` leaves it all up until
+// Ctrl-C; `-- --synthetic` skips training, and so never builds the training venv).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { cleanup, cleanupOnSignals, interruptedExitCode, onCleanup } from './cle
 import { cosignVerify } from './cosign.ts';
 import { startDemoEnvironment } from './environment.ts';
 import { demoRuntime } from './model.ts';
+import { demoItems, provision } from './provision.ts';
 import { detail, say, stepTitle } from './say.ts';
 import { createTaskRun, exampleTaskRun, prepareNamespace } from './taskrun.ts';
 import { trainingPython, writeTinyCifar } from './training.ts';
@@ -95,7 +96,7 @@ async function startTaskRun(env: TestEnv, synthetic: boolean): Promise<{ name: s
   stepTitle('Starting a training TaskRun (tasks/examples/taskrun-cpu.yaml)');
   const python = synthetic ? undefined : await trainingPython();
   if (synthetic) say('   --synthetic: not training');
-  else if (!python) say('   no training venv (`bash hack/install-tools.sh training` builds it: torch + TensorFlow, several GB)');
+  else if (!python) say('   no training venv (`bash hack/install-tools.sh training` builds it: CPU torch + TensorFlow)');
   else say(`   training venv found (${python}); the train step will train one step of the project's CNN with PyTorch`);
   const params = await runParams(env, python);
   const name = await createTaskRun(env, NAMESPACE, exampleTaskRun(params).yaml, Object.keys(params));
@@ -153,6 +154,7 @@ function whereEverythingIs(env: TestEnv, keys: SigningKeys, operator: OperatorPr
 }
 
 async function main(keep: boolean, synthetic: boolean): Promise<number> {
+  await provision(demoItems(synthetic));
   const { env, keys, operator } = await startEverything();
   const { name, python } = await startTaskRun(env, synthetic);
   const tr = await runWithTekton(env, name, python);
