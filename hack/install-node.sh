@@ -51,7 +51,7 @@ fetch() {
 lock_item node
 if [ ! -x "$dest/bin/node" ]; then
   start=$SECONDS
-  echo "$prog: this node is v$have; fetching $pkg@$NODE_VERSION from the npm registry (about 30 MB, once per machine) into $dest" >&2
+  echo "$prog: this node is v$have; fetching $pkg@$NODE_VERSION from the npm registry (about 50 MB, once per machine) into $dest" >&2
   with_progress "still fetching $pkg@$NODE_VERSION" fetch
   echo "$prog: Node $NODE_VERSION ready in $((SECONDS - start))s" >&2
 fi

@@ -38,11 +38,11 @@ PYTHON_MIN=3.11
 
 # need_go WHAT: Go >= 1.24 (tool directives); GOTOOLCHAIN=auto fetches newer ones a module asks for.
 need_go() {
-  command -v go >/dev/null || fail "Go >= $GO_MIN is needed to build $1, and there is no go on PATH (see README, What it needs)"
+  command -v go >/dev/null || fail "Go >= $GO_MIN is needed to build $1, and there is no go on PATH (see README, Prerequisites)"
   local v
   v=$(go env GOVERSION 2>/dev/null) || fail "Go >= $GO_MIN is needed to build $1, and \`go env GOVERSION\` failed"
   v=${v#go}
-  version_at_least "$v" "$GO_MIN" || fail "Go >= $GO_MIN is needed to build $1; this go is $v (see README, What it needs)"
+  version_at_least "$v" "$GO_MIN" || fail "Go >= $GO_MIN is needed to build $1; this go is $v (see README, Prerequisites)"
 }
 
 # need_python WHAT: Python >= 3.11 with venv ($PYTHON, default python3).

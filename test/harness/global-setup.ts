@@ -16,7 +16,10 @@ export async function globalSetup(): Promise<void> {
     console.log(`# using the running environment ${existing}`);
   } else {
     // No fallback: if a component cannot start, the run fails here with that component's log.
-    info = await startEnvironment();
+    info = await startEnvironment().catch((err: unknown) => {
+      console.error(`# the local environment could not start, so no integration test ran: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    });
     owned = info;
     process.env.SLSA_ML_ENV = join(info.stateDir, ENV_FILE);
   }

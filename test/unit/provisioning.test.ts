@@ -99,11 +99,11 @@ describe('when Node is missing or too old', () => {
 
 describe('when Go is missing or too old', () => {
   it('install-tools says there is no go, for an item built with Go', () => {
-    assertOneLine(run('install-tools.sh', ['etcd'], []), /^install-tools: Go >= 1\.24 is needed to build etcd, and there is no go on PATH \(see README, What it needs\)$/);
+    assertOneLine(run('install-tools.sh', ['etcd'], []), /^install-tools: Go >= 1\.24 is needed to build etcd, and there is no go on PATH \(see README, Prerequisites\)$/);
   });
 
   it('install-tools names a go older than 1.24', () => {
-    assertOneLine(run('install-tools.sh', ['kwok'], [standIns({ go: fakeGo('go1.22.3') })]), /^install-tools: Go >= 1\.24 is needed to build kwok; this go is 1\.22\.3 \(see README, What it needs\)$/);
+    assertOneLine(run('install-tools.sh', ['kwok'], [standIns({ go: fakeGo('go1.22.3') })]), /^install-tools: Go >= 1\.24 is needed to build kwok; this go is 1\.22\.3 \(see README, Prerequisites\)$/);
   });
 
   it('provision checks before building anything, so an old go fails at once even with Python items missing too', () => {
