@@ -137,7 +137,8 @@ describe('when another build holds an item', () => {
     // The other build: holds the item's lock for 2.5 s, then leaves the finished tool.
     const other = spawn('flock', [join(cache, 'locks', 'actionlint'), 'sh', '-c', `sleep 2.5; touch '${target}'`], { stdio: 'ignore' });
     const exited = new Promise((resolve) => other.once('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Until the other build really holds the lock (flock -n fails), however loaded the machine.
+    while (spawnSync('flock', ['-n', join(cache, 'locks', 'actionlint'), 'true']).status === 0) await new Promise((resolve) => setTimeout(resolve, 50));
     const r = run('install-tools.sh', ['actionlint'], [standIns({ go: fakeGo('go1.26.0') })], { SLSA_ML_CACHE: cache, SLSA_ML_PROGRESS_SECONDS: '1' });
     await exited;
     assert.equal(r.status, 0, r.stderr);
