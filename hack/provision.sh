@@ -54,7 +54,8 @@ python_pid=
 if [ ${#python_items[@]} -gt 0 ]; then
   bash "$hack/install-tools.sh" "${python_items[@]}" &
   python_pid=$!
-  at_exit "kill $python_pid 2>/dev/null || true"
+  # shellcheck disable=SC2016 # read at exit, when the build may be over
+  at_exit '[ -z "$python_pid" ] || kill "$python_pid" 2>/dev/null || true'
 fi
 go_status=0
 if [ ${#go_items[@]} -gt 0 ]; then
@@ -62,6 +63,7 @@ if [ ${#go_items[@]} -gt 0 ]; then
 fi
 python_status=0
 [ -z "$python_pid" ] || wait "$python_pid" || python_status=$?
+python_pid=
 [ "$go_status" -eq 0 ] || fail "could not build ${go_items[*]}; the lines above say why"
 [ "$python_status" -eq 0 ] || fail "could not build ${python_items[*]}; the lines above say why"
 echo "$prog: ${missing[*]} ready in $((SECONDS - start))s" >&2
