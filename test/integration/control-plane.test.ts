@@ -24,8 +24,10 @@ describe('the local control plane', () => {
     assert.deepEqual(created.spec.taskRef, { name: 'train-model', kind: 'Task' });
   });
 
-  describe('when the Tekton controller reports a finished TaskRun through the status subresource', () => {
-    it('delivers the Succeeded condition, results, podName and step imageIDs to a watcher', async () => {
+  // The API server's part only: the status is written by the test on a TaskRun the Tekton
+  // controller leaves alone (spec.managedBy); runs that real Tekton finishes are in tekton-*.test.ts.
+  describe('when a finished TaskRun status is written through the status subresource (hand-written status)', () => {
+    it('the API server delivers its Succeeded condition, results, podName and step imageIDs to a watcher', async () => {
       const env = testEnv();
       const kc = env.kubeConfig('admin');
       const ns = await newNamespace(env, 'watch');

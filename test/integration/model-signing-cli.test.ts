@@ -15,12 +15,13 @@ import { X509Certificate } from '@sigstore/core';
 import { digestLocalPath } from '../../src/digest/index.ts';
 import { manifestOf, serializeModelSigningStatement, signModelSigningPayload } from '../../src/model-signing/index.ts';
 import { createSigner } from '../../src/signing/index.ts';
-import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
+import { testEnv, uniqueName } from '../harness/index.ts';
 import { cli, taskRunFor, writeKeyPair, type KeyFiles } from '../support/cli.ts';
 import { startKmsStandin, type KmsStandin } from '../support/kms-standin.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 import { identityToken, MOCK_ISSUER, startSigstoreMock, stopSigstoreMock, type SigstoreMock } from '../support/signing-sigstore-mock.ts';
 import { clientTrustConfig, modelSigningVerify, type ModelSigningTrust } from '../support/signing-verifiers.ts';
+import { tektonNamespace } from '../support/tekton-runs.ts';
 import { finishTrainingRun, modelOutput, outcomeOf, uploadModel, waitForTaskRun } from '../support/training-run.ts';
 
 const env = testEnv();
@@ -45,11 +46,29 @@ const SAVED_MODEL: Record<string, string> = {
   'assets/vocab.txt': 'the\nquick\nbrown\n',
 };
 
+/** The objects of a model (`name` a file, or with `files` a SavedModel directory) and its URI. */
+function modelObjects(under: string, name: string, files?: Record<string, string>): { uri: string; objects: Record<string, string> } {
+  if (!files) return { uri: `gs://${env.bucket}/${under}/${name}`, objects: { [`${under}/${name}`]: `weights of ${under}/${name}` } };
+  return { uri: `gs://${env.bucket}/${under}/${name}/`, objects: Object.fromEntries(Object.entries(files).map(([path, data]) => [`${under}/${name}/${path}`, data])) };
+}
+
 /** A model in fake GCS: `name` is a file, or with `files` a SavedModel directory. Returns its URI. */
 async function upload(under: string, name: string, files?: Record<string, string>): Promise<string> {
-  if (!files) return uploadModel(env, `${under}/${name}`, Buffer.from(`weights of ${under}/${name}`));
-  for (const [path, data] of Object.entries(files)) await uploadModel(env, `${under}/${name}/${path}`, Buffer.from(data));
-  return `gs://${env.bucket}/${under}/${name}/`;
+  const { uri, objects } = modelObjects(under, name, files);
+  for (const [object, data] of Object.entries(objects)) await uploadModel(env, object, Buffer.from(data));
+  return uri;
+}
+
+/** The digest the operator must measure: of a local copy written from the same contents. */
+async function localDigest(uri: string, objects: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(scratch, 'expected-'));
+  const root = objectName(uri).replace(/\/$/, '');
+  for (const [object, data] of Object.entries(objects)) {
+    const local = join(dir, 'model', object.slice(root.length));
+    await mkdir(dirname(local), { recursive: true });
+    await writeFile(local, data);
+  }
+  return (await digestLocalPath(join(dir, 'model'))).sha256;
 }
 
 const objectName = (uri: string): string => uri.replace(`gs://${env.bucket}/`, '');
@@ -148,7 +167,7 @@ describe('what the operator writes', () => {
 
   /** Runs one operator for `signer` over its own namespace; returns the namespace and a stop function. */
   async function operatorFor(signer: Record<string, unknown>, seal: Record<string, string> = {}): Promise<{ ns: string; operator: OperatorProcess }> {
-    const ns = await newNamespace(env, 'oms');
+    const ns = await tektonNamespace(env, 'oms');
     const operator = await startOperator(env, {
       namespaces: [ns],
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
@@ -162,11 +181,10 @@ describe('what the operator writes', () => {
     return { ns, operator };
   }
 
-  /** Uploads a model, finishes a TaskRun that reports it, waits until it is signed; returns the model URI. */
+  /** A TaskRun through Tekton whose step writes a model and reports it; waits until it is signed; returns the model URI. */
   async function trained(ns: string, run: string, files?: Record<string, string>): Promise<string> {
-    const uri = await upload(`${prefix}/${ns}/${run}`, files ? 'saved_model' : 'model.pth', files);
-    const local = await download(uri);
-    await finishTrainingRun(admin, ns, run, [modelOutput(uri, (await digestLocalPath(local)).sha256)]);
+    const { uri, objects } = modelObjects(`${prefix}/${ns}/${run}`, files ? 'saved_model' : 'model.pth', files);
+    await finishTrainingRun(env, ns, run, { writes: objects, results: [modelOutput(uri, await localDigest(uri, objects))] });
     const tr = await waitForTaskRun(admin, ns, run, (t) => outcomeOf(t) !== undefined);
     assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
     return uri;
@@ -200,7 +218,7 @@ describe('what the operator writes', () => {
     });
   });
 
-  describe('a .sig the training pod planted before the run', () => {
+  describe('a .sig the training pod planted before the operator signs', () => {
     let keys: SigningKeys;
     let ns: string;
     let operator: OperatorProcess;
@@ -214,18 +232,19 @@ describe('what the operator writes', () => {
     });
 
     it('fails the run with PROVENANCE_CONFLICT, writes nothing, and leaves the object as it was', async () => {
-      const uri = await upload(`${prefix}/${ns}/planted`, 'model.pth');
-      const local = await download(uri);
+      const { uri, objects } = modelObjects(`${prefix}/${ns}/planted`, 'model.pth');
+      const local = join(await mkdtemp(join(scratch, 'planted-')), 'model.pth');
+      await writeFile(local, Object.values(objects)[0] ?? '');
       // A valid model_signing signature of exactly this model, by the tenant's own key.
       const tenant = await writeKeyPair(scratch, uniqueName('tenant'));
       const manifest = manifestOf('model.pth', await digestLocalPath(local));
       const planted = await signModelSigningPayload(serializeModelSigningStatement(manifest), await createSigner({ kind: 'key', keyPem: tenant.privatePem }));
-      await bucket().file(`${objectName(uri)}.sig`).save(planted, { resumable: false });
       await writeFile(`${local}.sig`, planted);
       assert.ok((await modelSigningVerify(local, `${local}.sig`, { kind: 'key', publicKeyPath: tenant.publicPath })).ok, 'the tenant key verifies it');
       assert.equal((await modelSigningVerify(local, `${local}.sig`, { kind: 'key', publicKeyPath: keys.publicKeyPath })).ok, false, 'the operator key does not');
 
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, (await digestLocalPath(local)).sha256)]);
+      // The training step writes the model and the .sig next to it, then reports the model.
+      await finishTrainingRun(env, ns, 'train', { writes: { ...objects, [`${objectName(uri)}.sig`]: planted }, results: [modelOutput(uri, (await digestLocalPath(local)).sha256)] });
       const tr = await waitForTaskRun(admin, ns, 'train', (t) => outcomeOf(t) !== undefined);
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^PROVENANCE_CONFLICT: .*model\.pth\.sig already exists/);

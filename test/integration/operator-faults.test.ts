@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
-import { assertStoredOnce, outcomes, prepareBurst, waitAllDecided, type BurstRun } from '../support/burst.ts';
+import { testEnv, uniqueName } from '../harness/index.ts';
+import { assertStoredOnce, outcomes, prepareBurst, stopBursts, waitAllDecided, type Burst, type BurstRun } from '../support/burst.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { startKmsStandin, type KmsStandin } from '../support/kms-standin.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
-import { runningStatus, succeededStatus, updateTaskRunStatus } from '../support/tekton.ts';
-import { modelOutput, sha256 } from '../support/training-run.ts';
+import { isDone, tektonNamespace, waitForRun } from '../support/tekton-runs.ts';
+import { finishRunByHand, modelOutput, sha256, uploadModel } from '../support/training-run.ts';
 
 const env = testEnv();
 const admin = env.kubeConfig('admin');
@@ -60,11 +60,9 @@ async function metric(operator: OperatorProcess, name: string): Promise<number> 
   return Number(line?.split(' ').pop() ?? NaN);
 }
 
-/** Runs whose Task declares a model output, seen running (so they carry the finalizer), then finished. */
-async function heldBurst(ns: string, count: number, size = 256): Promise<{ runs: BurstRun[]; finish: () => Promise<void> }> {
-  const burst = await prepareBurst(env, admin, { namespace: ns, prefix, count, modelBytes: size });
-  for (const run of burst.runs) await updateTaskRunStatus(admin, ns, run.name, runningStatus(`${run.name}-pod`, [{ name: 'model_ARTIFACT_OUTPUTS', type: 'object' }]));
-  return burst;
+/** Runs whose Task declares a model output, running (so they carry the finalizer once the operator sees them); then finished. */
+async function heldBurst(ns: string, count: number, size = 256): Promise<Burst> {
+  return prepareBurst(env, admin, { namespace: ns, prefix, count, modelBytes: size });
 }
 
 async function waitHeld(ns: string, runs: readonly BurstRun[]): Promise<void> {
@@ -102,10 +100,13 @@ describe('the operator under storage and KMS faults', () => {
     await applyOperatorRbac(env);
     keys = generateSigningKeys();
   });
-  after(stopAllOperators);
+  after(async () => {
+    await stopBursts();
+    await stopAllOperators();
+  });
 
   it('when Cloud Storage hangs: nothing is signed, workers stay free, deleted runs are released within maxHoldSeconds, and all is signed once it answers', async () => {
-    const ns = await newNamespace(env, 'fault-hang');
+    const ns = await tektonNamespace(env, 'fault-hang');
     const proxy = await startFaultProxy(gcsTarget());
     const operator = await startOperator(env, operatorConfig(proxy.endpoint, { workers: 2 }));
     try {
@@ -143,7 +144,7 @@ describe('the operator under storage and KMS faults', () => {
   });
 
   it('when Cloud Storage refuses connections, it retries and signs everything once they are accepted again', async () => {
-    const ns = await newNamespace(env, 'fault-refuse');
+    const ns = await tektonNamespace(env, 'fault-refuse');
     const proxy = await startFaultProxy(gcsTarget());
     const operator = await startOperator(env, operatorConfig(proxy.endpoint));
     try {
@@ -162,24 +163,22 @@ describe('the operator under storage and KMS faults', () => {
     }
   });
 
-  it('counts the retry budget from the run\'s completion: an old run fails after three attempts, a fresh one keeps retrying', async () => {
-    const ns = await newNamespace(env, 'fault-budget');
+  // Tekton completes a run only now, so the run that completed an hour ago has a hand-written status.
+  it('counts the retry budget from the run\'s completion: an old run fails after three attempts, a fresh one keeps retrying (the old run\'s status is hand-written)', async () => {
+    const ns = await tektonNamespace(env, 'fault-budget');
     const proxy = await startFaultProxy(gcsTarget());
     const operator = await startOperator(env, operatorConfig(proxy.endpoint, { retry: { initialDelayMs: 200, maxDelayMs: 500, budgetMs: 60_000 } }));
     try {
       await operator.ready();
-      const { runs } = await prepareBurst(env, admin, { namespace: ns, prefix, count: 2 });
+      const freshBurst = await prepareBurst(env, admin, { namespace: ns, prefix, count: 1, namePrefix: 'fresh' });
+      const [fresh] = freshBurst.runs as [BurstRun];
+      const oldModel = Buffer.from(`model ${ns} old\n`);
+      const old: BurstRun = { name: 'old', modelUri: await uploadModel(env, `${prefix}/${ns}/old/pytorch_model.pth`, oldModel) };
       proxy.set('refuse');
-      const [old, fresh] = runs as [BurstRun, BurstRun];
-      const model = (i: number): string => sha256(Buffer.from(`model ${ns} ${i}\n`));
-      const finished = (run: BurstRun, i: number, completedAgoMs: number): Record<string, unknown> => {
-        const status = succeededStatus(`${run.name}-pod`, [modelOutput(run.modelUri, model(i))]);
-        status.completionTime = new Date(Date.now() - completedAgoMs).toISOString();
-        status.startTime = new Date(Date.now() - completedAgoMs - 60_000).toISOString();
-        return status;
-      };
-      await updateTaskRunStatus(admin, ns, old.name, finished(old, 0, 3_600_000));
-      await updateTaskRunStatus(admin, ns, fresh.name, finished(fresh, 1, 0));
+      await finishRunByHand(env, ns, old.name, [modelOutput(old.modelUri, sha256(oldModel))], { completedAgoMs: 3_600_000 });
+      await freshBurst.finish();
+      // Completed by Tekton before the window in which it must still be retried.
+      await waitForRun(admin, { kind: 'TaskRun', namespace: ns, name: fresh.name }, isDone);
       const [decided] = await Promise.all([waitAllDecided(admin, ns, [old], 30_000), sleep(3000)]);
       assert.deepEqual(decided.failed, [old.name], operator.output().slice(-2000));
       const api = admin.makeApiClient(CustomObjectsApi);
@@ -195,7 +194,7 @@ describe('the operator under storage and KMS faults', () => {
   });
 
   it('when Cloud Storage answers slowly but steadily, reads longer than a request deadline still complete', async () => {
-    const ns = await newNamespace(env, 'fault-drip');
+    const ns = await tektonNamespace(env, 'fault-drip');
     const proxy = await startFaultProxy(gcsTarget());
     const operator = await startOperator(env, operatorConfig(proxy.endpoint));
     try {
@@ -213,7 +212,7 @@ describe('the operator under storage and KMS faults', () => {
   });
 
   it('when Cloud Storage resets connections mid-body, the reads are retried and nothing half-read is signed', async () => {
-    const ns = await newNamespace(env, 'fault-reset');
+    const ns = await tektonNamespace(env, 'fault-reset');
     const proxy = await startFaultProxy(gcsTarget());
     const operator = await startOperator(env, operatorConfig(proxy.endpoint));
     try {
@@ -233,7 +232,7 @@ describe('the operator under storage and KMS faults', () => {
   });
 
   it('when Cloud KMS hangs, attempts end at their deadline and everything is signed once KMS answers', async () => {
-    const ns = await newNamespace(env, 'fault-kms');
+    const ns = await tektonNamespace(env, 'fault-kms');
     const kms: KmsStandin = await startKmsStandin();
     const kmsUrl = new URL(kms.endpoint);
     const proxy: FaultProxy = await startFaultProxy({ host: kmsUrl.hostname, port: Number(kmsUrl.port) });

@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { restartComponent } from '../../hack/env/environment.ts';
-import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
-import { assertStoredOnce as storedOnce, prepareBurst, waitAllDecided as waitAll, type BurstRun, type Observed } from '../support/burst.ts';
+import { testEnv, uniqueName } from '../harness/index.ts';
+import { assertStoredOnce as storedOnce, prepareBurst, stopBursts, waitAllDecided as waitAll, type BurstRun, type Observed } from '../support/burst.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { tektonNamespace } from '../support/tekton-runs.ts';
 
 const env = testEnv();
 const admin = env.kubeConfig('admin');
@@ -33,10 +34,13 @@ describe('operator resilience', () => {
     await applyOperatorRbac(env);
     keys = generateSigningKeys();
   });
-  after(stopAllOperators);
+  after(async () => {
+    await stopBursts();
+    await stopAllOperators();
+  });
 
   it('attests every one of 50 TaskRuns exactly once although it is SIGKILLed several times mid-burst', async () => {
-    const ns = await newNamespace(env, 'crash');
+    const ns = await tektonNamespace(env, 'crash');
     const { runs, finish } = await prepareBurst(env, admin, { namespace: ns, prefix, count: 50 });
     let operator: OperatorProcess = await startOperator(env, operatorConfig({ workers: 4 }));
     await operator.ready();
@@ -57,7 +61,7 @@ describe('operator resilience', () => {
   });
 
   it('keeps watching through a kube-apiserver restart in the middle of a burst', async () => {
-    const ns = await newNamespace(env, 'apiserver-restart');
+    const ns = await tektonNamespace(env, 'apiserver-restart');
     const first = await prepareBurst(env, admin, { namespace: ns, prefix, count: 10 });
     const operator = await startOperator(env, operatorConfig({ watch: { relistSeconds: 300, stallSeconds: 30 } }));
     await operator.ready();
@@ -94,7 +98,7 @@ describe('operator resilience', () => {
   });
 
   it('with two replicas, exactly one signs, and killing the leader hands over within the lease duration', async () => {
-    const ns = await newNamespace(env, 'ha');
+    const ns = await tektonNamespace(env, 'ha');
     // The Lease name the manifests' Role is limited to.
     const leaseName = 'slsa-ml-operator';
     const lease = { enabled: true, namespace: 'slsa-ml-system', leaseName, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 1 };

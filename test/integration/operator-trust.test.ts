@@ -1,9 +1,11 @@
 // The trust promise, attacked as a tenant would: someone who may create Tasks, TaskRuns and Pods
 // in their own namespace (the `tenant` identity, bound there only) and whose training pod may
-// write anything under its model prefix. Tekton's part (completing the run, writing status) is
-// played by the admin. Each attack must leave the run not signed, any planted object byte for
-// byte as it was, nothing else written, and a reason that names the attack; the genuine run of
-// the same shape is still signed and verifies with cosign and `slsa-ml verify`.
+// write anything under its model prefix. The tenant applies the Task and creates the TaskRun; the
+// real Tekton controller runs it, and the test plays the training step (what it writes, what it
+// reports). Each attack must leave the run not signed, any planted object byte for byte as it
+// was, nothing else written, and a reason that names the attack; the genuine run of the same
+// shape is still signed and verifies with cosign and `slsa-ml verify`. Two shapes Tekton cannot
+// produce keep a hand-written status, each saying so in its name.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,12 +16,15 @@ import { after, before, describe, it } from 'node:test';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { bindTenant, newNamespace, testEnv, uniqueName } from '../harness/index.ts';
+import { bindTenant, testEnv, uniqueName } from '../harness/index.ts';
 import { cli, signRun } from '../support/cli.ts';
 import { cosignVerifyAttestation } from '../support/cosign.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
-import { createTaskRun, succeededStatus, trainingTaskRun, updateTaskRunStatus, type TaskRunObject } from '../support/tekton.ts';
-import { modelOutput, outcomeOf, sha256, uploadModel, waitForTaskRun } from '../support/training-run.ts';
+import { createTaskRun, trainingTaskRun, type TaskRunObject } from '../support/tekton.ts';
+import { tektonNamespace, type TektonRun } from '../support/tekton-runs.ts';
+import {
+  finishRunByHand, finishTrainingRun, modelOutput, outcomeOf, sha256, startTrainingRun, uploadModel, waitForTaskRun, type RunResult, type TrainingRunOptions, type TrainStep,
+} from '../support/training-run.ts';
 
 const env = testEnv();
 const admin = env.kubeConfig('admin');
@@ -37,33 +42,31 @@ const objectName = (uri: string): string => uri.replace(`gs://${env.bucket}/`, '
 const modelUri = (ns: string, name: string): string => `gs://${env.bucket}/${prefix}/${ns}/${name}`;
 const objectsUnder = async (ns: string): Promise<string[]> => (await bucket().getFiles({ prefix: `${prefix}/${ns}/` }))[0].map((f) => f.name.slice(`${prefix}/${ns}/`.length)).sort();
 const contentOf = async (uri: string): Promise<string> => (await bucket().file(objectName(uri)).download())[0].toString();
-const reasonOf = (tr: TaskRunObject): string => tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '';
+const reasonOf = (tr: TaskRunObject | TektonRun): string => tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '';
 const decided = (ns: string, name: string) => waitForTaskRun(admin, ns, name, (t) => outcomeOf(t) !== undefined && t.metadata.annotations?.['slsa-ml.dev/seal'] !== undefined);
 
-/** A namespace the tenant may write in, and only that one. */
+/** A namespace the tenant may write in, and only that one (with the `default` ServiceAccount Tekton runs Pods as). */
 async function tenantNamespace(hint: string): Promise<string> {
-  const ns = await newNamespace(env, hint);
+  const ns = await tektonNamespace(env, hint);
   await bindTenant(env, ns);
   return ns;
 }
 
-/** The tenant creates the TaskRun (any metadata it likes); Tekton (admin) then records it as finished. */
-async function runAsTenant(ns: string, name: string, results: Parameters<typeof succeededStatus>[1], metadata: { annotations?: Record<string, string>; labels?: Record<string, string> } = {}, pod?: { name: string; ownedByRun: boolean; nodeName?: string }): Promise<TaskRunObject> {
-  const tr = trainingTaskRun(ns, name);
-  tr.metadata = { ...tr.metadata, ...metadata };
-  const created = await createTaskRun(tenant, tr);
-  if (pod) await createPod(pod.ownedByRun ? admin : tenant, ns, pod.name, pod.ownedByRun ? created : undefined, pod.nodeName);
-  return updateTaskRunStatus(admin, ns, name, succeededStatus(pod?.name ?? `${name}-pod`, results));
+/** The tenant applies the Task and creates the TaskRun (any metadata it likes); Tekton runs it; the step does `step`. */
+async function runAsTenant(ns: string, name: string, step: TrainStep, options: TrainingRunOptions = {}): Promise<TektonRun> {
+  return finishTrainingRun(env, ns, name, step, { as: tenant, ...options });
 }
 
-async function createPod(kc: KubeConfig, ns: string, name: string, owner: TaskRunObject | undefined, nodeName?: string): Promise<void> {
+/** The step writes `model` under the run's namespace prefix and reports it. */
+function writesModel(ns: string, file: string, model: Buffer, more: readonly RunResult[] = []): TrainStep {
+  const uri = modelUri(ns, file);
+  return { writes: { [objectName(uri)]: model }, results: [modelOutput(uri, sha256(model)), ...more] };
+}
+
+async function createPod(kc: KubeConfig, ns: string, name: string, nodeName: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespacedPod({ namespace: ns, body: {
-    metadata: {
-      name,
-      labels: { 'tekton.dev/taskRun': owner?.metadata.name ?? 'train' },
-      ...(owner ? { ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true }] } : {}),
-    },
-    spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'step-train', image: 'python:3.11-slim', resources: { limits: { 'nvidia.com/gpu': '8' } } }] },
+    metadata: { name, labels: { 'tekton.dev/taskRun': 'train' } },
+    spec: { nodeName, containers: [{ name: 'step-train', image: 'python:3.11-slim', resources: { limits: { 'nvidia.com/gpu': '8' } } }] },
   } });
 }
 
@@ -76,7 +79,7 @@ async function gpuNode(): Promise<string> {
 }
 
 /** The genuine run's provenance verifies with cosign (bundle and envelope) and with `slsa-ml verify`. */
-async function assertGenuine(tr: TaskRunObject, uri: string, model: Buffer): Promise<Record<string, unknown>> {
+async function assertGenuine(tr: TaskRunObject | TektonRun, uri: string, model: Buffer): Promise<Record<string, unknown>> {
   assert.equal(outcomeOf(tr), 'true', reasonOf(tr));
   assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'signed');
   assert.equal(tr.metadata.annotations?.['slsa-ml.dev/bundle'], `${uri}.sigstore.json`);
@@ -98,7 +101,7 @@ async function assertGenuine(tr: TaskRunObject, uri: string, model: Buffer): Pro
 }
 
 /** The slsa-ml.dev/ keys on the TaskRun: after an attack, only the operator's sealed outcome. */
-function ourKeys(tr: TaskRunObject): string[] {
+function ourKeys(tr: TaskRunObject | TektonRun): string[] {
   return [...Object.keys(tr.metadata.annotations ?? {}), ...Object.keys(tr.metadata.labels ?? {}).map((k) => `label:${k}`)]
     .filter((k) => k.includes('slsa-ml.dev/')).sort();
 }
@@ -151,12 +154,12 @@ describe('a hostile tenant against the operator', () => {
     it('without admission, a pre-set "signed" decides nothing: the run is attested and the forged values replaced', async () => {
       const ns = await tenantNamespace('trust-preset');
       const model = Buffer.from(`weights ${randomUUID()}`);
-      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      const uri = modelUri(ns, 'model.pth');
       const forged = {
         annotations: { 'slsa-ml.dev/signed': 'true', 'slsa-ml.dev/bundle': `gs://${env.bucket}/elsewhere.sigstore.json`, 'slsa-ml.dev/seal': 'v1.forged', 'slsa-ml.dev/provenance': 'gs://old-style/x.sigstore.json' },
         labels: { 'slsa-ml.dev/provenance': 'signed' },
       };
-      await runAsTenant(ns, 'train', [modelOutput(uri, sha256(model))], forged);
+      await runAsTenant(ns, 'train', writesModel(ns, 'model.pth', model), { metadata: forged });
       const tr = await waitForTaskRun(admin, ns, 'train', (t) => t.metadata.annotations?.['slsa-ml.dev/bundle'] === `${uri}.sigstore.json`);
       await assertGenuine(tr, uri, model);
       assert.deepEqual(ourKeys(tr), ['label:slsa-ml.dev/provenance', 'slsa-ml.dev/bundle', 'slsa-ml.dev/seal', 'slsa-ml.dev/signed']);
@@ -164,7 +167,7 @@ describe('a hostile tenant against the operator', () => {
 
     it('a forged "signed" on a run with nothing to attest is overruled: failed FOREIGN_OUTCOME, forged keys gone', async () => {
       const ns = await tenantNamespace('trust-preset-empty');
-      await runAsTenant(ns, 'eval', [{ name: 'accuracy', type: 'string', value: '0.93' }], { annotations: { 'slsa-ml.dev/signed': 'true' }, labels: { 'slsa-ml.dev/provenance': 'signed' } });
+      await runAsTenant(ns, 'eval', { results: [{ name: 'accuracy', type: 'string', value: '0.93' }] }, { metadata: { annotations: { 'slsa-ml.dev/signed': 'true' }, labels: { 'slsa-ml.dev/provenance': 'signed' } } });
       const tr = await waitForTaskRun(admin, ns, 'eval', (t) => t.metadata.labels?.['slsa-ml.dev/provenance'] === 'failed');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(reasonOf(tr), /^FOREIGN_OUTCOME: /);
@@ -176,18 +179,21 @@ describe('a hostile tenant against the operator', () => {
       const ns = await tenantNamespace('trust-propagated');
       // A genuine, sealed outcome of another run...
       const first = Buffer.from(`first ${randomUUID()}`);
-      const firstUri = await uploadModel(env, objectName(modelUri(ns, 'first.pth')), first);
-      await runAsTenant(ns, 'first', [modelOutput(firstUri, sha256(first))]);
+      await runAsTenant(ns, 'first', writesModel(ns, 'first.pth', first));
       const sealed = await decided(ns, 'first');
       assert.equal(outcomeOf(sealed), 'true', reasonOf(sealed));
-      // ...copied onto a new run as if Tekton had propagated it from the Task's metadata.
+      // ...put on the next run's Task, whose metadata Tekton itself copies onto the TaskRun.
       const copied = {
         annotations: Object.fromEntries(Object.entries(sealed.metadata.annotations ?? {}).filter(([k]) => k.startsWith('slsa-ml.dev/'))),
         labels: { 'slsa-ml.dev/provenance': 'signed' },
       };
       const second = Buffer.from(`second ${randomUUID()}`);
-      const secondUri = await uploadModel(env, objectName(modelUri(ns, 'second.pth')), second);
-      await runAsTenant(ns, 'second', [modelOutput(secondUri, sha256(second))], copied);
+      const secondUri = modelUri(ns, 'second.pth');
+      await runAsTenant(ns, 'second', {
+        ...writesModel(ns, 'second.pth', second),
+        // While the step runs, the copied seal is on the TaskRun, put there by Tekton.
+        during: async () => { await waitForTaskRun(admin, ns, 'second', (t) => t.metadata.annotations?.['slsa-ml.dev/seal'] === copied.annotations['slsa-ml.dev/seal'], 10_000); },
+      }, { taskMetadata: copied });
       const tr = await waitForTaskRun(admin, ns, 'second', (t) => t.metadata.annotations?.['slsa-ml.dev/bundle'] === `${secondUri}.sigstore.json`);
       await assertGenuine(tr, secondUri, second);
     });
@@ -197,27 +203,30 @@ describe('a hostile tenant against the operator', () => {
     it('refuses a planted bundle signed with the pod\'s own key for this run and digest, and leaves it untouched', async () => {
       const ns = await tenantNamespace('trust-planted');
       const model = Buffer.from(`weights ${randomUUID()}`);
-      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
-      const tr = trainingTaskRun(ns, 'train');
-      const created = await createTaskRun(tenant, tr);
-      // The pod knows the run's UID and its own model's digest; it signs with a key of its own.
+      const uri = modelUri(ns, 'model.pth');
+      // The pod knows the run's UID (its Pod's owner) and its own model's digest; it signs with a key of its own.
       const podKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const planted = await signRun({ modelUri: uri, uid: created.metadata.uid ?? '', sourceUrl: 'https://github.com/attacker/anything' }, { kind: 'file', sha256: sha256(model), fileCount: 1, totalBytes: model.length }, { privatePem: podKey });
-      await uploadModel(env, objectName(`${uri}.sigstore.json`), Buffer.from(planted.bundleJson));
-      await updateTaskRunStatus(admin, ns, 'train', succeededStatus('train-pod', [modelOutput(uri, sha256(model))]));
+      let planted = '';
+      await runAsTenant(ns, 'train', {
+        ...writesModel(ns, 'model.pth', model),
+        during: async (pod) => {
+          const uid = pod.pod.metadata?.ownerReferences?.find((o) => o.kind === 'TaskRun')?.uid ?? '';
+          planted = (await signRun({ modelUri: uri, uid, sourceUrl: 'https://github.com/attacker/anything' }, { kind: 'file', sha256: sha256(model), fileCount: 1, totalBytes: model.length }, { privatePem: podKey })).bundleJson;
+          await uploadModel(env, objectName(`${uri}.sigstore.json`), Buffer.from(planted));
+        },
+      });
       const done = await decided(ns, 'train');
       assert.equal(outcomeOf(done), 'failed');
       assert.match(reasonOf(done), /^PROVENANCE_CONFLICT: .*model\.pth\.sigstore\.json already exists and is not this run's provenance from this operator \(signature check failed: WRONG_KEY/);
-      assert.equal(await contentOf(`${uri}.sigstore.json`), planted.bundleJson);
+      assert.equal(await contentOf(`${uri}.sigstore.json`), planted);
       assert.deepEqual(await objectsUnder(ns), ['model.pth', 'model.pth.sigstore.json']);
       // The planted file never verifies with the operator's key.
       const check = await cli(['verify', uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint]);
       assert.notEqual(check.code, 0);
       // The genuine run of the same shape.
       const genuine = Buffer.from(`weights ${randomUUID()}`);
-      const genuineUri = await uploadModel(env, objectName(modelUri(ns, 'genuine.pth')), genuine);
-      await runAsTenant(ns, 'genuine', [modelOutput(genuineUri, sha256(genuine))]);
-      await assertGenuine(await decided(ns, 'genuine'), genuineUri, genuine);
+      await runAsTenant(ns, 'genuine', writesModel(ns, 'genuine.pth', genuine));
+      await assertGenuine(await decided(ns, 'genuine'), modelUri(ns, 'genuine.pth'), genuine);
     });
   });
 
@@ -225,13 +234,18 @@ describe('a hostile tenant against the operator', () => {
     it('refuses a model outside the run\'s own namespace prefix, and the owner\'s run is still signed', async () => {
       const [a, b] = [await tenantNamespace('trust-ns-a'), await tenantNamespace('trust-ns-b')];
       const model = Buffer.from(`b's weights ${randomUUID()}`);
-      const uri = await uploadModel(env, objectName(modelUri(b, 'model.pth')), model);
-      await runAsTenant(a, 'steal', [modelOutput(uri, sha256(model))]);
+      const uri = modelUri(b, 'model.pth');
+      // b's run writes its model and keeps running while a's run claims it.
+      let finishOwn = (): void => undefined;
+      const own = await startTrainingRun(env, b, 'own', writesModel(b, 'model.pth', model), { as: tenant, hold: new Promise((resolve) => { finishOwn = resolve; }) });
+      await own.holding;
+      await runAsTenant(a, 'steal', { results: [modelOutput(uri, sha256(model))] });
       const stolen = await decided(a, 'steal');
       assert.equal(outcomeOf(stolen), 'failed');
       assert.match(reasonOf(stolen), new RegExp(`^PREFIX_NOT_ALLOWED: .*outside the allowed prefixes for namespace ${a}`));
       assert.deepEqual(await objectsUnder(b), ['model.pth']);
-      await runAsTenant(b, 'own', [modelOutput(uri, sha256(model))]);
+      finishOwn();
+      await own.done;
       await assertGenuine(await decided(b, 'own'), uri, model);
     });
 
@@ -240,10 +254,9 @@ describe('a hostile tenant against the operator', () => {
       const model = Buffer.from(`old weights ${randomUUID()}`);
       const uri = await uploadModel(env, objectName(modelUri(ns, 'old.pth')), model);
       await sleep(3500); // longer than the configured clock allowance (2 s)
-      await createTaskRun(tenant, trainingTaskRun(ns, 'late'));
-      const status = succeededStatus('late-pod', [modelOutput(uri, sha256(model))]);
-      status.startTime = new Date().toISOString();
-      await updateTaskRunStatus(admin, ns, 'late', status);
+      // Tekton sets status.startTime when it starts the run, after this.
+      const run = await runAsTenant(ns, 'late', { results: [modelOutput(uri, sha256(model))] });
+      assert.ok(Date.parse(String(run.status?.startTime)) - Date.parse((await bucket().file(objectName(uri)).getMetadata())[0].timeCreated ?? '') > 3000, 'the object is older than the run');
       const tr = await decided(ns, 'late');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(reasonOf(tr), /^MODEL_PREDATES_RUN: .*old\.pth was created at .* before this TaskRun started/);
@@ -255,10 +268,10 @@ describe('a hostile tenant against the operator', () => {
     it('refuses a planted envelope before writing the bundle, so nothing verifiable sits next to a failed run', async () => {
       const ns = await tenantNamespace('trust-half');
       const model = Buffer.from(`weights ${randomUUID()}`);
-      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      const uri = modelUri(ns, 'model.pth');
       const planted = '{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"MEUCIQ=="}]}\n';
-      await uploadModel(env, objectName(`${uri}.intoto.jsonl`), Buffer.from(planted));
-      await runAsTenant(ns, 'train', [modelOutput(uri, sha256(model))]);
+      const step = writesModel(ns, 'model.pth', model);
+      await runAsTenant(ns, 'train', { ...step, writes: { ...step.writes, [objectName(`${uri}.intoto.jsonl`)]: planted } });
       const tr = await decided(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(reasonOf(tr), /^PROVENANCE_CONFLICT: .*model\.pth\.intoto\.jsonl already exists/);
@@ -268,30 +281,39 @@ describe('a hostile tenant against the operator', () => {
   });
 
   describe('attack 5: a look-alike Pod', () => {
-    it('takes no node or accelerator facts from a Pod this TaskRun does not own, and says why', async () => {
+    // Tekton names in status.podName only a Pod the TaskRun controls (it adopts no other, and
+    // cannot create its own Pod under a name the tenant took), and the tenant cannot write a
+    // TaskRun's status: a status naming the tenant's Pod needs another controller, so it is
+    // written by hand here.
+    it('takes no node or accelerator facts from a Pod this TaskRun does not own, and says why (hand-written status naming a tenant Pod)', async () => {
       const ns = await tenantNamespace('trust-pod');
       const model = Buffer.from(`weights ${randomUUID()}`);
       const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
-      await runAsTenant(ns, 'train', [modelOutput(uri, sha256(model))], {}, { name: 'train-pod', ownedByRun: false, nodeName: await gpuNode() });
+      await createPod(tenant, ns, 'train-pod', await gpuNode());
+      await finishRunByHand(env, ns, 'train', [modelOutput(uri, sha256(model))], { as: tenant, podName: 'train-pod' });
       const statement = await assertGenuine(await decided(ns, 'train'), uri, model);
       const internal = (statement as { predicate: { buildDefinition: { internalParameters: Record<string, unknown> } } }).predicate.buildDefinition.internalParameters;
       assert.deepEqual(Object.keys(internal).sort(), ['clusterFactsOmitted', 'operatorConfig']);
       assert.match(String(internal.clusterFactsOmitted), /^pod train-pod is not controlled by this TaskRun/);
       assert.doesNotMatch(JSON.stringify(statement), /a100/);
-      // The same shape with the Pod Tekton would create: facts attested.
+    });
+
+    it('with the Pod Tekton created, the node pool it ran on is attested', async () => {
+      const ns = await tenantNamespace('trust-pod-owned');
       const owned = Buffer.from(`weights ${randomUUID()}`);
-      const ownedUri = await uploadModel(env, objectName(modelUri(ns, 'owned.pth')), owned);
-      await runAsTenant(ns, 'owned', [modelOutput(ownedUri, sha256(owned))], {}, { name: 'owned-pod', ownedByRun: true, nodeName: await gpuNode() });
-      const real = await assertGenuine(await decided(ns, 'owned'), ownedUri, owned);
-      assert.match(JSON.stringify((real as { predicate: { buildDefinition: { internalParameters: unknown } } }).predicate.buildDefinition.internalParameters), /nvidia-tesla-a100/);
+      await runAsTenant(ns, 'owned', writesModel(ns, 'owned.pth', owned), { gpu: true });
+      const real = await assertGenuine(await decided(ns, 'owned'), modelUri(ns, 'owned.pth'), owned);
+      const internal = (real as { predicate: { buildDefinition: { internalParameters: { node?: Record<string, string>; accelerator?: unknown } } } }).predicate.buildDefinition.internalParameters;
+      assert.equal(internal.node?.nodePool, 'l4-pool');
+      assert.deepEqual(internal.accelerator, { kind: 'gpu', type: 'nvidia-l4', count: 1 });
     });
   });
 
   describe('attack 7: models too large for provenance', () => {
     it('refuses a directory model with more objects than limits.modelFiles before anything is written', async () => {
       const ns = await tenantNamespace('trust-files');
-      for (let i = 0; i < LIMITS.modelFiles + 1; i++) await uploadModel(env, objectName(modelUri(ns, `saved_model/variables/shard-${i}`)), Buffer.from(`s${i}`));
-      await runAsTenant(ns, 'train', [{ name: 'model_ARTIFACT_OUTPUTS', type: 'object', value: { uri: modelUri(ns, 'saved_model/'), isBuildArtifact: 'true' } }]);
+      const shards = Array.from({ length: LIMITS.modelFiles + 1 }, (_, i): [string, string] => [objectName(modelUri(ns, `saved_model/variables/shard-${i}`)), `s${i}`]);
+      await runAsTenant(ns, 'train', { writes: Object.fromEntries(shards), results: [{ name: 'model_ARTIFACT_OUTPUTS', type: 'object', value: { uri: modelUri(ns, 'saved_model/'), isBuildArtifact: 'true' } }] });
       const tr = await decided(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(reasonOf(tr), /^MODEL_TOO_MANY_FILES: .*more than 5 objects \(limits\.modelFiles\)/);
@@ -301,18 +323,31 @@ describe('a hostile tenant against the operator', () => {
     it('refuses a model over limits.modelBytes, and a statement over limits.statementBytes', async () => {
       const ns = await tenantNamespace('trust-bytes');
       const big = Buffer.alloc(LIMITS.modelBytes + 1, 7);
-      const bigUri = await uploadModel(env, objectName(modelUri(ns, 'big.pth')), big);
-      await runAsTenant(ns, 'big', [modelOutput(bigUri, sha256(big))]);
+      await runAsTenant(ns, 'big', writesModel(ns, 'big.pth', big));
       const bigRun = await decided(ns, 'big');
       assert.match(reasonOf(bigRun), /^MODEL_TOO_LARGE: /);
+      // The run's spec, params included, is what the tenant controlled: a long enough param outgrows the statement limit.
       const model = Buffer.from(`weights ${randomUUID()}`);
-      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
-      // Results the tenant controls become byproducts: enough of them outgrow the statement limit.
-      await runAsTenant(ns, 'chatty', [modelOutput(uri, sha256(model)), { name: 'log', type: 'string', value: 'x'.repeat(LIMITS.statementBytes) }]);
+      await runAsTenant(ns, 'chatty', writesModel(ns, 'model.pth', model), { params: { notes: 'x'.repeat(LIMITS.statementBytes) } });
       const chatty = await decided(ns, 'chatty');
       assert.equal(outcomeOf(chatty), 'failed');
       assert.match(reasonOf(chatty), /^STATEMENT_TOO_LARGE: .*over limits\.statementBytes \(65536\)/);
       assert.deepEqual(await objectsUnder(ns), ['big.pth', 'model.pth']);
+    });
+
+    // Tekton reads results from termination messages, 4096 bytes at most (tekton-results.test.ts):
+    // a result this long reaches a TaskRun only through another controller's status (or
+    // Tekton's sidecar-logs results with a raised max-result-size), so it is written by hand.
+    it('refuses a statement over limits.statementBytes from a result that long (hand-written status: a 64 KiB result)', async () => {
+      const ns = await tenantNamespace('trust-bytes-result');
+      const model = Buffer.from(`weights ${randomUUID()}`);
+      const uri = await uploadModel(env, objectName(modelUri(ns, 'model.pth')), model);
+      // Results the tenant controls become byproducts: enough of them outgrow the statement limit.
+      await finishRunByHand(env, ns, 'chatty', [modelOutput(uri, sha256(model)), { name: 'log', type: 'string', value: 'x'.repeat(LIMITS.statementBytes) }], { as: tenant });
+      const chatty = await decided(ns, 'chatty');
+      assert.equal(outcomeOf(chatty), 'failed');
+      assert.match(reasonOf(chatty), /^STATEMENT_TOO_LARGE: .*over limits\.statementBytes \(65536\)/);
+      assert.deepEqual(await objectsUnder(ns), ['model.pth']);
     });
   });
 });

@@ -7,9 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { readEnvInfo, restartComponent } from '../../hack/env/environment.ts';
-import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
-import { prepareBurst } from '../support/burst.ts';
+import { testEnv, uniqueName } from '../harness/index.ts';
+import { prepareBurst, stopBursts } from '../support/burst.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess } from '../support/operator-process.ts';
+import { tektonNamespace } from '../support/tekton-runs.ts';
 
 const env = testEnv();
 const admin = env.kubeConfig('admin');
@@ -70,7 +71,7 @@ describe('operator watch', () => {
   before(async () => {
     await applyOperatorRbac(env);
     const keys = generateSigningKeys();
-    ns = await newNamespace(env, 'watch');
+    ns = await tektonNamespace(env, 'watch');
     operator = await startOperator(env, {
       namespaces: [ns],
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
@@ -85,7 +86,10 @@ describe('operator watch', () => {
     await operator.ready();
     await until(() => lists(operator).length === 1, 'the first list', 20_000, operator);
   });
-  after(stopAllOperators);
+  after(async () => {
+    await stopBursts();
+    await stopAllOperators();
+  });
 
   it('resumes an idle watch that the server ends on its timeout, without listing again', async () => {
     const before = resumes(operator).filter((r) => r.end === 'closed').length;

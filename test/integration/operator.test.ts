@@ -1,3 +1,6 @@
+// The operator end to end: training runs go through the real Tekton controller (Tekton creates
+// the Pod, kube-scheduler places it on a fake GKE node, the test plays the train step, which
+// writes the model and reports it), and the operator attests what Tekton recorded.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,10 +8,11 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { digestLocalPath } from '../../src/digest/index.ts';
-import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
+import { testEnv, uniqueName } from '../harness/index.ts';
 import { cosignVerifyAttestation } from '../support/cosign.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
-import { finishTrainingRun, modelOutput, outcomeOf, sha256, uploadModel, waitForTaskRun } from '../support/training-run.ts';
+import { succeeded, tektonNamespace } from '../support/tekton-runs.ts';
+import { finishTrainingRun, gsUri, modelOutput, outcomeOf, sha256, startTrainingRun, waitForTaskRun } from '../support/training-run.ts';
 
 describe('the operator, running under its least-privilege identity', () => {
   const env = testEnv();
@@ -47,9 +51,15 @@ describe('the operator, running under its least-privilege identity', () => {
     return path;
   }
 
-  async function eventReasons(ns: string, name: string): Promise<string[]> {
+  /** Events on the TaskRun: the operator's, and (Tekton reports too) everyone's. */
+  async function events(ns: string, name: string): Promise<{ ours: string[]; all: string[] }> {
     const list = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` });
-    return list.items.map((e) => e.reason ?? '');
+    const describe = (e: (typeof list.items)[number]): string => `${e.type ?? ''} ${e.reason ?? ''}`;
+    return { ours: list.items.filter((e) => e.reportingComponent === 'slsa-ml.dev/operator').map(describe), all: list.items.map(describe) };
+  }
+
+  async function eventReasons(ns: string, name: string): Promise<string[]> {
+    return (await events(ns, name)).ours.map((e) => e.split(' ')[1] ?? '');
   }
 
   async function attested(ns: string, name: string) {
@@ -58,10 +68,11 @@ describe('the operator, running under its least-privilege identity', () => {
 
   describe('when a training TaskRun that wrote a .pth model succeeds', () => {
     it('stores both provenance objects next to the model, cosign verifies them, and the TaskRun says so', async () => {
-      const ns = await newNamespace(env, 'op-pth');
+      const ns = await tektonNamespace(env, 'op-pth');
       const model = Buffer.from(`weights of ${ns}`);
-      const uri = await uploadModel(env, `${prefix}/${ns}/v1/pytorch_model.pth`, model);
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+      const object = `${prefix}/${ns}/v1/pytorch_model.pth`;
+      const uri = gsUri(env, object);
+      await finishTrainingRun(env, ns, 'train', { writes: { [object]: model }, results: [modelOutput(uri, sha256(model))] }, { gpu: true });
 
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
@@ -82,30 +93,32 @@ describe('the operator, running under its least-privilege identity', () => {
       // Both objects carry the same single signature.
       const bundleEnvelope = (JSON.parse(readFileSync(bundle, 'utf8')) as { dsseEnvelope: unknown }).dsseEnvelope;
       assert.deepEqual(JSON.parse(readFileSync(envelope, 'utf8')), bundleEnvelope);
-      // What the operator saw of the node pool is in the provenance.
+      // What the operator saw of the node pool is in the provenance: the scheduler put the GPU Pod on the L4 pool.
       const statement = JSON.parse(Buffer.from((bundleEnvelope as { payload: string }).payload, 'base64').toString()) as {
-        predicate: { buildDefinition: { internalParameters: unknown }; runDetails: { metadata: { invocationId: string } } };
+        predicate: { buildDefinition: { internalParameters: { node?: { nodePool?: string }; accelerator?: unknown } }; runDetails: { metadata: { invocationId: string } } };
       };
       assert.equal(statement.predicate.runDetails.metadata.invocationId, tr.metadata.uid);
-      assert.match(JSON.stringify(statement.predicate.buildDefinition.internalParameters), /nvidia-tesla-t4/);
+      assert.equal(statement.predicate.buildDefinition.internalParameters.node?.nodePool, 'l4-pool');
+      assert.deepEqual(statement.predicate.buildDefinition.internalParameters.accelerator, { kind: 'gpu', type: 'nvidia-l4', count: 1 });
     });
   });
 
   describe('when the model is a SavedModel directory', () => {
     it('attests the directory root digest with siblings outside the prefix, and cosign verifies by digest', async () => {
-      const ns = await newNamespace(env, 'op-savedmodel');
+      const ns = await tektonNamespace(env, 'op-savedmodel');
       const local = mkdtempSync(join(tmpdir(), 'savedmodel-'));
       const files: Record<string, string> = {
         'saved_model.pb': 'graph', 'variables/variables.index': 'index', 'variables/variables.data-00000-of-00001': 'data', 'assets/vocab.txt': 'a b c', 'fingerprint.pb': 'fp',
       };
+      const writes: Record<string, string> = {};
       for (const [name, content] of Object.entries(files)) {
         mkdirSync(dirname(join(local, name)), { recursive: true });
         writeFileSync(join(local, name), content);
-        await uploadModel(env, `${prefix}/${ns}/saved_model/${name}`, Buffer.from(content));
+        writes[`${prefix}/${ns}/saved_model/${name}`] = content;
       }
       const root = (await digestLocalPath(local)).sha256;
       const uri = `gs://${env.bucket}/${prefix}/${ns}/saved_model/`;
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, root)]);
+      await finishTrainingRun(env, ns, 'train', { writes, results: [modelOutput(uri, root)] });
 
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
@@ -126,9 +139,10 @@ describe('the operator, running under its least-privilege identity', () => {
 
   describe('when the input is bad, it fails at once with a reason and a Warning Event', () => {
     it('refuses a reported digest that differs from the stored model', async () => {
-      const ns = await newNamespace(env, 'op-mismatch');
-      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, Buffer.from('real bytes'));
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256('other bytes'))]);
+      const ns = await tektonNamespace(env, 'op-mismatch');
+      const object = `${prefix}/${ns}/m.pth`;
+      const uri = gsUri(env, object);
+      await finishTrainingRun(env, ns, 'train', { writes: { [object]: 'real bytes' }, results: [modelOutput(uri, sha256('other bytes'))] });
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^DIGEST_MISMATCH: .*m\.pth/);
@@ -138,33 +152,36 @@ describe('the operator, running under its least-privilege identity', () => {
     });
 
     it('refuses an output outside the allowed storage prefixes', async () => {
-      const ns = await newNamespace(env, 'op-prefix');
+      const ns = await tektonNamespace(env, 'op-prefix');
       const model = Buffer.from('elsewhere');
-      const uri = await uploadModel(env, `not-allowed/${ns}/m.pth`, model);
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+      const object = `not-allowed/${ns}/m.pth`;
+      const uri = gsUri(env, object);
+      await finishTrainingRun(env, ns, 'train', { writes: { [object]: model }, results: [modelOutput(uri, sha256(model))] });
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^PREFIX_NOT_ALLOWED: /);
       assert.equal(await exists(`${uri}.sigstore.json`), false);
     });
 
+    // A well-formed object result with a bad value passes through Tekton (tekton-results.test.ts).
     it('refuses a malformed type hint, naming the result', async () => {
-      const ns = await newNamespace(env, 'op-malformed');
-      await finishTrainingRun(admin, ns, 'train', [
+      const ns = await tektonNamespace(env, 'op-malformed');
+      await finishTrainingRun(env, ns, 'train', { results: [
         { name: 'model_ARTIFACT_OUTPUTS', type: 'object', value: { uri: `${allowed}${ns}/m.pth`, digest: 'sha256:not-hex', isBuildArtifact: 'true' } },
-      ]);
+      ] });
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^MALFORMED_HINT: .*model_ARTIFACT_OUTPUTS/);
     });
 
     it('never overwrites provenance that another run already stored next to the model', async () => {
-      const ns = await newNamespace(env, 'op-conflict');
+      const ns = await tektonNamespace(env, 'op-conflict');
       const model = Buffer.from('contested');
-      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, model);
+      const object = `${prefix}/${ns}/m.pth`;
+      const uri = gsUri(env, object);
       const foreign = '{"not":"ours"}';
       await bucket().file(objectName(`${uri}.sigstore.json`)).save(foreign, { resumable: false });
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+      await finishTrainingRun(env, ns, 'train', { writes: { [object]: model }, results: [modelOutput(uri, sha256(model))] });
       const tr = await attested(ns, 'train');
       assert.equal(outcomeOf(tr), 'failed');
       assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^PROVENANCE_CONFLICT: /);
@@ -174,29 +191,35 @@ describe('the operator, running under its least-privilege identity', () => {
 
   describe('when a run reports outputs but none is a build artifact (a checkpoint-only or evaluation run)', () => {
     it('records a neutral "skipped" outcome: no failure label, no Warning, nothing written', async () => {
-      const ns = await newNamespace(env, 'op-skipped');
+      const ns = await tektonNamespace(env, 'op-skipped');
       const model = Buffer.from('checkpoint');
-      const uri = await uploadModel(env, `${prefix}/${ns}/checkpoint.pth`, model);
-      await finishTrainingRun(admin, ns, 'eval', [
+      const object = `${prefix}/${ns}/checkpoint.pth`;
+      const uri = gsUri(env, object);
+      await finishTrainingRun(env, ns, 'eval', { writes: { [object]: model }, results: [
         { name: 'checkpoint_ARTIFACT_OUTPUTS', type: 'object', value: { uri, digest: `sha256:${sha256(model)}`, isBuildArtifact: 'false' } },
-      ]);
+      ] });
       const tr = await attested(ns, 'eval');
       assert.equal(outcomeOf(tr), 'skipped');
       assert.equal(tr.metadata.labels?.['slsa-ml.dev/provenance'], 'skipped');
       assert.match(tr.metadata.annotations?.['slsa-ml.dev/reason'] ?? '', /^NO_BUILD_ARTIFACT: /);
-      const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=eval' });
-      assert.deepEqual(events.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''}`), ['Normal ProvenanceSkipped']);
+      // Tekton records its own Events on the run (Started, Running, Succeeded); none is a Warning either.
+      const { ours, all } = await events(ns, 'eval');
+      assert.deepEqual(ours, ['Normal ProvenanceSkipped']);
+      assert.deepEqual(all.filter((e) => e.startsWith('Warning')), []);
       assert.equal(await exists(`${uri}.sigstore.json`), false);
     });
   });
 
   describe('when the training TaskRun failed', () => {
     it('records nothing (failed runs are not attested by default) and releases its finalizer', async () => {
-      const ns = await newNamespace(env, 'op-failed-run');
+      const ns = await tektonNamespace(env, 'op-failed-run');
       const model = Buffer.from('partial');
-      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, model);
+      const object = `${prefix}/${ns}/m.pth`;
+      const uri = gsUri(env, object);
       const api = admin.makeApiClient(CustomObjectsApi);
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))], false);
+      // The train step writes and reports its model, then exits 1: Tekton fails the run.
+      const run = await finishTrainingRun(env, ns, 'train', { writes: { [object]: model }, results: [modelOutput(uri, sha256(model))], exitCode: 1 });
+      assert.equal(succeeded(run)?.status, 'False', JSON.stringify(succeeded(run)));
       await new Promise((r) => setTimeout(r, 2000));
       const tr = (await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'train' })) as { metadata: { annotations?: Record<string, string>; finalizers?: string[] } };
       assert.equal(tr.metadata.annotations?.['slsa-ml.dev/signed'], undefined);
@@ -207,17 +230,19 @@ describe('the operator, running under its least-privilege identity', () => {
 
   describe('when a TaskRun is deleted right after it finishes', () => {
     it('is still attested before it goes', async () => {
-      const ns = await newNamespace(env, 'op-deleted');
+      const ns = await tektonNamespace(env, 'op-deleted');
       const api = admin.makeApiClient(CustomObjectsApi);
       const model = Buffer.from('short-lived');
-      const uri = await uploadModel(env, `${prefix}/${ns}/m.pth`, model);
-      const { createTaskRun, trainingTaskRun, updateTaskRunStatus, succeededStatus } = await import('../support/tekton.ts');
-      const { runningStatus } = await import('../support/tekton.ts');
-      await createTaskRun(admin, trainingTaskRun(ns, 'train'));
+      const object = `${prefix}/${ns}/m.pth`;
+      const uri = gsUri(env, object);
+      let finish = (): void => undefined;
+      const hold = new Promise<void>((resolve) => { finish = resolve; });
+      const run = await startTrainingRun(env, ns, 'train', { writes: { [object]: model }, results: [modelOutput(uri, sha256(model))] }, { hold });
       // The operator holds running TaskRuns whose Task declares a model output with its finalizer.
-      await updateTaskRunStatus(admin, ns, 'train', runningStatus('train-pod', [{ name: 'model_ARTIFACT_OUTPUTS', type: 'object' }]));
       await waitForTaskRun(admin, ns, 'train', (t) => ((t.metadata as { finalizers?: string[] }).finalizers ?? []).includes('slsa-ml.dev/provenance'));
-      await updateTaskRunStatus(admin, ns, 'train', succeededStatus('train-pod', [modelOutput(uri, sha256(model))]));
+      finish();
+      // Deleted as soon as Tekton records it finished.
+      await run.done;
       await api.deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'train' });
       const deadline = Date.now() + 30_000;
       for (;;) {
@@ -249,10 +274,11 @@ describe('the operator signing with the key of a Tekton Chains signing-secrets S
     });
     try {
       await operator.ready();
-      const ns = await newNamespace(env, 'op-chains-key');
+      const ns = await tektonNamespace(env, 'op-chains-key');
       const model = Buffer.from(`weights of ${ns}`);
-      const uri = await uploadModel(env, `${prefix}/${ns}/model.pth`, model);
-      await finishTrainingRun(admin, ns, 'train', [modelOutput(uri, sha256(model))]);
+      const object = `${prefix}/${ns}/model.pth`;
+      const uri = gsUri(env, object);
+      await finishTrainingRun(env, ns, 'train', { writes: { [object]: model }, results: [modelOutput(uri, sha256(model))] });
       const tr = await waitForTaskRun(admin, ns, 'train', (t) => outcomeOf(t) !== undefined);
       assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
       const dir = mkdtempSync(join(tmpdir(), 'op-chains-'));

@@ -1,8 +1,9 @@
-// Plays the Tekton controller's part: creates TaskRuns and writes their status through the
-// status subresource (UpdateStatus, as the Tekton reconciler does). The environment also runs
-// the real Tekton controller (tekton-runs.ts drives runs through it); the TaskRuns made here say
-// `spec.managedBy: HAND_WRITTEN` (Tekton's field for runs another controller owns), so the real
-// controller leaves them, and their hand-written status, alone.
+// Plays a controller's part for shapes the real Tekton controller cannot produce: creates
+// TaskRuns and writes their status through the status subresource (UpdateStatus, as the Tekton
+// reconciler does). Training runs otherwise go through real Tekton (tekton-runs.ts,
+// training-run.ts, burst.ts); the TaskRuns made here say `spec.managedBy: HAND_WRITTEN` (Tekton's
+// field for runs another controller owns), so the real controller leaves them, and their
+// hand-written status, alone.
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 
 export interface TaskRunObject {
