@@ -59,17 +59,6 @@ export async function updateTaskRunStatus(kc: KubeConfig, namespace: string, nam
   }
 }
 
-/** What Tekton records while the run's Pod runs: the resolved spec, with the results the Task declares. */
-export function runningStatus(podName: string, declared: Array<{ name: string; type: 'string' | 'array' | 'object' }>): Record<string, unknown> {
-  const now = new Date().toISOString();
-  return {
-    podName,
-    startTime: now,
-    conditions: [{ type: 'Succeeded', status: 'Unknown', reason: 'Running', message: 'Not all Steps in the Task have finished executing', lastTransitionTime: now }],
-    taskSpec: { results: declared, steps: [{ name: 'train', image: 'python:3.11-slim' }] },
-  };
-}
-
 export function succeededStatus(podName: string, results: Array<{ name: string; type: 'string' | 'array' | 'object'; value: unknown }>): Record<string, unknown> {
   const now = new Date().toISOString();
   return {
