@@ -11,10 +11,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { ENV_FILE, startEnvironment, stopEnvironment, readEnvInfo, type EnvInfo } from '../hack/env/environment.ts';
 import { createBucket } from '../hack/env/fake-gcs.ts';
-import { PooledKubeConfig } from '../operator/kube/kubeconfig.ts';
 import { succeededStatus, trainingTaskRun } from '../test/support/tekton.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, type OperatorProcess } from '../test/support/operator-process.ts';
 import { testEnv } from '../test/harness/index.ts';
@@ -238,7 +237,7 @@ process.env.SLSA_ML_TEST_BUCKET = 'bench';
 await createBucket(info.gcsEndpoint, 'bench', 'bench').catch(() => undefined); // exists on a rerun
 const env = testEnv();
 await applyOperatorRbac(env);
-const admin = new PooledKubeConfig();
+const admin = new KubeConfig();
 admin.loadFromFile(info.kubeconfig);
 admin.setCurrentContext('admin');
 

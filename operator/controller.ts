@@ -1,13 +1,12 @@
 // Feeds the work queue from TaskRun watches and runs the reconcile workers. Runs only on the
 // leader; stop() lets in-flight reconciles finish (graceful SIGTERM).
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Reflector, type ObjectWithMeta } from './kube/index.ts';
+import { Reflector, type ClusterAccess, type ObjectWithMeta } from './kube/index.ts';
 import { WorkQueue } from './queue/index.ts';
 import { classify, type ClassifyOptions, type Reconciler } from './reconcile/index.ts';
 
 export interface ControllerOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   readonly collections: readonly string[];
   readonly labelSelector: string;
   readonly workers: number;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loadConfig, watchConfig, type OperatorConfig } from './config/index.ts';
 import { Controller } from './controller.ts';
-import { ClusterFacts, EventRecorder, TaskRuns, loadKubeConfig } from './kube/index.ts';
+import { ClusterFacts, EventRecorder, KubeApi, TaskRuns, loadKubeConfig } from './kube/index.ts';
 import { LeaderElector } from './leader/index.ts';
 import { createLogger, createMetrics, logProcessWarnings, startHealthServer, type Metrics } from './observability/index.ts';
 import { Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
@@ -25,12 +25,13 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   logger.info({ version: OPERATOR_VERSION, identity, namespaces: config.namespaces, signer: config.signer.kind }, 'slsa-ml operator starting');
 
   const kc = loadKubeConfig({ requestMs: config.deadlines.requestSeconds * 1000 });
+  const api = new KubeApi(kc, { requestMs: config.deadlines.requestSeconds * 1000 });
   let signing = await buildSigningSetup(config);
   let storage = buildStorage(config);
   const reconciler = new Reconciler({
-    taskRuns: new TaskRuns(kc),
-    facts: new ClusterFacts(kc),
-    events: new EventRecorder(kc, identity),
+    taskRuns: new TaskRuns(api),
+    facts: new ClusterFacts(api),
+    events: new EventRecorder(api, identity),
     storage: () => storage,
     signing: () => signing,
     settings: () => reconcileSettings(config),

@@ -1,5 +1,5 @@
 // Kubernetes Events on the TaskRun, so `kubectl describe taskrun` and the Dashboard show the outcome.
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiStatusError, type KubeApi } from './api.ts';
 import type { TaskRun } from './taskruns.ts';
 
 export interface EventRecord {
@@ -9,11 +9,11 @@ export interface EventRecord {
 }
 
 export class EventRecorder {
-  readonly #core: CoreV1Api;
+  readonly #api: KubeApi;
   readonly #instance: string;
 
-  constructor(kc: KubeConfig, instance: string) {
-    this.#core = kc.makeApiClient(CoreV1Api);
+  constructor(api: KubeApi, instance: string) {
+    this.#api = api;
     this.#instance = instance;
   }
 
@@ -22,12 +22,16 @@ export class EventRecorder {
    * crash between the Event and the outcome) finds it already there.
    */
   async record(tr: TaskRun, event: EventRecord, id: string): Promise<void> {
-    const now = new Date();
-    await this.#core.createNamespacedEvent({
-      namespace: tr.metadata.namespace,
+    const now = new Date().toISOString();
+    const namespace = tr.metadata.namespace;
+    await this.#api.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
       body: {
-        metadata: { name: `${tr.metadata.name.slice(0, 200)}.${id}`, namespace: tr.metadata.namespace },
-        involvedObject: { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid },
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${tr.metadata.name.slice(0, 200)}.${id}`, namespace },
+        involvedObject: { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: tr.metadata.name, namespace, uid: tr.metadata.uid },
         type: event.type,
         reason: event.reason,
         message: event.message.slice(0, 1024),
@@ -39,7 +43,7 @@ export class EventRecorder {
         count: 1,
       },
     }).catch((err: unknown) => {
-      if (!(err instanceof ApiException && err.code === 409)) throw err;
+      if (!(err instanceof ApiStatusError && err.code === 409)) throw err;
     });
   }
 }

@@ -5,8 +5,11 @@
 // kubeconfig's credentials and agent; client-node's Watch would parse every byte into strings.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiStatusError, statusMessage } from './api.ts';
 import { JsonRecords } from './json-records.ts';
+import type { ClusterAccess } from './kubeconfig.ts';
+
+export { ApiStatusError };
 
 /**
  * What the reflector hands over: enough to classify. Strings longer than MAX_STRING_BYTES (result
@@ -41,15 +44,6 @@ export interface ListWatchSource {
   list(onItem: (obj: ObjectWithMeta) => void, signal: AbortSignal): Promise<string>;
 }
 
-export class ApiStatusError extends Error {
-  readonly code: number;
-
-  constructor(code: number, message: string) {
-    super(`HTTP ${code}: ${message}`);
-    this.code = code;
-  }
-}
-
 class IdleTimeout extends Error {}
 
 /** Strings longer than this are emptied: annotations, names and condition fields are far shorter. */
@@ -59,12 +53,12 @@ const PAGE = 500;
 const IDLE_MS = 30_000;
 
 export class KubeListWatch implements ListWatchSource {
-  readonly #kc: KubeConfig;
+  readonly #kc: ClusterAccess;
   readonly #path: string;
   readonly #labelSelector: string | undefined;
   readonly #idleMs: number;
 
-  constructor(kc: KubeConfig, path: string, options: { labelSelector?: string; idleMs?: number } = {}) {
+  constructor(kc: ClusterAccess, path: string, options: { labelSelector?: string; idleMs?: number } = {}) {
     this.#kc = kc;
     this.#path = path;
     this.#labelSelector = options.labelSelector;
@@ -170,12 +164,4 @@ async function readSmall(res: IncomingMessage): Promise<string> {
     if (body.length < 4096) body += String(chunk);
   }
   return body;
-}
-
-function statusMessage(body: string): string {
-  try {
-    return (JSON.parse(body) as { message?: string }).message ?? body;
-  } catch {
-    return body.slice(0, 200);
-  }
 }

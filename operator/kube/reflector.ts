@@ -5,15 +5,15 @@
 // resumes from the last resourceVersion seen; only 410 Gone (and the optional periodic relist)
 // lists again.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../queue/index.ts';
+import type { ClusterAccess } from './kubeconfig.ts';
 import { ApiStatusError, KubeListWatch, type ListWatchSource, type ObjectWithMeta, type WatchEnd } from './list.ts';
 
 export type ObjectEvent = 'SYNC' | 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface ReflectorOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   /** Collection path, e.g. /apis/tekton.dev/v1/taskruns or /apis/tekton.dev/v1/namespaces/ns/taskruns */
   readonly path: string;
   readonly labelSelector?: string;

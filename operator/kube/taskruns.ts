@@ -1,6 +1,6 @@
 // TaskRun reads (always live, never from a cache) and our own metadata, written with
 // server-side apply under our field manager so we never touch fields other actors own.
-import { ApiException, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiStatusError, type KubeApi } from './api.ts';
 
 export const FIELD_MANAGER = 'slsa-ml-operator';
 
@@ -30,21 +30,22 @@ export interface OwnedMetadata {
   finalizers?: string[];
 }
 
-export class TaskRuns {
-  readonly #custom: CustomObjectsApi;
-  readonly #objects: KubernetesObjectApi;
+const path = (namespace: string, name: string): string =>
+  `/apis/tekton.dev/v1/namespaces/${encodeURIComponent(namespace)}/taskruns/${encodeURIComponent(name)}`;
 
-  constructor(kc: KubeConfig) {
-    this.#custom = kc.makeApiClient(CustomObjectsApi);
-    this.#objects = KubernetesObjectApi.makeApiClient(kc);
+export class TaskRuns {
+  readonly #api: KubeApi;
+
+  constructor(api: KubeApi) {
+    this.#api = api;
   }
 
   /** The live TaskRun, or undefined when it no longer exists. */
   async get(namespace: string, name: string): Promise<TaskRun | undefined> {
     try {
-      return (await this.#custom.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace, name })) as TaskRun;
+      return await this.#api.request<TaskRun>({ method: 'GET', path: path(namespace, name) });
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined;
+      if (err instanceof ApiStatusError && err.code === 404) return undefined;
       throw err;
     }
   }
@@ -54,12 +55,14 @@ export class TaskRuns {
    * different TaskRun that was re-created under the same name.
    */
   async applyMetadata(tr: TaskRun, owned: OwnedMetadata): Promise<void> {
-    const body = {
-      apiVersion: 'tekton.dev/v1',
-      kind: 'TaskRun',
-      metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, ...owned },
-    } as KubernetesObject;
-    await this.#objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    await this.#api.request({
+      method: 'PATCH',
+      path: path(tr.metadata.namespace, tr.metadata.name),
+      query: { fieldManager: FIELD_MANAGER, force: 'true' },
+      // JSON is YAML: the apply patch type takes it as it is.
+      contentType: 'application/apply-patch+yaml',
+      body: { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, ...owned } },
+    });
   }
 
   /**
@@ -68,11 +71,12 @@ export class TaskRuns {
    */
   async removeKeys(tr: TaskRun, keys: { annotations: readonly string[]; labels: readonly string[] }): Promise<void> {
     const nulls = (names: readonly string[]): Record<string, null> => Object.fromEntries(names.map((k) => [k, null]));
-    const body = {
-      apiVersion: 'tekton.dev/v1',
-      kind: 'TaskRun',
-      metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, annotations: nulls(keys.annotations), labels: nulls(keys.labels) },
-    } as unknown as KubernetesObject;
-    await this.#objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+    await this.#api.request({
+      method: 'PATCH',
+      path: path(tr.metadata.namespace, tr.metadata.name),
+      query: { fieldManager: FIELD_MANAGER },
+      contentType: 'application/merge-patch+json',
+      body: { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, annotations: nulls(keys.annotations), labels: nulls(keys.labels) } },
+    });
   }
 }

@@ -1,8 +1,15 @@
 // The leader election record as stored in a coordination.k8s.io/v1 Lease, converted at the edge.
-// client-node 2.x does not convert MicroTime: reads return the raw string (typed as a Date),
-// and a plain Date serialises with milliseconds, which the API server refuses (it parses
-// MicroTime as exactly six fractional digits). V1MicroTime writes `…sss000Z`.
-import { V1MicroTime, type V1LeaseSpec } from '@kubernetes/client-node';
+// The API server parses MicroTime with exactly six fractional digits; a Date's ISO string has
+// three, so it is written as `…sss000Z`.
+
+/** The Lease's spec as the API carries it. */
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
 
 export interface LeaseRecord {
   /** '' when nobody holds the lease (released). */
@@ -13,7 +20,7 @@ export interface LeaseRecord {
   readonly leaseTransitions: number;
 }
 
-export function recordFromSpec(spec: V1LeaseSpec | undefined): LeaseRecord {
+export function recordFromSpec(spec: LeaseSpec | undefined): LeaseRecord {
   return {
     holderIdentity: spec?.holderIdentity ?? '',
     leaseDurationSeconds: spec?.leaseDurationSeconds ?? 0,
@@ -23,13 +30,13 @@ export function recordFromSpec(spec: V1LeaseSpec | undefined): LeaseRecord {
   };
 }
 
-export function specFromRecord(record: LeaseRecord): V1LeaseSpec {
+export function specFromRecord(record: LeaseRecord): LeaseSpec {
   return {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
     leaseTransitions: record.leaseTransitions,
-    ...(record.acquireTime ? { acquireTime: new V1MicroTime(record.acquireTime.getTime()) } : {}),
-    ...(record.renewTime ? { renewTime: new V1MicroTime(record.renewTime.getTime()) } : {}),
+    ...(record.acquireTime ? { acquireTime: microTime(record.acquireTime) } : {}),
+    ...(record.renewTime ? { renewTime: microTime(record.renewTime) } : {}),
   };
 }
 
@@ -49,4 +56,8 @@ function toDate(value: unknown): Date | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function microTime(date: Date): string {
+  return date.toISOString().replace(/Z$/, '000Z');
 }

@@ -1,9 +1,9 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from '../kube/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { LeaderElectionError } from './errors.ts';
 
 export interface LeaderElectorOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: ClusterAccess;
   /** Namespace and name of the Lease. */
   namespace: string;
   name: string;

@@ -1,6 +1,6 @@
 // Tells a retryable fault from a terminal one. Library errors carry a code and (storage,
 // signing) a retryable flag; Kubernetes API errors are judged by status code.
-import { ApiException } from '@kubernetes/client-node';
+import { ApiStatusError } from '../kube/index.ts';
 
 /**
  * Why a run was not signed: one closed vocabulary, the same in the `slsa-ml.dev/reason`
@@ -71,7 +71,7 @@ function isFailureCode(code: unknown): code is FailureCode {
 }
 
 function isTransient(err: unknown): boolean {
-  if (err instanceof ApiException) return err.code === 429 || err.code === 409 || err.code >= 500;
+  if (err instanceof ApiStatusError) return err.code === 429 || err.code === 409 || err.code >= 500;
   const code = (err as { code?: unknown; cause?: { code?: unknown } })?.code ?? (err as { cause?: { code?: unknown } })?.cause?.code;
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   // Unknown faults are retried within the time budget rather than failing a run at once.

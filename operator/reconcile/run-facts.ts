@@ -13,7 +13,7 @@ export interface RunFacts {
 
 export async function runFacts(facts: ClusterFacts, tr: TaskRun): Promise<RunFacts> {
   const podName = typeof tr.status?.podName === 'string' ? tr.status.podName : undefined;
-  const pod = (await facts.pod(tr.metadata.namespace, podName)) as Pod | undefined;
+  const pod = await facts.pod(tr.metadata.namespace, podName);
   if (!pod) return podName ? { factsOmitted: `pod ${podName} was not found or not readable` } : {};
   if (!controlledBy(pod, tr)) {
     return { factsOmitted: `pod ${podName ?? ''} is not controlled by this TaskRun (uid ${tr.metadata.uid}), so its node and accelerators are not attested` };
