@@ -1,7 +1,7 @@
 // Reading and creating one object next to a model without trusting what is there: the name is
 // empty, holds exactly what we wrote, or holds something a judge has to look at. Shared by the
 // provenance slots and the model-signing slot.
-import { StorageError, type Storage } from '../../src/storage/index.ts';
+import { StorageError, md5Base64, type Storage } from '../../src/storage/index.ts';
 
 export type Slot = { readonly state: 'empty' } | { readonly state: 'ours'; readonly content: string } | { readonly state: 'foreign'; readonly why: string };
 
@@ -16,6 +16,12 @@ export interface SlotStore {
   readonly maxBytes: number;
 }
 
+/** What each name holds, all asked at once (one listing on GCS); only names that hold something are read. */
+export async function inspectSlotsAt(store: SlotStore, names: ReadonlyArray<{ readonly uri: string; readonly judge: Judge }>): Promise<Slot[]> {
+  const found = await store.storage.statAll(names.map((n) => n.uri));
+  return Promise.all(names.map((n, i): Promise<Slot> => (found[i] === undefined ? Promise.resolve({ state: 'empty' }) : inspectSlot(store, n.uri, n.judge))));
+}
+
 export async function inspectSlot(store: SlotStore, uri: string, judge: Judge): Promise<Slot> {
   const read = await readSlot(store, uri);
   if ('absent' in read) return { state: 'empty' };
@@ -23,12 +29,19 @@ export async function inspectSlot(store: SlotStore, uri: string, judge: Judge): 
 }
 
 /**
- * Creates the object, then reads back whatever the name holds now: our bytes, or — when someone
- * wrote the name between our inspection and our write — their object, judged like any other.
+ * Creates the object and makes sure the name holds our bytes. Where the store answers the create
+ * with its own checksum of what it stored (GCS: the md5Hash of the new generation, computed by
+ * the server), that checksum equal to our bytes' is the proof, and nothing is read back: a read
+ * could only show the same bytes again, and what happens to the object later (replacing it needs
+ * rights no tenant is given) no read now could rule out. Otherwise — no checksum, or someone
+ * wrote the name between our inspection and our write (412) — whatever the name holds is read
+ * back: our bytes, or their object, judged like any other.
  */
 export async function createOrRead(store: SlotStore, uri: string, content: string, contentType: string, judge: Judge): Promise<Taken> {
+  const data = Buffer.from(content);
   try {
-    await store.storage.createOnly(uri, Buffer.from(content), contentType);
+    const created = await store.storage.createOnly(uri, data, contentType);
+    if (created.md5 !== undefined && created.md5 === md5Base64(data) && (created.size ?? data.length) === data.length) return { state: 'ours', content };
   } catch (err) {
     if (!(err instanceof StorageError) || err.code !== 'ALREADY_EXISTS') throw err;
   }

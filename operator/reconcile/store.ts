@@ -25,7 +25,7 @@ import type { SignedProvenance } from '../../src/signing/index.ts';
 import { failed, passed, verifyProvenance, type SignatureVerifier, type StatementCheck } from '../../src/verify/index.ts';
 import { ReconcileFailure } from './failure.ts';
 import { modelSignatureJudge } from './signature-slot.ts';
-import { createOrRead, inspectSlot, type Judge, type Slot, type SlotStore } from './slot-io.ts';
+import { createOrRead, inspectSlotsAt, type Judge, type Slot, type SlotStore } from './slot-io.ts';
 
 export interface StoreContext extends SlotStore {
   /** Verifies our own signatures; undefined when nothing stored can be shown to be ours. */
@@ -66,11 +66,11 @@ export interface Stored {
 export async function inspectSlots(ctx: StoreContext, modelUri: string, expect: Expectation): Promise<InspectedSlots> {
   const loc = provenanceLocations(modelUri);
   const provenance = provenanceJudge(ctx, expect);
-  const [bundle, envelope, signature] = await Promise.all([
-    inspectSlot(ctx, loc.bundle, provenance),
-    inspectSlot(ctx, loc.envelope, provenance),
-    ctx.modelSignature ? inspectSlot(ctx, loc.signature, modelSignatureJudge(ctx.ownVerifier, expect.measured)) : undefined,
-  ]);
+  const [bundle, envelope, signature] = await inspectSlotsAt(ctx, [
+    { uri: loc.bundle, judge: provenance },
+    { uri: loc.envelope, judge: provenance },
+    ...(ctx.modelSignature ? [{ uri: loc.signature, judge: modelSignatureJudge(ctx.ownVerifier, expect.measured) }] : []),
+  ]) as [Slot, Slot, Slot | undefined];
   if (bundle.state === 'foreign') throw conflict(loc.bundle, bundle.why);
   if (bundle.state === 'empty' && envelope.state === 'foreign') throw conflict(loc.envelope, envelope.why);
   if (bundle.state === 'empty' && signature?.state === 'foreign') throw conflict(loc.signature, signature.why, "this model's signature");

@@ -1,10 +1,10 @@
 // Writes the provenance siblings (and the model-signing signature, when one is made) create-only
-// and reads them back. Used by one-shot attesters (`slsa-ml attest`, the GitHub Action), which
-// never adopt an existing sibling: it is either the operator's or a mistake — in both cases not
-// theirs to replace.
+// and checks that the store holds our bytes. Used by one-shot attesters (`slsa-ml attest`, the
+// GitHub Action), which never adopt an existing sibling: it is either the operator's or a
+// mistake — in both cases not theirs to replace.
 import { provenanceLocations, type ProvenanceLocations } from '../layout/index.ts';
 import type { SignedProvenance } from '../signing/index.ts';
-import { StorageError, type Storage } from '../storage/index.ts';
+import { StorageError, md5Base64, type Storage } from '../storage/index.ts';
 import { AttestError } from './errors.ts';
 
 /** Read-back limit: provenance is small; anything bigger is not what we wrote. */
@@ -32,7 +32,10 @@ export async function storeCreateOnly(storage: Storage, loc: ProvenanceLocations
 async function createOnly(storage: Storage, uri: string, content: string, contentType: string): Promise<void> {
   const data = Buffer.from(content, 'utf8');
   try {
-    await storage.createOnly(uri, data, contentType);
+    // The store's own checksum of what it created (GCS md5Hash), equal to our bytes', shows what a
+    // read-back would; without one (file://) the object is read back.
+    const created = await storage.createOnly(uri, data, contentType);
+    if (created.md5 !== undefined && created.md5 === md5Base64(data)) return;
   } catch (err) {
     if (err instanceof StorageError && err.code === 'ALREADY_EXISTS') throw exists(uri, err);
     throw err;

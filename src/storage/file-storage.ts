@@ -11,7 +11,7 @@ import { StorageError } from './errors.ts';
 import { createdAt, walkPrefix } from './file-walk.ts';
 import { fromFsError, unsupported } from './fs-errors.ts';
 import { readBounded, tooLarge } from './read-bounded.ts';
-import type { Storage, StoredObject } from './types.ts';
+import type { Created, Storage, StoredObject } from './types.ts';
 import { invalid, parseStorageUri } from './uri.ts';
 
 const READ_CHUNK = 1 << 20;
@@ -45,6 +45,10 @@ export class FileStorage implements Storage {
     }
   }
 
+  statAll(uris: readonly string[]): Promise<Array<StoredObject | undefined>> {
+    return Promise.all(uris.map((uri) => this.stat(uri)));
+  }
+
   async openRead(uri: string): Promise<Readable> {
     const { fh } = await openObject(await this.#path(uri, false), uri);
     return fh.createReadStream({ highWaterMark: READ_CHUNK });
@@ -59,7 +63,8 @@ export class FileStorage implements Storage {
     return readBounded(fh.createReadStream({ highWaterMark: READ_CHUNK }), uri, maxBytes);
   }
 
-  async createOnly(uri: string, data: Buffer, _contentType: string): Promise<void> {
+  /** Reports no checksum: what a local file holds is simply read back where that matters. */
+  async createOnly(uri: string, data: Buffer, _contentType: string): Promise<Created> {
     const path = await this.#path(uri, false);
     const dir = dirname(path);
     const tmp = join(dir, `.slsa-ml-${randomUUID()}.tmp`);
@@ -73,6 +78,7 @@ export class FileStorage implements Storage {
       await unlink(tmp).catch(() => undefined);
     }
     await syncDirectory(dir);
+    return {};
   }
 
   async #path(uri: string, prefix: boolean): Promise<string> {

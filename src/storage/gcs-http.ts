@@ -1,23 +1,35 @@
-// A small client for the Cloud Storage JSON API: the five calls slsa-ml makes, over Node's own
-// fetch, each with a deadline. It replaces @google-cloud/storage on every path we use because
-// that client re-pipes a retried download into a stream the caller already closed (an uncaught
-// ERR_STREAM_UNABLE_TO_PIPE that ended the operator under connection resets), piles listeners on
-// retried streams, validates downloads with a JavaScript CRC32C that costs more CPU than our
-// SHA-256 (our digest is what we compare and sign, so that check adds nothing), and loads tens of
-// MB of modules. Retries are the caller's: the operator retries with its own backoff and budget.
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+// A small client for the Cloud Storage JSON API: the five calls slsa-ml makes, over node:http(s)
+// with pooled keep-alive connections, each with a deadline. It replaces @google-cloud/storage on
+// every path we use because that client re-pipes a retried download into a stream the caller
+// already closed (an uncaught ERR_STREAM_UNABLE_TO_PIPE that ended the operator under connection
+// resets), piles listeners on retried streams, validates downloads with a JavaScript CRC32C that
+// costs more CPU than our SHA-256, and loads tens of MB of modules. No checksum of a download is
+// checked here: the bytes only ever feed our own SHA-256, which is compared with the digest the
+// run reported and is what we sign, so a corrupted transfer is a DIGEST_MISMATCH (or, with no
+// reported digest, a subject no real copy of the model matches) and never passes unnoticed; TLS
+// already guards the transfer. Plain Node streams rather than fetch: a download is read as it
+// arrives, without web-stream conversion per chunk. Retries are the caller's: the operator
+// retries with its own backoff and budget.
+import { createHash, randomBytes } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { StorageError } from './errors.ts';
 
 const GOOGLE = 'https://storage.googleapis.com';
+/**
+ * Multipart boundaries: a random part per process, which nobody whose text ends up in a statement
+ * (a tenant's params and results) can know, so none can end the part early; a counter makes each
+ * unique without drawing random bytes for every upload.
+ */
+const BOUNDARY_PREFIX = randomBytes(12).toString('hex');
+let boundaries = 0;
 const SCOPE = 'https://www.googleapis.com/auth/devstorage.read_write';
 
 export interface GcsHttpOptions {
   /** Another endpoint (an emulator); plain http endpoints get no credentials. */
   readonly apiEndpoint?: string;
   readonly projectId?: string;
-  /** Deadline of each request until its response headers arrive. */
+  /** Deadline of each request until its response headers arrive; of a JSON answer, until its end. */
   readonly requestMs: number;
 }
 
@@ -27,7 +39,9 @@ export interface GcsObject {
   readonly size?: string;
   readonly generation?: string;
   readonly timeCreated?: string;
+  /** Base64 of the MD5 of the stored bytes, computed by the server. */
   readonly md5Hash?: string;
+  readonly crc32c?: string;
 }
 
 export interface GcsPage {
@@ -37,41 +51,60 @@ export interface GcsPage {
 
 type Token = () => Promise<string | undefined>;
 
+interface Send {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: Buffer;
+  readonly contentType?: string;
+}
+
 export class GcsHttp {
-  readonly #base: string;
+  readonly #base: URL;
   readonly #requestMs: number;
   readonly #token: Token;
+  readonly #agent: HttpAgent;
 
   constructor(options: GcsHttpOptions) {
     const endpoint = options.apiEndpoint ?? GOOGLE;
-    this.#base = (endpoint.includes('://') ? endpoint : `https://${endpoint}`).replace(/\/+$/, '');
+    this.#base = new URL((endpoint.includes('://') ? endpoint : `https://${endpoint}`).replace(/\/+$/, ''));
     this.#requestMs = options.requestMs;
-    this.#token = this.#base.startsWith('http://') ? () => Promise.resolve(undefined) : applicationDefaultToken();
+    const plain = this.#base.protocol === 'http:';
+    this.#token = plain ? () => Promise.resolve(undefined) : applicationDefaultToken();
+    this.#agent = plain ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
   }
 
   async getMetadata(bucket: string, name: string, generation?: string): Promise<GcsObject> {
     const query = generation === undefined ? '' : `?generation=${generation}`;
-    return (await this.#json('GET', `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}`, `gs://${bucket}/${name}`)) as GcsObject;
+    return (await this.#json({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, `gs://${bucket}/${name}`)) as GcsObject;
   }
 
-  async list(bucket: string, prefix: string, pageSize: number, pageToken?: string): Promise<GcsPage> {
+  /** One page of the objects under `prefix`; `range` narrows it to names in [startOffset, endOffset). */
+  async list(bucket: string, prefix: string, pageSize: number, pageToken?: string, range?: { startOffset: string; endOffset: string }): Promise<GcsPage> {
     const query = new URLSearchParams({ prefix, maxResults: String(pageSize), fields: 'items(name,size,generation,timeCreated),nextPageToken' });
     if (pageToken) query.set('pageToken', pageToken);
-    const page = (await this.#json('GET', `/storage/v1/b/${enc(bucket)}/o?${query.toString()}`, `gs://${bucket}/${prefix}`)) as Partial<GcsPage>;
+    if (range) {
+      query.set('startOffset', range.startOffset);
+      query.set('endOffset', range.endOffset);
+    }
+    const page = (await this.#json({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o?${query.toString()}` }, `gs://${bucket}/${prefix}`)) as Partial<GcsPage>;
     return { items: page.items ?? [], ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
   /** The object's bytes as a stream; `signal` aborts the download. */
-  async download(bucket: string, name: string, generation: string | undefined, signal: AbortSignal): Promise<Readable> {
+  async download(bucket: string, name: string, generation: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
     const query = generation === undefined ? '?alt=media' : `?alt=media&generation=${generation}`;
-    const response = await this.#fetch('GET', `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}`, `gs://${bucket}/${name}`, { signal });
-    if (!response.body) throw new StorageError('UNAVAILABLE', `gs://${bucket}/${name}: empty response`, { retryable: true });
-    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    const uri = `gs://${bucket}/${name}`;
+    const res = await this.#send({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, uri, signal);
+    if (!ok(res)) throw await statusError(uri, res);
+    return res;
   }
 
-  /** A multipart upload with ifGenerationMatch=0: GCS (and fake-gcs-server) refuse it with 412 when the name exists. */
+  /**
+   * A multipart upload with ifGenerationMatch=0: GCS (and fake-gcs-server) refuse it with 412 when
+   * the name exists. Resolves with the object as the server stored it (its md5Hash computed there).
+   */
   async createOnly(bucket: string, name: string, data: Buffer, contentType: string): Promise<GcsObject> {
-    const boundary = `slsa-ml-${randomBytes(12).toString('hex')}`;
+    const boundary = `slsa-ml-${BOUNDARY_PREFIX}-${(boundaries++).toString(36)}`;
     const body = Buffer.concat([
       Buffer.from(`--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType })}\r\n`),
       Buffer.from(`--${boundary}\r\ncontent-type: ${contentType}\r\n\r\n`),
@@ -79,45 +112,73 @@ export class GcsHttp {
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
     const path = `/upload/storage/v1/b/${enc(bucket)}/o?uploadType=multipart&ifGenerationMatch=0`;
-    return (await this.#json('POST', path, `gs://${bucket}/${name}`, { body, contentType: `multipart/related; boundary=${boundary}` })) as GcsObject;
+    return (await this.#json({ method: 'POST', path, body, contentType: `multipart/related; boundary=${boundary}` }, `gs://${bucket}/${name}`)) as GcsObject;
   }
 
   /** A small JSON answer: the deadline covers its body too. */
-  async #json(method: string, path: string, uri: string, options: { body?: Buffer; contentType?: string } = {}): Promise<unknown> {
-    const deadline = AbortSignal.timeout(this.#requestMs);
+  async #json(send: Send, uri: string): Promise<unknown> {
+    const deadline = { timedOut: false };
+    const res = await this.#send(send, uri, undefined, deadline);
     try {
-      return await (await this.#fetch(method, path, uri, { ...options, signal: deadline })).json();
+      if (!ok(res)) throw await statusError(uri, res);
+      return JSON.parse((await readText(res)) || '{}');
     } catch (err) {
-      throw requestFailed(uri, err, deadline.aborted ? this.#requestMs : undefined);
+      throw requestFailed(uri, err, deadline.timedOut ? this.#requestMs : undefined);
     }
   }
 
-  async #fetch(method: string, path: string, uri: string, options: { body?: Buffer; contentType?: string; signal?: AbortSignal }): Promise<Response> {
-    // The deadline covers the response headers; a body is the reader's to watch (stall deadline).
-    const headersDeadline = new AbortController();
-    const timer = setTimeout(() => headersDeadline.abort(), this.#requestMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, headersDeadline.signal]) : headersDeadline.signal;
-    let response: Response;
-    try {
-      const token = await this.#token();
-      response = await fetch(`${this.#base}${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(options.contentType ? { 'content-type': options.contentType } : {}),
-        },
-        ...(options.body ? { body: options.body } : {}),
-        signal,
+  /**
+   * Resolves at the response headers; the deadline covers them, and with `wholeBody` (JSON answers)
+   * the body too. A streamed body is the reader's to watch (stall deadline); `signal` ends it.
+   */
+  async #send(send: Send, uri: string, signal: AbortSignal | undefined, wholeBody?: { timedOut: boolean }): Promise<IncomingMessage> {
+    const token = await this.#token();
+    const base = this.#base;
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (send.contentType) headers['content-type'] = send.contentType;
+    if (send.body) headers['content-length'] = String(send.body.length);
+    const options: RequestOptions = {
+      hostname: base.hostname.replace(/^\[|\]$/g, ''),
+      port: base.port || (base.protocol === 'http:' ? 80 : 443),
+      path: `${base.pathname.replace(/\/$/, '')}${send.path}`,
+      method: send.method, headers, agent: this.#agent, ...(signal ? { signal } : {}),
+    };
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      let timedOut = false;
+      const req = (base.protocol === 'http:' ? httpRequest : httpsRequest)(options, (res) => {
+        if (wholeBody) res.once('close', () => clearTimeout(timer));
+        else clearTimeout(timer);
+        resolve(res);
       });
-    } catch (err) {
-      const timedOut = headersDeadline.signal.aborted || (options.signal?.reason as Error | undefined)?.name === 'TimeoutError';
-      throw requestFailed(uri, err, timedOut ? this.#requestMs : undefined);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!response.ok) throw await statusError(uri, response);
-    return response;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (wholeBody) wholeBody.timedOut = true;
+        req.destroy(new Error('request deadline'));
+      }, this.#requestMs);
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(requestFailed(uri, err, timedOut ? this.#requestMs : undefined));
+      });
+      req.end(send.body);
+    });
   }
+}
+
+function ok(res: IncomingMessage): boolean {
+  const status = res.statusCode ?? 0;
+  return status >= 200 && status < 300;
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Base64 MD5, as GCS reports md5Hash. */
+export function md5Base64(data: Buffer): string {
+  return createHash('md5').update(data).digest('base64');
 }
 
 /** Encodes a bucket or object name as one path segment. */
@@ -140,10 +201,10 @@ function applicationDefaultToken(): Token {
   };
 }
 
-async function statusError(uri: string, response: Response): Promise<StorageError> {
-  const text = await response.text().catch(() => '');
-  const message = jsonErrorMessage(text) ?? (text.slice(0, 200) || response.statusText);
-  const status = response.status;
+async function statusError(uri: string, response: IncomingMessage): Promise<StorageError> {
+  const text = await readText(response).catch(() => '');
+  const message = jsonErrorMessage(text) ?? (text.slice(0, 200) || (response.statusMessage ?? ''));
+  const status = response.statusCode ?? 0;
   const [code, retryable] = status === 404 ? ['NOT_FOUND', false]
     // We only ever send a precondition on create-only writes (ifGenerationMatch=0).
     : status === 412 ? ['ALREADY_EXISTS', false]
@@ -156,9 +217,9 @@ async function statusError(uri: string, response: Response): Promise<StorageErro
 function requestFailed(uri: string, err: unknown, timedOutAfterMs: number | undefined): StorageError {
   if (err instanceof StorageError) return err;
   if (timedOutAfterMs !== undefined) return new StorageError('UNAVAILABLE', `${uri}: no response within ${Math.round(timedOutAfterMs / 1000)} s`, { cause: err, retryable: true });
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  // fetch reports every network failure as "fetch failed" with the socket error as its cause.
-  return new StorageError('UNAVAILABLE', `${uri}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err, retryable: true });
+  // A socket error (ECONNRESET, ECONNREFUSED, …): the network's fault, worth another attempt.
+  const code = (err as { code?: unknown }).code;
+  return new StorageError('UNAVAILABLE', `${uri}: ${typeof code === 'string' ? code : (err as Error).message}`, { cause: err, retryable: true });
 }
 
 function jsonErrorMessage(text: string): string | undefined {

@@ -6,12 +6,14 @@ import type { Readable } from 'node:stream';
 import { GcsHttp, type GcsObject } from './gcs-http.ts';
 import { readBounded, tooLarge } from './read-bounded.ts';
 import { StorageError } from './errors.ts';
-import type { Storage, StorageConfig, StoredObject } from './types.ts';
+import type { Created, Storage, StorageConfig, StoredObject } from './types.ts';
 import { formatStorageUri, invalid, parseStorageUri } from './uri.ts';
 
 const PAGE_SIZE = 1000;
 const REQUEST_MS = 30_000;
 const READ_STALL_MS = 60_000;
+/** Pages of other objects statAll() reads through before it asks name by name. */
+const MAX_RANGE_PAGES = 3;
 
 export function createGcsClient(config: NonNullable<StorageConfig['gcs']>, requestMs = REQUEST_MS): GcsHttp {
   return new GcsHttp({ ...config, requestMs });
@@ -52,6 +54,34 @@ export class GcsStorage implements Storage {
   }
 
   /**
+   * One listing of the range the names span (their common prefix, from the first name to just past
+   * the last) instead of one request per name — the provenance names next to a model share all but
+   * their last few characters. Other objects in that range (a tenant's `model.pth.bak`) are paged
+   * past; past MAX_RANGE_PAGES of them each name is asked on its own. Names in several buckets,
+   * or naming a generation, are asked one by one.
+   */
+  async statAll(uris: readonly string[]): Promise<Array<StoredObject | undefined>> {
+    const locs = uris.map(gsObject);
+    const bucket = locs[0]?.bucket;
+    if (locs.length < 2 || locs.some((l) => l.bucket !== bucket || l.generation !== undefined)) return Promise.all(uris.map((u) => this.stat(u)));
+    const keys = locs.map((l) => l.key);
+    const sorted = [...keys].sort();
+    // endOffset is exclusive: the last name followed by the lowest printable character.
+    const range = { startOffset: sorted[0] as string, endOffset: `${sorted.at(-1) as string} ` };
+    const prefix = commonPrefix(sorted);
+    const found = new Map<string, StoredObject>();
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      if (++pages > MAX_RANGE_PAGES) return Promise.all(uris.map((u) => this.stat(u)));
+      const page = await this.#client.list(bucket as string, prefix, this.#pageSize, pageToken, range);
+      for (const item of page.items) if (keys.includes(item.name)) found.set(item.name, toStoredObject(bucket as string, item));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return keys.map((k) => found.get(k));
+  }
+
+  /**
    * The download starts at once; its failures (NOT_FOUND too) arrive as stream errors. A
    * read that delivers no byte for the stall deadline fails (retryable) instead of waiting for good;
    * a slow but moving read of a large model is never cut off.
@@ -60,22 +90,21 @@ export class GcsStorage implements Storage {
     const loc = gsObject(uri);
     const out = new PassThrough({ highWaterMark: 1 << 20 });
     const abort = new AbortController();
-    let stall: NodeJS.Timeout | undefined;
+    let ended = false;
     const fail = (err: unknown): void => {
       out.destroy(err instanceof StorageError ? err : new StorageError('UNAVAILABLE', `${uri}: ${(err as Error).message}`, { cause: err, retryable: true }));
     };
-    const arm = (): void => {
-      clearTimeout(stall);
-      stall = setTimeout(() => fail(new StorageError('UNAVAILABLE', `${uri}: no data for ${Math.round(this.#readStallMs / 1000)} s`, { retryable: true })), this.#readStallMs);
-      stall.unref();
-    };
+    // One timer, pushed back by each chunk (refresh() costs less than a new timer per chunk).
+    const stall = setTimeout(() => fail(new StorageError('UNAVAILABLE', `${uri}: no data for ${Math.round(this.#readStallMs / 1000)} s`, { retryable: true })), this.#readStallMs);
+    stall.unref();
     out.on('close', () => {
       clearTimeout(stall);
-      abort.abort();
+      // Only a download cut short has a request to end (an abort builds a DOMException with a stack).
+      if (!ended) abort.abort();
     });
-    arm();
     this.#client.download(loc.bucket, loc.key, loc.generation, abort.signal).then((body) => {
-      body.on('data', arm);
+      body.on('data', () => stall.refresh());
+      body.on('end', () => { ended = true; });
       body.on('error', (err) => { if (!out.destroyed) fail(err); });
       body.pipe(out);
     }, (err: unknown) => { if (!out.destroyed) fail(err); });
@@ -91,11 +120,23 @@ export class GcsStorage implements Storage {
     return readBounded(await this.openRead(pinned), uri, maxBytes);
   }
 
-  async createOnly(uri: string, data: Buffer, contentType: string): Promise<void> {
+  async createOnly(uri: string, data: Buffer, contentType: string): Promise<Created> {
     const loc = gsObject(uri);
     if (loc.generation !== undefined) throw invalid(uri, 'cannot create a specific generation');
-    await this.#client.createOnly(loc.bucket, loc.key, data, contentType);
+    const created = await this.#client.createOnly(loc.bucket, loc.key, data, contentType);
+    return {
+      ...(created.md5Hash ? { md5: created.md5Hash } : {}),
+      ...(created.size !== undefined ? { size: Number(created.size) } : {}),
+    };
   }
+}
+
+function commonPrefix(sorted: readonly string[]): string {
+  const first = sorted[0] ?? '';
+  const last = sorted.at(-1) ?? '';
+  let i = 0;
+  while (i < first.length && first[i] === last[i]) i++;
+  return first.slice(0, i);
 }
 
 function gsLocation(uri: string): GsLocation {

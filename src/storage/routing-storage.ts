@@ -1,6 +1,6 @@
 // One Storage for both schemes: each call goes to the backend its URI names.
 import { StorageError } from './errors.ts';
-import type { Storage, StoredObject } from './types.ts';
+import type { Created, Storage, StoredObject } from './types.ts';
 import type { Readable } from 'node:stream';
 
 export type Backends = { gs: () => Storage; file: () => Storage };
@@ -21,6 +21,13 @@ export class RoutingStorage implements Storage {
     return this.#for(uri).stat(uri);
   }
 
+  async statAll(uris: readonly string[]): Promise<Array<StoredObject | undefined>> {
+    const [first] = uris;
+    // One backend answers names of one scheme together; a mix is asked name by name.
+    if (first !== undefined && uris.every((u) => this.#for(u) === this.#for(first))) return this.#for(first).statAll(uris);
+    return Promise.all(uris.map((uri) => this.stat(uri)));
+  }
+
   async openRead(uri: string): Promise<Readable> {
     return this.#for(uri).openRead(uri);
   }
@@ -29,7 +36,7 @@ export class RoutingStorage implements Storage {
     return this.#for(uri).read(uri, maxBytes);
   }
 
-  async createOnly(uri: string, data: Buffer, contentType: string): Promise<void> {
+  async createOnly(uri: string, data: Buffer, contentType: string): Promise<Created> {
     return this.#for(uri).createOnly(uri, data, contentType);
   }
 

@@ -21,12 +21,31 @@ export interface Storage {
   list(prefixUri: string): AsyncIterable<StoredObject>;
   /** Undefined when the object does not exist. */
   stat(uri: string): Promise<StoredObject | undefined>;
+  /**
+   * stat() of several names, in order, answered where the store can by one request (GCS: one
+   * listing of the range the names span, when they share a bucket): what each name holds as of
+   * that one moment.
+   */
+  statAll(uris: readonly string[]): Promise<Array<StoredObject | undefined>>;
   /** A byte stream of the object; some failures (GCS) surface as a stream error. */
   openRead(uri: string): Promise<Readable>;
   /** The whole object, refused with TOO_LARGE beyond `maxBytes` without buffering more. */
   read(uri: string, maxBytes: number): Promise<Buffer>;
-  /** Writes a new object; ALREADY_EXISTS when one exists. Never overwrites. */
-  createOnly(uri: string, data: Buffer, contentType: string): Promise<void>;
+  /**
+   * Writes a new object; ALREADY_EXISTS when one exists. Never overwrites. Resolves with what the
+   * store reports about the object it created, where it reports anything.
+   */
+  createOnly(uri: string, data: Buffer, contentType: string): Promise<Created>;
+}
+
+/** The store's own account of an object it has just created. */
+export interface Created {
+  /**
+   * Base64 MD5 of the bytes the store holds under the name now, computed by the store (GCS
+   * `md5Hash` in the create response). Absent where the store reports none (file://).
+   */
+  readonly md5?: string;
+  readonly size?: number;
 }
 
 export interface StorageConfig {

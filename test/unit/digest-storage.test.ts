@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 
 import { DigestError, digestLocalPath, digestStorage } from '../../src/digest/index.ts';
 import { createStorage, parseStorageUri, StorageError } from '../../src/storage/index.ts';
-import type { Storage, StoredObject } from '../../src/storage/index.ts';
+import type { Created, Storage, StoredObject } from '../../src/storage/index.ts';
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const digestCode = (code: string) => (e: unknown) => e instanceof DigestError && e.code === code;
@@ -42,6 +42,10 @@ class MemoryBucket implements Storage {
     return Promise.resolve(o && { uri, size: o.data.length, generation: o.generation });
   }
 
+  statAll(uris: readonly string[]): Promise<Array<StoredObject | undefined>> {
+    return Promise.all(uris.map((uri) => this.stat(uri)));
+  }
+
   async openRead(uri: string): Promise<Readable> {
     this.reads.push(uri);
     if (this.failReads) throw this.failReads;
@@ -59,7 +63,7 @@ class MemoryBucket implements Storage {
     throw new Error('not used');
   }
 
-  createOnly(): Promise<void> {
+  createOnly(): Promise<Created> {
     throw new Error('not used');
   }
 }

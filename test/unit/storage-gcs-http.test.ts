@@ -74,4 +74,28 @@ describe('the Cloud Storage JSON API client', () => {
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(aborted, true);
   });
+
+  it('answers several names next to each other with one listing of the range they span', async () => {
+    const urls: string[] = [];
+    const storage = await gcs((req, res) => {
+      urls.push(req.url ?? '');
+      status(200, JSON.stringify({ items: [
+        { name: 'm/model.pth.bak', size: '1', generation: '1', timeCreated: '2026-01-01T00:00:00Z' },
+        { name: 'm/model.pth.sig', size: '5', generation: '7', timeCreated: '2026-01-01T00:00:00Z' },
+      ] }))(req, res);
+    });
+    const found = await storage.statAll(['gs://bucket/m/model.pth.sigstore.json', 'gs://bucket/m/model.pth.intoto.jsonl', 'gs://bucket/m/model.pth.sig']);
+    assert.deepEqual(found.map((o) => o?.generation), [undefined, undefined, '7']);
+    assert.equal(urls.length, 1);
+    const query = new URL(urls[0] ?? '', 'http://x').searchParams;
+    assert.equal(query.get('prefix'), 'm/model.pth.');
+    assert.equal(query.get('startOffset'), 'm/model.pth.intoto.jsonl');
+    assert.equal(query.get('endOffset'), 'm/model.pth.sigstore.json ');
+  });
+
+  it('returns the checksum the server computed for what it created', async () => {
+    const storage = await gcs(status(200, '{"name":"m/x.json","size":"7","md5Hash":"u2y1xo30ZSlByvZSo2by2A=="}'));
+    assert.deepEqual(await storage.createOnly('gs://bucket/m/x.json', Buffer.from('{"a":1}'), 'application/json'), { md5: 'u2y1xo30ZSlByvZSo2by2A==', size: 7 });
+  });
 });
+
