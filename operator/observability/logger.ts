@@ -26,7 +26,9 @@ export function createLogger(options: { level: string; destination?: NodeJS.Writ
     formatters: { level: (label: string) => ({ severity: severityOf(label) }) },
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  // Synchronous writes to stdout: lines stay in order with a start-up failure written after them
+  // (bin.ts), and one write(2) per line costs less than handing each to a libuv thread.
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /**

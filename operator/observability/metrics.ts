@@ -1,6 +1,6 @@
 // The operator's Prometheus metrics on a registry of its own (tests and embedders never share
-// the global one). Label values come from closed sets so cardinality stays bounded.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+// one). Label values come from closed sets so cardinality stays bounded.
+import { addProcessMetrics, Registry } from './prometheus.ts';
 import { FAILURE_CODES } from '../reconcile/failure.ts';
 import { OPERATOR_VERSION } from '../version.ts';
 
@@ -30,45 +30,28 @@ export interface Metrics {
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-  const attestations = new Counter({
-    name: 'slsa_ml_attestations_total', help: 'Training runs attested, by outcome.', labelNames: ['outcome'], registers,
-  });
-  const failures = new Counter({
-    name: 'slsa_ml_failures_total', help: 'Attestations that failed, by reason.', labelNames: ['reason'], registers,
-  });
-  const retries = new Counter({ name: 'slsa_ml_retries_total', help: 'Reconciles retried after a transient fault.', registers });
-  const completionToStored = new Histogram({
-    name: 'slsa_ml_completion_to_stored_seconds',
-    help: 'Seconds from a TaskRun finishing to its provenance being stored.',
-    buckets: COMPLETION_TO_STORED_BUCKETS,
-    registers,
-  });
-  const queueDepth = new Gauge({ name: 'slsa_ml_queue_depth', help: 'TaskRun keys waiting in the work queue.', registers });
-  const leader = new Gauge({ name: 'slsa_ml_leader', help: '1 while this replica holds the leader lease, else 0.', registers });
-  const watchRestarts = new Counter({ name: 'slsa_ml_watch_restarts_total', help: 'TaskRun watches restarted.', registers });
+  addProcessMetrics(registry);
+  const attestations = registry.counter('slsa_ml_attestations_total', 'Training runs attested, by outcome.', 'outcome');
+  const failures = registry.counter('slsa_ml_failures_total', 'Attestations that failed, by reason.', 'reason');
+  const retries = registry.counter('slsa_ml_retries_total', 'Reconciles retried after a transient fault.');
+  const completionToStored = registry.histogram('slsa_ml_completion_to_stored_seconds', 'Seconds from a TaskRun finishing to its provenance being stored.', COMPLETION_TO_STORED_BUCKETS);
+  const queueDepth = registry.gauge('slsa_ml_queue_depth', 'TaskRun keys waiting in the work queue.');
+  const leader = registry.gauge('slsa_ml_leader', '1 while this replica holds the leader lease, else 0.');
+  const watchRestarts = registry.counter('slsa_ml_watch_restarts_total', 'TaskRun watches restarted.');
   // Constant 1; the labels say which build runs, so dashboards can join on it and a rollout shows.
-  new Gauge({
-    name: 'slsa_ml_build_info', help: 'Always 1; labels name the running slsa-ml version and Node.js version.', labelNames: ['version', 'nodejs'], registers,
-  }).set({ version: OPERATOR_VERSION, nodejs: process.version }, 1);
+  registry.gauge('slsa_ml_build_info', 'Always 1; labels name the running slsa-ml version and Node.js version.', { read: () => 1, labels: { version: OPERATOR_VERSION, nodejs: process.version } });
   let readAttempts = (): { inFlight: number; oldestSeconds: number } => ({ inFlight: 0, oldestSeconds: 0 });
-  new Gauge({
-    name: 'slsa_ml_attempts_in_flight', help: 'Reconcile attempts running now.', registers,
-    collect() { this.set(readAttempts().inFlight); },
-  });
-  new Gauge({
-    name: 'slsa_ml_oldest_attempt_seconds', help: 'Age of the oldest reconcile attempt running now (0 when none is).', registers,
-    collect() { this.set(readAttempts().oldestSeconds); },
-  });
+  registry.gauge('slsa_ml_attempts_in_flight', 'Reconcile attempts running now.', { read: () => readAttempts().inFlight });
+  registry.gauge('slsa_ml_oldest_attempt_seconds', 'Age of the oldest reconcile attempt running now (0 when none is).', { read: () => readAttempts().oldestSeconds });
   // Every series exists from the start, so rate() and alerts see zeros rather than gaps.
-  for (const outcome of OUTCOMES) attestations.inc({ outcome }, 0);
-  for (const reason of FAILURE_REASONS) failures.inc({ reason }, 0);
-  leader.set(0);
+  for (const outcome of OUTCOMES) attestations.inc(outcome, 0);
+  for (const reason of FAILURE_REASONS) failures.inc(reason, 0);
+  retries.inc('', 0);
+  watchRestarts.inc('', 0);
   return {
     registry,
-    attestations: { inc: (outcome) => attestations.inc({ outcome: OUTCOMES.includes(outcome) ? outcome : 'failed' }) },
-    failures: { inc: (reason) => failures.inc({ reason: (FAILURE_REASONS as readonly string[]).includes(reason) ? reason : 'INTERNAL' }) },
+    attestations: { inc: (outcome) => attestations.inc(OUTCOMES.includes(outcome) ? outcome : 'failed') },
+    failures: { inc: (reason) => failures.inc((FAILURE_REASONS as readonly string[]).includes(reason) ? reason : 'INTERNAL') },
     retries: { inc: () => retries.inc() },
     completionToStored: { observe: (seconds) => completionToStored.observe(Math.max(0, seconds)) },
     queueDepth: { set: (depth) => queueDepth.set(depth) },
