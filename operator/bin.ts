@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // The `slsa-ml` executable. `slsa-ml operator` runs the controller (this folder); every other
 // command is the user-facing CLI in src/cli, which must not depend on the operator.
+import { enableCompileCache, flushCompileCache } from 'node:module';
 import { parseArgs } from 'node:util';
+
+// V8's compiled code (and the stripped TypeScript) of every module loaded from here on is kept on
+// disk — $NODE_COMPILE_CACHE, else the OS temp directory — and reused by the next start of the
+// same files: start-up CPU is about 0.4 s instead of 1 s. A directory that cannot be written
+// (a read-only file system) only means no cache.
+enableCompileCache();
 
 const [command, ...rest] = process.argv.slice(2);
 
@@ -26,6 +33,8 @@ See docs/configuration.md for every key.`);
   }
   try {
     const { runOperator } = await import('./main.ts');
+    // Written now rather than at exit: an operator usually ends by SIGTERM or SIGKILL.
+    flushCompileCache();
     await runOperator({ configPath: values.config ?? process.env.SLSA_ML_CONFIG });
   } catch (err) {
     // The operator's output is JSON log lines read by Cloud Logging: a failure to start (bad

@@ -4,14 +4,15 @@
 // and values, but not produce a seal for another UID or other values, so the operator acts only
 // on outcomes it recorded itself. Admission (manifests/base/admission-policy.yaml) keeps the
 // keys off tenant objects in the first place; the seal does not depend on it.
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { OutcomeValues } from './outcome.ts';
 
 const VERSION = 'v1';
 const MIN_KEY_BYTES = 32;
 
 export class OutcomeSeal {
-  readonly #keys: readonly Buffer[];
+  /** As KeyObjects: a raw Buffer key is re-imported on every HMAC (every watch event is checked). */
+  readonly #keys: readonly KeyObject[];
 
   /** `keys[0]` seals; every key verifies, so a rotated-out key keeps older seals valid. */
   constructor(keys: readonly Buffer[]) {
@@ -19,11 +20,11 @@ export class OutcomeSeal {
     for (const key of keys) {
       if (key.length < MIN_KEY_BYTES) throw new Error(`an outcome seal key must have at least ${MIN_KEY_BYTES} bytes`);
     }
-    this.#keys = keys;
+    this.#keys = keys.map((key) => createSecretKey(key));
   }
 
   seal(uid: string, values: OutcomeValues): string {
-    return `${VERSION}.${mac(this.#keys[0] as Buffer, uid, values).toString('base64url')}`;
+    return `${VERSION}.${mac(this.#keys[0] as KeyObject, uid, values).toString('base64url')}`;
   }
 
   /** True only when `seal` is ours for exactly this UID and these values. */
@@ -47,7 +48,7 @@ export function sealKeyFromSigningKey(privateKeyDer: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', privateKeyDer, Buffer.alloc(0), 'slsa-ml outcome seal v1', 32));
 }
 
-function mac(key: Buffer, uid: string, values: OutcomeValues): Buffer {
+function mac(key: KeyObject, uid: string, values: OutcomeValues): Buffer {
   // JSON of a fixed-order array: unambiguous, whatever characters the values hold.
   const message = JSON.stringify([VERSION, uid, values.signed, values.label, values.bundle ?? null, values.reason ?? null]);
   return createHmac('sha256', key).update(message).digest();

@@ -6,9 +6,15 @@ import { createHash, createPublicKey } from 'node:crypto';
 
 import type { KeyNaming } from '../signing/index.ts';
 
+/** The last key's hint: a signer names the same key with every signature. */
+let last: { pem: string; hint: string } | undefined;
+
 export function modelSigningKeyHint(publicKeyPem: string): string {
-  const pem = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'pem' });
-  return createHash('sha256').update(pem).digest('hex');
+  if (last?.pem !== publicKeyPem) {
+    const pem = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'pem' });
+    last = { pem: publicKeyPem, hint: createHash('sha256').update(pem).digest('hex') };
+  }
+  return last.hint;
 }
 
 export const modelSigningKeyNaming: KeyNaming = (publicKeyPem) => ({ keyid: '', hint: modelSigningKeyHint(publicKeyPem) });

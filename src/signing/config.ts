@@ -6,7 +6,6 @@ import { SigningError } from './errors.ts';
 import type { KmsKeyHolder } from './kms/key-holder.ts';
 import { kmsResourceName } from './kms/key-name.ts';
 import { LocalKeyHolder } from './local-key.ts';
-import { keylessSigner } from './sigstore/keyless.ts';
 import type { IdentityTokenProvider } from './sigstore/tokens.ts';
 import type { Signer } from './signer.ts';
 
@@ -37,8 +36,12 @@ export async function createSigner(config: SignerConfig): Promise<Signer> {
       return new DsseSigner({ keyHolder: new LocalKeyHolder(config.keyPem, config.password) });
     case 'kms':
       return new DsseSigner({ keyHolder: await kmsKeyHolder(config.keyName, config.apiEndpoint, timeoutMs) });
-    case 'sigstore':
+    case 'sigstore': {
+      // Loaded on demand: @sigstore/sign's Fulcio and Rekor clients (and their HTTP stack) are
+      // most of a key signer's start-up time, and it never uses them.
+      const { keylessSigner } = await import('./sigstore/keyless.ts');
       return keylessSigner({ ...config, requestTimeoutMs: timeoutMs });
+    }
     default:
       throw new SigningError({ code: 'SIGNER_KIND_UNKNOWN', message: `unknown signer kind ${JSON.stringify((config as { kind?: unknown }).kind)}` });
   }

@@ -16,10 +16,13 @@ export function assertSignatureVerifies(signed: Buffer, signature: Signature): v
   }
 }
 
+/** The last key parsed: a signer returns the same key material with every signature. */
+let last: { pem: string; key: KeyObject } | undefined;
+
 function publicKeyOf(material: Signature['key']): KeyObject {
-  return material.$case === 'publicKey'
-    ? createPublicKey(material.publicKey)
-    : new X509Certificate(material.certificate).publicKey;
+  const pem = material.$case === 'publicKey' ? material.publicKey : material.certificate;
+  if (last?.pem !== pem) last = { pem, key: material.$case === 'publicKey' ? createPublicKey(pem) : new X509Certificate(pem).publicKey };
+  return last.key;
 }
 
 // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, short-form length for P-256.
