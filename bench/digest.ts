@@ -1,8 +1,10 @@
-// Digest throughput: `node bench/digest.ts [--gib 2] [--reps 3] [--shard-mib 32]`
-//  (i)  one large file: sha256File vs `openssl dgst -sha256`, plus the createReadStream
-//       alternatives our read loop was chosen against;
-//  (ii) a directory of 64 files x 32 MiB: digestLocalPath with 1 and 2 workers vs
-//       model_signing 1.1.1 hashing the same directory (its default thread pool).
+// Digest throughput: `node bench/digest.ts [--gib 2] [--reps 3] [--shard-mib 32] [--gcs-files 16] [--only local|gcs]`
+//  (i)   one large file: sha256File vs `openssl dgst -sha256`, plus the createReadStream
+//        alternatives our read loop was chosen against;
+//  (ii)  a directory of 64 files x 32 MiB: digestLocalPath with 1 and 2 workers vs
+//        model_signing 1.1.1 hashing the same directory (its default thread pool);
+//  (iii) a directory model of 16 x 32 MiB in fake-gcs-server: digestStorage (concurrency 4) vs
+//        downloading the same objects with the same client and the same concurrency, unhashed.
 // Files are created under the OS temp directory, read once to warm the page cache (so the
 // numbers measure hashing, not the disk), and removed afterwards.
 import { execFile } from 'node:child_process';
@@ -14,11 +16,20 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
 import { requireTool, toolPaths } from '../hack/env/tools.ts';
-import { digestLocalPath, sha256File } from '../src/digest/index.ts';
+import { digestLocalPath, digestStorage, sha256File } from '../src/digest/index.ts';
+import { createStorage } from '../src/storage/index.ts';
+import { createBucket, startFakeGcs } from '../hack/env/fake-gcs.ts';
+import { stopGroup } from '../hack/env/processes.ts';
 
 const run = promisify(execFile);
 const MiB = 1 << 20;
-const { values } = parseArgs({ options: { gib: { type: 'string', default: '2' }, reps: { type: 'string', default: '3' }, 'shard-mib': { type: 'string', default: '32' } } });
+const { values } = parseArgs({ options: {
+  gib: { type: 'string', default: '2' },
+  reps: { type: 'string', default: '3' },
+  'shard-mib': { type: 'string', default: '32' },
+  'gcs-files': { type: 'string', default: '16' },
+  only: { type: 'string' },
+} });
 const fileBytes = Number(values.gib) * 1024 * MiB;
 const reps = Number(values.reps);
 
@@ -153,15 +164,57 @@ async function directory(dir: string): Promise<Row[]> {
   ]);
 }
 
+/**
+ * (iii): the same client reads the objects in both cases, at the same concurrency; the only
+ * difference is SHA-256. fake-gcs-server runs on the same cores, so both figures are floors.
+ */
+async function gcs(dir: string): Promise<Row[]> {
+  const server = await startFakeGcs(requireTool(toolPaths().fakeGcsServer, 'fake-gcs-server'), dir);
+  try {
+    await createBucket(server.endpoint, 'bench', 'bench');
+    const storage = createStorage({ gcs: { apiEndpoint: server.endpoint, projectId: 'bench' } });
+    const files = Number(values['gcs-files']);
+    const each = Number(values['shard-mib']) * MiB;
+    const shard = Buffer.alloc(each);
+    for (let i = 0; i < files; i++) {
+      for (let off = 0; off < each; off += 64) createHash('sha512').update(`${i}:${off}`).digest().copy(shard, off);
+      await storage.createOnly(`gs://bench/model/shard-${String(i).padStart(2, '0')}.bin`, shard, 'application/octet-stream');
+    }
+    const uri = 'gs://bench/model/';
+    const concurrency = 4;
+    const download = async (): Promise<number> => {
+      const objects: string[] = [];
+      for await (const o of storage.list(uri)) objects.push(o.uri);
+      let bytes = 0;
+      let next = 0;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < objects.length) {
+          for await (const chunk of await storage.openRead(objects[next++] as string)) bytes += (chunk as Buffer).length;
+        }
+      }));
+      return bytes;
+    };
+    const total = files * each;
+    return measure([
+      { name: `GCS download only (our client, ${files} x ${values['shard-mib']} MiB, ${concurrency} at once)`, bytes: total, fn: download },
+      { name: `digestStorage, ${files} x ${values['shard-mib']} MiB in fake GCS, concurrency ${concurrency}`, bytes: total, fn: () => digestStorage(storage, uri, { concurrency }) },
+    ]);
+  } finally {
+    await stopGroup(server.pid);
+  }
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'bench-digest-'));
 try {
   console.log(`# digest benchmark: ${await machine()}; ${reps} rounds, best and median`);
-  const single = await singleFile(dir);
-  const tree = await directory(dir);
-  console.log(table([...single, ...tree]));
+  const single = values.only === 'gcs' ? [] : await singleFile(dir);
+  const tree = values.only === 'gcs' ? [] : await directory(dir);
+  const remote = values.only === 'local' ? [] : await gcs(dir);
+  console.log(table([...single, ...tree, ...remote]));
   const best = (r: Row | undefined): number => Math.min(...(r?.seconds ?? [NaN]));
-  console.log(`\nsha256File vs openssl: ${(best(single[0]) / best(single[1]) * 100).toFixed(0)} % of openssl's speed`);
-  console.log(`concurrency 2 vs 1: ${(best(tree[0]) / best(tree[1])).toFixed(2)}x; concurrency 2 vs model_signing: ${(best(tree[2]) / best(tree[1])).toFixed(2)}x`);
+  if (single.length) console.log(`\nsha256File vs openssl: ${(best(single[0]) / best(single[1]) * 100).toFixed(0)} % of openssl's speed`);
+  if (tree.length) console.log(`concurrency 2 vs 1: ${(best(tree[0]) / best(tree[1])).toFixed(2)}x; concurrency 2 vs model_signing: ${(best(tree[2]) / best(tree[1])).toFixed(2)}x`);
+  if (remote.length) console.log(`GCS: digest at ${(best(remote[0]) / best(remote[1]) * 100).toFixed(0)} % of the download-only throughput`);
   console.log(`# load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await rm(dir, { recursive: true, force: true });
