@@ -9,6 +9,7 @@ import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
 import type { ClusterFacts, TaskRun } from '../kube/index.ts';
 import { AttestError, measureOutputs, outputSchemes, prefixesFor, type MeasureSettings, type MeasuredOutput } from '../../src/attest/index.ts';
+import { PrefetchingStorage } from './prefetch.ts';
 import { runFacts } from './run-facts.ts';
 import { hasOurBundle, inspectSlots, needsModelSignature, writeSlots, type Expectation, type InspectedSlots, type Signed } from './store.ts';
 
@@ -45,8 +46,9 @@ interface Planned {
 export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
   const run = tr as unknown as ProvenanceTaskRun;
   const { settings } = deps;
-  const facts = await runFacts(deps.facts, tr);
-  const outputs = await measureOutputs(run, deps.storage, settings);
+  const storage = new PrefetchingStorage(deps.storage, { modelSignature: settings.modelSignature });
+  // Independent reads, at once: the Pod and Node, and the models.
+  const [facts, outputs] = await Promise.all([runFacts(deps.facts, tr), measureOutputs(run, storage, settings)]);
   const provenance: ProvenanceSettings = { ...settings.provenance, outputSchemes: outputSchemes(prefixesFor(settings.allowedPrefixes, tr.metadata.namespace)) };
   const planned = outputs.map((output): Planned => {
     const payload = withinLimit(serializeStatement(buildStatement({ taskRun: run, ...facts, settings: provenance, subjects: [output.subject], siblings: outputs.map((o) => o.subject) })), 'provenance', output.uri, settings);
@@ -57,7 +59,7 @@ export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
     return { output, payload, ...(manifestPayload ? { manifestPayload } : {}), expect: { invocationId: tr.metadata.uid, measured: output.digest } };
   });
   // Twice the statement (base64 in the bundle) and room for certificates and log entries.
-  const ctx = { storage: deps.storage, ownVerifier: deps.ownVerifier, modelSignature: settings.modelSignature, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };
+  const ctx = { storage, ownVerifier: deps.ownVerifier, modelSignature: settings.modelSignature, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };
   const slots: InspectedSlots[] = [];
   for (const p of planned) slots.push(await inspectSlots(ctx, p.output.uri, p.expect));
   const bundles: string[] = [];

@@ -22,7 +22,7 @@
 import { provenanceLocations, type ProvenanceLocations } from '../../src/layout/index.ts';
 import type { Measured } from '../../src/model-signing/index.ts';
 import type { SignedProvenance } from '../../src/signing/index.ts';
-import { failed, passed, verifyProvenance, type SignatureVerifier, type StatementCheck } from '../../src/verify/index.ts';
+import type { SignatureVerifier, StatementCheck } from '../../src/verify/index.ts';
 import { ReconcileFailure } from './failure.ts';
 import { modelSignatureJudge } from './signature-slot.ts';
 import { createOrRead, inspectSlotsAt, type Judge, type Slot, type SlotStore } from './slot-io.ts';
@@ -127,6 +127,15 @@ async function createOrAdopt(ctx: StoreContext, uri: string, content: string, ju
 function provenanceJudge(ctx: StoreContext, expect: Expectation): Judge {
   return async (content) => {
     if (!ctx.ownVerifier) return { state: 'foreign', why: 'this signer has no verification identity configured, so no existing object can be shown to be ours' };
+    // Loaded only here: most attestations find every name free and never verify anything.
+    const { failed, passed, verifyProvenance } = await import('../../src/verify/index.ts');
+    const sameRun = (invocationId: string): StatementCheck => ({
+      name: 'invocationId',
+      evaluate: (statement) => {
+        const got = (statement.predicate as { runDetails?: { metadata?: { invocationId?: unknown } } } | undefined)?.runDetails?.metadata?.invocationId;
+        return got === invocationId ? passed() : failed('OTHER_RUN', `it attests run ${JSON.stringify(got)}, not ${invocationId}`);
+      },
+    });
     const result = await verifyProvenance({
       provenance: content,
       trust: ctx.ownVerifier,
@@ -136,16 +145,6 @@ function provenanceJudge(ctx: StoreContext, expect: Expectation): Judge {
     if (result.ok) return { state: 'ours', content };
     const first = result.checks.find((c) => !c.ok);
     return { state: 'foreign', why: first ? `${first.name} check failed: ${first.code ?? ''} ${first.reason ?? ''}`.trim() : 'it does not verify' };
-  };
-}
-
-function sameRun(invocationId: string): StatementCheck {
-  return {
-    name: 'invocationId',
-    evaluate: (statement) => {
-      const got = (statement.predicate as { runDetails?: { metadata?: { invocationId?: unknown } } } | undefined)?.runDetails?.metadata?.invocationId;
-      return got === invocationId ? passed() : failed('OTHER_RUN', `it attests run ${JSON.stringify(got)}, not ${invocationId}`);
-    },
   };
 }
 

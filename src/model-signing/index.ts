@@ -4,5 +4,5 @@ export { manifestOf, manifestRoot, modelNameOf } from './manifest.ts';
 export type { ManifestResource, Measured, ModelManifest } from './manifest.ts';
 export { signModelSigningPayload } from './sign.ts';
 export { modelSigningStatement, serializeModelSigningStatement } from './statement.ts';
-export { verifyModelSignature } from './verify.ts';
+export { verifyModelSignature } from './verify-on-demand.ts';
 export type { ModelSignatureRequest } from './verify.ts';
