@@ -5,7 +5,7 @@
 // (utime + stime) per attested run of the controller and of every process (kube-apiserver, etcd,
 // fake-gcs-server, controller, driver), start-up CPU and idle RSS; then a steady load, and idle
 // RSS with 2,000 existing TaskRuns. Prints tables with load averages. Figures are never asserted.
-//   node bench/side-by-side.ts [--runs 500] [--rounds 3] [--only slsa-ml|chains] [--chains-storage tekton,gcs]
+//   node bench/side-by-side.ts [--runs 500] [--rounds 3] [--only slsa-ml|chains|baseline] [--chains-storage tekton,gcs]
 //        [--steady-rate 30] [--steady-seconds 60] [--idle-taskruns 2000] [--profile DIR] [--slsa-ml-baseline WORKTREE]
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -41,9 +41,9 @@ function controllers(): ControllerSpec[] {
   const list: ControllerSpec[] = [];
   // The operator runs with the image's NODE_OPTIONS unless told otherwise (--operator-node-options '' for none).
   const nodeOptions = values['operator-node-options'] ?? imageNodeOptions();
-  if (values.only !== 'chains') list.push(slsaMl({ workers: n('workers'), nodeOptions }));
+  if (values.only !== 'chains' && values.only !== 'baseline') list.push(slsaMl({ workers: n('workers'), nodeOptions }));
   if (values['slsa-ml-baseline']) list.push(slsaMl({ workers: n('workers'), nodeOptions, checkout: values['slsa-ml-baseline'] }));
-  if (values.only === 'slsa-ml') return list;
+  if (values.only === 'slsa-ml' || values.only === 'baseline') return list;
   for (const storage of values['chains-storage'].split(',') as Array<'tekton' | 'gcs'>) {
     try {
       list.push(chains({ storage, threads: n('threads'), qps: n('qps'), burst: n('burst') }));

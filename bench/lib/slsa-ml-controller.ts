@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../hack/env/ports.ts';
-import { BUCKET } from './bench-env.ts';
+import { BUCKET, BUCKETS } from './bench-env.ts';
 import { Child, type ControllerSpec, type RunningController } from './controller.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -34,7 +34,7 @@ export function slsaMl(options: { workers: number; nodeOptions?: string; checkou
       const configPath = join(dir, 'config.yaml');
       writeFileSync(configPath, stringify({
         http: { port, host: '127.0.0.1' },
-        allowedPrefixes: [`gs://${BUCKET}/models/`],
+        allowedPrefixes: BUCKETS.map((b) => `gs://${b}/models/`),
         storage: { gcs: { apiEndpoint: env.gcsEndpoint(), projectId: BUCKET } },
         signer: { kind: 'key', keyPath },
         builderId: 'https://slsa-ml.dev/operator/bench',

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiStatusError, type ClusterAccess, type KubeApi } from '../../operator/kube/index.ts';
 import { KubeListWatch, type ObjectWithMeta } from '../../operator/kube/list.ts';
 import { createGcsClient } from '../../src/storage/index.ts';
-import { BUCKET } from './bench-env.ts';
+import { BUCKET, bucketFor } from './bench-env.ts';
 
 const TASKRUNS = (ns: string): string => `/apis/tekton.dev/v1/namespaces/${ns}/taskruns`;
 /** The image digest every step reports. */
@@ -53,7 +53,8 @@ export async function prepareRuns(api: KubeApi, gcsEndpoint: string, namespace: 
     const name = `train-${String(i).padStart(5, '0')}`;
     const model = Buffer.alloc(modelBytes, `${namespace}/${name} `);
     const object = `models/${namespace}/${name}/pytorch_model.pth`;
-    await gcs.createOnly(BUCKET, object, model, 'application/octet-stream');
+    const bucket = bucketFor(i);
+    await gcs.createOnly(bucket, object, model, 'application/octet-stream');
     const tr = await api.request<{ metadata: { uid: string } }>({ method: 'POST', path: TASKRUNS(namespace), body: {
       apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name, namespace },
       spec: { taskRef: { name: 'train-model', kind: 'Task' }, params: [{ name: 'format', value: 'pytorch_model.pth' }], serviceAccountName: 'default' },
@@ -64,7 +65,7 @@ export async function prepareRuns(api: KubeApi, gcsEndpoint: string, namespace: 
         ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name, uid: tr.metadata.uid, controller: true, blockOwnerDeletion: true }] },
       spec: { nodeName: NODES[i % NODES.length], containers: [{ name: 'step-train', image: 'python:3.11-slim', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
     } });
-    runs.push({ name, modelUri: `gs://${BUCKET}/${object}`, sha256: createHash('sha256').update(model).digest('hex') });
+    runs.push({ name, modelUri: `gs://${bucket}/${object}`, sha256: createHash('sha256').update(model).digest('hex') });
   });
   return runs.sort((a, b) => a.name.localeCompare(b.name));
 }
