@@ -5,7 +5,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSigner, fetchKmsPublicKey, parsePrivateKey, readSigningKey, tokenFromFile, tokenFromGceMetadata, type KeySignerConfig, type Signer } from '../src/signing/index.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
-import { createSignatureVerifier, type SignatureVerifier } from '../src/verify/index.ts';
+import type { SignatureVerifier } from '../src/verify/index.ts';
+import { publicKeyVerifierOnDemand } from '../src/verify/on-demand.ts';
 import { ConfigError, type OperatorConfig, type SignerSettings } from './config/index.ts';
 import { OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile, type ReconcileSettings, type SigningSetup } from './reconcile/index.ts';
 import { OPERATOR_VERSION } from './version.ts';
@@ -57,14 +58,14 @@ async function buildSigner(settings: SignerSettings, key: KeySignerConfig | unde
 async function buildOwnVerifier(settings: SignerSettings, privateKey: KeyObject | undefined, requestTimeoutMs: number): Promise<SignatureVerifier | undefined> {
   switch (settings.kind) {
     case 'key':
-      return createSignatureVerifier({ kind: 'key', publicKeyPem: pem(createPublicKey(privateKey as KeyObject)) });
+      return publicKeyVerifierOnDemand(pem(createPublicKey(privateKey as KeyObject)));
     case 'kms': {
-      const publicKeyPem = await fetchKmsPublicKey(settings.keyName, settings.apiEndpoint, { timeoutMs: requestTimeoutMs });
-      return createSignatureVerifier({ kind: 'key', publicKeyPem });
+      return publicKeyVerifierOnDemand(await fetchKmsPublicKey(settings.keyName, settings.apiEndpoint, { timeoutMs: requestTimeoutMs }));
     }
     case 'sigstore': {
       const v = settings.verification;
       if (!v) return undefined;
+      const { createSignatureVerifier } = await import('../src/verify/index.ts');
       return createSignatureVerifier({ kind: 'identity', certificateIdentity: v.identity, oidcIssuer: v.oidcIssuer, trustedRoot: readFileSync(v.trustedRootPath, 'utf8') });
     }
   }

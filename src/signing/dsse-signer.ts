@@ -28,7 +28,7 @@ export class DsseSigner implements Signer {
   async sign(payload: Buffer, payloadType: string, options: SignOptions = {}): Promise<Bundle> {
     const pae = preAuthEncoding(payloadType, payload);
     const signature = await this.#keyHolder.sign(pae).catch(rethrow);
-    assertSignatureVerifies(pae, signature);
+    if (!this.#keyHolder.signsInProcess) assertSignatureVerifies(pae, signature);
     const name = keyName(signature.key, options.keyNaming);
     const bundle = toDSSEBundle({
       artifact: payload,

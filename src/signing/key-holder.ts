@@ -6,6 +6,12 @@ import type { Signature } from '@sigstore/sign';
 export type { Signature };
 
 export interface KeyHolder {
+  /**
+   * True when this process signs with a private key it holds and whose public half it derived
+   * itself: a self-check would only run the same OpenSSL call on the same key again, so it is
+   * skipped. A remote signer (Cloud KMS) is always checked.
+   */
+  readonly signsInProcess?: boolean;
   /** Signs sha256(data) with ECDSA P-256; the signature is ASN.1 DER. */
   sign(data: Buffer): Promise<Signature>;
 }

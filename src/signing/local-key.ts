@@ -7,6 +7,7 @@ import type { KeyHolder, Signature } from './key-holder.ts';
 import { parsePrivateKey } from './keys/private-key.ts';
 
 export class LocalKeyHolder implements KeyHolder {
+  readonly signsInProcess = true;
   readonly #privateKey: KeyObject;
   readonly #publicKeyPem: string;
   readonly #hint: string;

@@ -27,6 +27,12 @@ describe('DSSE pre-authentication encoding', () => {
   it('counts bytes, not characters, for non-ASCII payloads', () => {
     const pae = preAuthEncoding('t', Buffer.from('é'));
     assert.equal(pae.toString(), 'DSSEv1 1 t 2 é');
+    assert.equal(preAuthEncoding('é', Buffer.from('x')).toString(), 'DSSEv1 2 é 1 x');
+  });
+
+  it('takes any Uint8Array view of the payload, not only a Buffer', () => {
+    const bytes = new Uint8Array([0, 104, 105, 0]).subarray(1, 3);
+    assert.equal(preAuthEncoding('t', bytes).toString(), 'DSSEv1 1 t 2 hi');
   });
 });
 
