@@ -132,6 +132,18 @@ export class GcsHttp {
    * the body too. A streamed body is the reader's to watch (stall deadline); `signal` ends it.
    */
   async #send(send: Send, uri: string, signal: AbortSignal | undefined, wholeBody?: { timedOut: boolean }): Promise<IncomingMessage> {
+    try {
+      return await this.#sendOnce(send, uri, signal, wholeBody);
+    } catch (err) {
+      // A kept-alive connection the server closed while it sat idle fails the next request sent on
+      // it before any answer (Node's documented race). A read is sent again, once, on a new
+      // connection; a write is not: its create-only retry would meet its own first copy.
+      if (!(err instanceof StaleConnection)) throw err;
+      return this.#sendOnce(send, uri, signal, wholeBody);
+    }
+  }
+
+  async #sendOnce(send: Send, uri: string, signal: AbortSignal | undefined, wholeBody?: { timedOut: boolean }): Promise<IncomingMessage> {
     const token = await this.#token();
     const base = this.#base;
     const headers: Record<string, string> = {};
@@ -158,12 +170,16 @@ export class GcsHttp {
       }, this.#requestMs);
       req.on('error', (err) => {
         clearTimeout(timer);
-        reject(requestFailed(uri, err, timedOut ? this.#requestMs : undefined));
+        const code = (err as { code?: unknown }).code;
+        if (send.method === 'GET' && req.reusedSocket && !timedOut && (code === 'ECONNRESET' || code === 'EPIPE')) reject(new StaleConnection());
+        else reject(requestFailed(uri, err, timedOut ? this.#requestMs : undefined));
       });
       req.end(send.body);
     });
   }
 }
+
+class StaleConnection extends Error {}
 
 function ok(res: IncomingMessage): boolean {
   const status = res.statusCode ?? 0;

@@ -65,6 +65,25 @@ describe('the Cloud Storage JSON API client', () => {
     await assert.rejects(resets.read('gs://bucket/m', 10_000), (e) => code('UNAVAILABLE', true)(e));
   });
 
+  it('sends a read again on a new connection when the kept-alive one was closed by the server, but never a write', async () => {
+    // The server answers the first request on each connection, then resets the connection when
+    // the next one arrives on it: what a request meets on a connection the server dropped while idle.
+    const served = new WeakMap<object, number>();
+    let connections = 0;
+    const storage = await gcs((req, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n === 1) connections++;
+      if (n > 1) { req.socket.resetAndDestroy(); return; }
+      status(200, req.method === 'POST' ? '{"name":"m"}' : '{"name":"m","size":"1","generation":"1"}')(req, res);
+    });
+    assert.equal((await storage.stat('gs://bucket/m'))?.size, 1);
+    assert.equal((await storage.stat('gs://bucket/m'))?.size, 1, 'the second read, on the reset connection, is sent again');
+    assert.equal(connections, 2);
+    await assert.rejects(storage.createOnly('gs://bucket/n', Buffer.from('x'), 'text/plain'), code('UNAVAILABLE', true));
+    assert.equal(connections, 2, 'the write is not sent again');
+  });
+
   it('lets a caller close a download early: the request is aborted and nothing throws later', async () => {
     let aborted = false;
     const storage = await gcs((req, res) => { res.writeHead(200); res.write(Buffer.alloc(64 * 1024)); req.on('close', () => { aborted = true; }); });
