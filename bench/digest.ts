@@ -195,7 +195,7 @@ async function gcs(dir: string): Promise<Row[]> {
       return bytes;
     };
     const total = files * each;
-    return measure([
+    return await measure([
       { name: `GCS download only (our client, ${files} x ${values['shard-mib']} MiB, ${concurrency} at once)`, bytes: total, fn: download },
       { name: `digestStorage, ${files} x ${values['shard-mib']} MiB in fake GCS, concurrency ${concurrency}`, bytes: total, fn: () => digestStorage(storage, uri, { concurrency }) },
     ]);
