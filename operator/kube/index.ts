@@ -1,4 +1,4 @@
-export { Reflector, type ObjectEvent, type ReflectorOptions } from './reflector.ts';
+export { idleTimeoutMs, Reflector, type ObjectEvent, type ReflectorOptions } from './reflector.ts';
 export type { ObjectWithMeta } from './list.ts';
 export { TaskRuns, FIELD_MANAGER, type TaskRun, type OwnedMetadata } from './taskruns.ts';
 export { ClusterFacts } from './cluster-facts.ts';

@@ -34,13 +34,24 @@ export interface ReflectorOptions {
 /** Marks the bookmark that closes a WatchList's replay of the current state. */
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 /**
- * The API server sends a bookmark 2 s before the timeout a watch asks for, but its periodic
- * bookmark only every minute, and a watch is given up after 30 s without data (as client-node's
- * Watch does). Resumed watches therefore ask for less than 30 s: each ends with a fresh
- * resourceVersion, even on a collection where nothing happens (and a watch filtered by namespace
- * or label never falls behind).
+ * A watch response with no data for this long is given up (as client-node's Watch does after 30 s),
+ * or for a quarter of `watch.stallSeconds` when that is shorter: a connection silent that long is
+ * not worth waiting on when the whole watch is declared stalled at four times it.
  */
-const RESUME_TIMEOUT_SECONDS = 25;
+export function idleTimeoutMs(stallSeconds: number): number {
+  return Math.min(30_000, Math.max(2000, stallSeconds * 250));
+}
+
+/**
+ * The API server sends a bookmark 2 s before the timeout a watch asks for, but its periodic
+ * bookmark only every minute. Resumed watches therefore ask for five sixths of the idle timeout
+ * (25 s by default): each ends with a fresh resourceVersion before the idle timeout could cut it,
+ * even on a collection where nothing happens (and a watch filtered by namespace or label never
+ * falls behind).
+ */
+function resumeTimeoutSeconds(stallSeconds: number): number {
+  return Math.floor((idleTimeoutMs(stallSeconds) / 1000) * 5 / 6);
+}
 /** Streaming the whole state may take long; the watch it turns into then ends on the idle timeout. */
 const STREAM_TIMEOUT_SECONDS = 600;
 const BACKOFF = { initialDelayMs: 500, maxDelayMs: 30_000 };
@@ -64,7 +75,10 @@ export class Reflector {
 
   constructor(options: ReflectorOptions) {
     this.#opts = options;
-    this.#source = options.source ?? new KubeListWatch(options.kubeConfig, options.path, options.labelSelector ? { labelSelector: options.labelSelector } : {});
+    this.#source = options.source ?? new KubeListWatch(options.kubeConfig, options.path, {
+      ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+      idleMs: idleTimeoutMs(options.stallSeconds),
+    });
   }
 
   start(): void {
@@ -160,7 +174,7 @@ export class Reflector {
     const started = Date.now();
     const streaming = this.#resourceVersion === undefined;
     const untilRelist = Math.ceil((this.#relistAt() - started) / 1000);
-    const timeoutSeconds = streaming ? STREAM_TIMEOUT_SECONDS : Math.max(1, Math.min(RESUME_TIMEOUT_SECONDS, this.#opts.stallSeconds, untilRelist));
+    const timeoutSeconds = streaming ? STREAM_TIMEOUT_SECONDS : Math.max(1, Math.min(resumeTimeoutSeconds(this.#opts.stallSeconds), untilRelist));
     const w: OneWatch = { controller: new AbortController(), started, heard: false, listed: 0, failure: undefined };
     const onStop = (): void => w.controller.abort();
     this.#stop.signal.addEventListener('abort', onStop, { once: true });

@@ -1,5 +1,5 @@
 // The operator's watch against the real kube-apiserver: a watch that ends — the timeout it asked
-// the server for, or the client's 30 s idle timeout when the server goes silent — resumes from its
+// the server for, or the client's idle timeout when the server goes silent — resumes from its
 // resourceVersion without listing again; 410 Gone lists again exactly once. Counted from the
 // operator's own logs (one "listed" line per list) and its /metrics.
 import assert from 'node:assert/strict';
@@ -80,7 +80,9 @@ describe('operator watch', () => {
       builderId: 'https://slsa-ml.dev/operator/test',
       leaderElection: { enabled: false },
       finalizer: { enabled: false, maxHoldSeconds: 600 },
-      watch: { relistSeconds: 3600, stallSeconds: 120 },
+      // A 10 s idle timeout and 8 s resumed watches (a quarter of stallSeconds, five sixths of that),
+      // so the test sees several watch ends in seconds; production's 30 s and 25 s behave alike.
+      watch: { relistSeconds: 3600, stallSeconds: 40 },
       logLevel: 'debug',
     });
     await operator.ready();
@@ -94,8 +96,8 @@ describe('operator watch', () => {
   it('resumes an idle watch that the server ends on its timeout, without listing again', async () => {
     const before = resumes(operator).filter((r) => r.end === 'closed').length;
     const restartsBefore = await restarts(operator);
-    // Resumed watches ask for 25 s; two of them end in this time on an idle namespace.
-    await sleep(55_000);
+    // Resumed watches ask for 8 s; two of them end well within this on an idle namespace.
+    await until(() => resumes(operator).filter((r) => r.end === 'closed').length >= before + 2, 'two watches ended by the server', 30_000, operator);
     const closed = resumes(operator).filter((r) => r.end === 'closed').length - before;
     assert.ok(closed >= 2, `watches ended by the server: ${closed}\n${operator.output().slice(-2000)}`);
     assert.equal(lists(operator).length, 1, 'no relist');
@@ -103,18 +105,18 @@ describe('operator watch', () => {
     await assertStillWatching(operator, ns, 'after-idle');
   });
 
-  it('resumes after the 30 s idle timeout when the API server goes silent, without listing again', async () => {
+  it('resumes after the idle timeout when the API server goes silent, without listing again', async () => {
     const apiserver = readEnvInfo(process.env.SLSA_ML_ENV ?? '').processes.find((p) => p.name === 'kube-apiserver');
     assert.ok(apiserver);
     const idleBefore = resumes(operator).filter((r) => r.end === 'idle').length;
     // Go silent while a watch is surely open: a few seconds after one began, long before its end.
     const began = resumes(operator).length;
-    await until(() => resumes(operator).length > began, 'a fresh watch', 30_000, operator);
-    await sleep(5000);
+    await until(() => resumes(operator).length > began, 'a fresh watch', 15_000, operator);
+    await sleep(2000);
     process.kill(apiserver.pid, 'SIGSTOP');
     try {
-      // A watch that has had no data for 30 s is given up, as client-node's Watch would.
-      await until(() => resumes(operator).filter((r) => r.end === 'idle').length > idleBefore, 'an idle timeout', 45_000, operator);
+      // A watch that has had no data for the idle timeout (10 s here) is given up, as client-node's Watch would.
+      await until(() => resumes(operator).filter((r) => r.end === 'idle').length > idleBefore, 'an idle timeout', 25_000, operator);
     } finally {
       process.kill(apiserver.pid, 'SIGCONT');
     }
@@ -130,7 +132,7 @@ describe('operator watch', () => {
     await until(() => logLines(operator, 'watch expired (410 Gone); relisting').length === 1, '410 Gone', 90_000, operator);
     await until(() => lists(operator).length === listed + 1, 'the relist', 30_000, operator);
     await assertStillWatching(operator, ns, 'after-gone');
-    await sleep(30_000);
+    await sleep(20_000);
     assert.equal(lists(operator).length, listed + 1, 'exactly one relist');
     assert.equal(logLines(operator, 'watch expired (410 Gone); relisting').length, 1);
     assert.deepEqual(lists(operator).map((l) => l.via), ['stream', 'stream']);

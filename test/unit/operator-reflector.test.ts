@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { Reflector, type ObjectEvent, type ObjectWithMeta } from '../../operator/kube/index.ts';
+import { idleTimeoutMs, Reflector, type ObjectEvent, type ObjectWithMeta } from '../../operator/kube/index.ts';
 import { ApiStatusError, type ListWatchSource, type WatchEnd, type WatchHandlers, type WatchRequest } from '../../operator/kube/list.ts';
 
 interface Call { request: WatchRequest; handlers: WatchHandlers; signal: AbortSignal }
@@ -148,6 +148,15 @@ describe('the reflector', () => {
     const [first, ...resumed] = server.requests;
     assert.ok((first?.timeoutSeconds ?? 0) >= 300, 'the state stream may take long');
     for (const r of resumed) assert.ok(r.timeoutSeconds > 0 && r.timeoutSeconds < 30, String(r.timeoutSeconds));
+  });
+
+  it('gives up a silent response after 30 s, or a quarter of stallSeconds when shorter, and resumes watches for less than that', async () => {
+    assert.deepEqual([120, 60, 40, 4, 1].map(idleTimeoutMs), [30_000, 15_000, 10_000, 2000, 2000]);
+    const server = new ScriptedServer([stream([], '10'), events([])]);
+    const { reflector } = reflectorOn(server, { stallSeconds: 40 });
+    await until(() => server.requests.length >= 3, 'resumes');
+    await reflector.stop();
+    for (const r of server.requests.slice(1)) assert.equal(r.timeoutSeconds, 8, 'five sixths of the 10 s idle timeout');
   });
 
   it('relists exactly once on 410 Gone, as an ERROR event or as the response status', async () => {
