@@ -127,7 +127,10 @@ describe('operator resilience', () => {
     while (newHolder === leaderId && Date.now() - killedAt < 15_000) { await sleep(100); newHolder = await holder(); }
     const handover = (Date.now() - killedAt) / 1000;
     assert.equal(newHolder, standby?.id);
-    assert.ok(handover <= lease.leaseDurationSeconds + 2 * lease.retryPeriodSeconds + 1, `handover took ${handover}s`);
+    // The standby polls every 1–2.2 retry periods (client-go's jitter): it may see the last renewal
+    // one such period late, waits the lease duration from then, and acquires at its next poll.
+    const worstCase = lease.leaseDurationSeconds + 2 * lease.retryPeriodSeconds * 2.2;
+    assert.ok(handover <= worstCase + 1, `handover took ${handover}s (worst case ${worstCase}s)`);
 
     const afterKill = await prepareBurst(env, admin, { namespace: ns, prefix, count: 3, namePrefix: 'after-kill' });
     await afterKill.finish();
