@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { testEnv, uniqueName } from '../harness/index.ts';
-import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { startKeySignedOperator, stopAllOperators, type OperatorProcess } from '../support/operator-process.ts';
 import {
   applyObjects, createRun, isDone, loadDocuments, podsOf, readStatement, succeeded, supplyOutcomes, tektonNamespace, waitForRun, type TektonRun,
 } from '../support/tekton-runs.ts';
@@ -19,7 +19,6 @@ const repo = join(import.meta.dirname, '..', '..');
 const prefix = uniqueName('tekton-lifecycle');
 const FINALIZER = 'slsa-ml.dev/provenance';
 
-let keys: SigningKeys;
 let operator: OperatorProcess;
 
 function trainingRun(ns: string, name: string, spec: Record<string, unknown> = {}): TektonRun {
@@ -46,16 +45,7 @@ const attestedOrReleased = (run: TektonRun): boolean => isDone(run) && (outcomeO
 
 describe('a TaskRun through real Tekton, from start to end', () => {
   before(async () => {
-    await applyOperatorRbac(env);
-    keys = generateSigningKeys();
-    operator = await startOperator(env, {
-      allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
-      signer: { kind: 'key', keyPath: keys.privateKeyPath },
-      builderId: 'https://slsa-ml.dev/operator/test',
-      leaderElection: { enabled: false },
-    });
-    await operator.ready();
+    ({ operator } = await startKeySignedOperator(env, prefix));
   });
 
   after(async () => {

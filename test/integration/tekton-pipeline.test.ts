@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { testEnv, uniqueName } from '../harness/index.ts';
-import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { startKeySignedOperator, stopAllOperators, type OperatorProcess } from '../support/operator-process.ts';
 import {
   applyObjects, createRun, isDone, loadDocuments, readStatement, stepEnv, succeeded, supplyOutcomes, tektonNamespace, waitForRun,
   type Manifest, type RunningPod, type StepOutcomes, type TektonRun,
@@ -20,7 +20,6 @@ const admin = env.kubeConfig('admin');
 const repo = join(import.meta.dirname, '..', '..');
 const prefix = uniqueName('tekton-pipeline');
 
-let keys: SigningKeys;
 let operator: OperatorProcess;
 
 const exportTask: Manifest = {
@@ -112,16 +111,7 @@ async function assertExportProvenance(exportRun: TektonRun, finalModel: string, 
 
 describe('a train -> export PipelineRun through real Tekton', () => {
   before(async () => {
-    await applyOperatorRbac(env);
-    keys = generateSigningKeys();
-    operator = await startOperator(env, {
-      allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
-      signer: { kind: 'key', keyPath: keys.privateKeyPath },
-      builderId: 'https://slsa-ml.dev/operator/test',
-      leaderElection: { enabled: false },
-    });
-    await operator.ready();
+    ({ operator } = await startKeySignedOperator(env, prefix));
   });
 
   after(async () => {

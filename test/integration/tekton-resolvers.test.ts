@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { testEnv, uniqueName } from '../harness/index.ts';
 import { localGitRepo, type GitRepo } from '../support/git-repo.ts';
-import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { startKeySignedOperator, stopAllOperators, type OperatorProcess } from '../support/operator-process.ts';
 import { applyObjects, loadDocuments, readStatement, runTaskThroughTekton, stepEnv, tektonNamespace, type Manifest, type TektonRun } from '../support/tekton-runs.ts';
 import { trainedModel, type TrainedModel } from '../support/tekton-training.ts';
 import { createHash } from 'node:crypto';
@@ -21,7 +21,6 @@ const admin = env.kubeConfig('admin');
 const repo = join(import.meta.dirname, '..', '..');
 const prefix = uniqueName('tekton-resolvers');
 
-let keys: SigningKeys;
 let operator: OperatorProcess;
 let git: GitRepo;
 
@@ -66,16 +65,7 @@ const signedOrFailed = (run: TektonRun): boolean => run.metadata.annotations?.['
 describe('Tasks and StepActions from Tekton\'s remote resolvers', () => {
   before(async () => {
     git = await localGitRepo({ 'tasks/train-model.yaml': stringify(loadDocuments(join(repo, 'tasks', 'train-model.yaml'))[0]), 'steps/train-action.yaml': stringify(trainAction) });
-    await applyOperatorRbac(env);
-    keys = generateSigningKeys();
-    operator = await startOperator(env, {
-      allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
-      signer: { kind: 'key', keyPath: keys.privateKeyPath },
-      builderId: 'https://slsa-ml.dev/operator/test',
-      leaderElection: { enabled: false },
-    });
-    await operator.ready();
+    ({ operator } = await startKeySignedOperator(env, prefix));
   });
 
   after(async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testEnv, uniqueName } from '../harness/index.ts';
-import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess } from '../support/operator-process.ts';
+import { startKeySignedOperator, stopAllOperators, type OperatorProcess } from '../support/operator-process.ts';
 import { applyObjects, isDone, loadDocuments, runTaskThroughTekton, succeeded, tektonNamespace, type Manifest, type TektonRun } from '../support/tekton-runs.ts';
 
 const env = testEnv();
@@ -35,16 +35,7 @@ const resultNames = (tr: TektonRun): string[] => ((tr.status?.results ?? []) as 
 
 describe('result shapes through real Tekton', () => {
   before(async () => {
-    await applyOperatorRbac(env);
-    const keys = generateSigningKeys();
-    operator = await startOperator(env, {
-      allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
-      signer: { kind: 'key', keyPath: keys.privateKeyPath },
-      builderId: 'https://slsa-ml.dev/operator/test',
-      leaderElection: { enabled: false },
-    });
-    await operator.ready();
+    ({ operator } = await startKeySignedOperator(env, prefix));
   });
 
   after(async () => {

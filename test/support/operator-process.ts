@@ -83,6 +83,24 @@ export async function stopAllOperators(): Promise<void> {
   })));
 }
 
+/**
+ * The operator as the Tekton tests run it: its RBAC applied, a fresh local signing key, fake GCS
+ * under `gs://<bucket>/<prefix>/`, no leader election; resolves once it is ready.
+ */
+export async function startKeySignedOperator(env: TestEnv, prefix: string): Promise<{ operator: OperatorProcess; keys: SigningKeys }> {
+  await applyOperatorRbac(env);
+  const keys = generateSigningKeys();
+  const operator = await startOperator(env, {
+    allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    signer: { kind: 'key', keyPath: keys.privateKeyPath },
+    builderId: 'https://slsa-ml.dev/operator/test',
+    leaderElection: { enabled: false },
+  });
+  await operator.ready();
+  return { operator, keys };
+}
+
 export async function startOperator(env: TestEnv, config: Record<string, unknown>, extraEnv: Record<string, string> = {}): Promise<OperatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'slsa-ml-operator-'));
   const configPath = join(dir, 'config.yaml');
