@@ -79,6 +79,15 @@ async function prepared(env: BenchEnv, spec: ControllerSpec, namespace: string, 
   return runs;
 }
 
+/** From here on: decisions seen on a watch, the controller's peak RSS, every process's CPU. */
+async function startMeasuring(env: BenchEnv, access: ClusterAccess, spec: ControllerSpec, label: string, ctl: RunningController): Promise<{ watch: SignedWatch; pids: Record<string, number>; cpu0: ReturnType<typeof cpuSnapshot> }> {
+  const watch = new SignedWatch(access, env.api, label, spec.annotation);
+  await watch.start();
+  resetPeak(ctl.pid);
+  const pids = { ...env.pids(), controller: ctl.pid };
+  return { watch, pids, cpu0: cpuSnapshot(pids) };
+}
+
 function perRun(spent: Record<string, number>, runs: number): Record<string, number> {
   const ms = Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, (v * 1000) / runs]));
   ms.all = Object.values(spent).reduce((a, b) => a + b, 0) * 1000 / runs;
@@ -94,11 +103,7 @@ export async function burst(env: BenchEnv, access: ClusterAccess, spec: Controll
     await sleep(SETTLE_MS);
     const idleRssMB = memory(ctl.pid)?.rssMB ?? NaN;
     const runs = await prepared(env, spec, label, options.runs);
-    const watch = new SignedWatch(access, env.api, label, spec.annotation);
-    await watch.start();
-    resetPeak(ctl.pid);
-    const pids = { ...env.pids(), controller: ctl.pid };
-    const cpu0 = cpuSnapshot(pids);
+    const { watch, pids, cpu0 } = await startMeasuring(env, access, spec, label, ctl);
     const sent = new Map<string, number>();
     console.error(`${label}: releasing ${runs.length} finished TaskRuns`);
     const t0 = Date.now();
@@ -140,11 +145,7 @@ export async function steady(env: BenchEnv, access: ClusterAccess, spec: Control
   const { ctl } = await started(env, spec, label);
   try {
     const runs = await prepared(env, spec, label, count);
-    const watch = new SignedWatch(access, env.api, label, spec.annotation);
-    await watch.start();
-    resetPeak(ctl.pid);
-    const pids = { ...env.pids(), controller: ctl.pid };
-    const cpu0 = cpuSnapshot(pids);
+    const { watch, pids, cpu0 } = await startMeasuring(env, access, spec, label, ctl);
     const sent = new Map<string, number>();
     console.error(`${label}: finishing ${options.rate} TaskRuns a second for ${options.seconds} s`);
     const t0 = Date.now();

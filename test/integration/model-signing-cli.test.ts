@@ -190,14 +190,19 @@ describe('what the operator writes', () => {
     return uri;
   }
 
+  /** An operator signing with a fresh local key, in a namespace of its own. */
+  async function keySignedOperator(): Promise<{ keys: SigningKeys; ns: string; operator: OperatorProcess }> {
+    await applyOperatorRbac(env);
+    const keys = generateSigningKeys();
+    return { keys, ...(await operatorFor({ kind: 'key', keyPath: keys.privateKeyPath })) };
+  }
+
   describe('signing with a key', () => {
     let keys: SigningKeys;
     let ns: string;
     let operator: OperatorProcess;
     before(async () => {
-      await applyOperatorRbac(env);
-      keys = generateSigningKeys();
-      ({ ns, operator } = await operatorFor({ kind: 'key', keyPath: keys.privateKeyPath }));
+      ({ keys, ns, operator } = await keySignedOperator());
     });
     after(async () => {
       await operator?.stop();
@@ -223,9 +228,7 @@ describe('what the operator writes', () => {
     let ns: string;
     let operator: OperatorProcess;
     before(async () => {
-      await applyOperatorRbac(env);
-      keys = generateSigningKeys();
-      ({ ns, operator } = await operatorFor({ kind: 'key', keyPath: keys.privateKeyPath }));
+      ({ keys, ns, operator } = await keySignedOperator());
     });
     after(async () => {
       await operator?.stop();
