@@ -4,7 +4,7 @@
 // measured one is a refusal. Shared by the operator and `slsa-ml attest`.
 import { digestStorage, type ModelDigest } from '../digest/index.ts';
 import { isUnderPrefix } from '../layout/index.ts';
-import { modelSubject, readTypeHints, type Subject, type TaskRun } from '../provenance/index.ts';
+import { modelSubject, readPipelineTypeHints, readTypeHints, type ArtifactHint, type PipelineChild, type PipelineRun, type Subject, type TaskRun } from '../provenance/index.ts';
 import type { Storage, StoredObject } from '../storage/index.ts';
 import { AttestError } from './errors.ts';
 
@@ -49,40 +49,59 @@ export function prefixesFor(allowedPrefixes: readonly string[], namespace: strin
 }
 
 export async function measureOutputs(taskRun: TaskRun, storage: Storage, settings: MeasureSettings): Promise<MeasuredOutput[]> {
-  const namespace = taskRun.metadata?.namespace ?? '';
-  const allowed = prefixesFor(settings.allowedPrefixes, namespace);
+  const allowed = prefixesFor(settings.allowedPrefixes, taskRun.metadata?.namespace ?? '');
   const hints = readTypeHints(taskRun, { outputSchemes: outputSchemes(allowed) });
-  const outputs = hints.outputs.filter((o) => o.isBuildArtifact);
-  if (outputs.length === 0) throw new AttestError('NO_OUTPUTS', 'the TaskRun reports no model output marked isBuildArtifact: "true"');
+  return measureHinted(hints.outputs, taskRun, storage, settings, 'the TaskRun reports');
+}
+
+/**
+ * The models of a PipelineRun: reported by its own results or (deep inspection) by any child
+ * TaskRun's. Every object must be no older than the PipelineRun's start.
+ */
+export async function measurePipelineOutputs(pipelineRun: PipelineRun, children: readonly PipelineChild[], storage: Storage, settings: MeasureSettings & { readonly deepInspection?: boolean }): Promise<MeasuredOutput[]> {
+  const allowed = prefixesFor(settings.allowedPrefixes, pipelineRun.metadata?.namespace ?? '');
+  const hints = readPipelineTypeHints(pipelineRun, children, { outputSchemes: outputSchemes(allowed), deepInspection: settings.deepInspection ?? true });
+  return measureHinted(hints.outputs, pipelineRun, storage, settings, settings.deepInspection === false ? 'the PipelineRun reports' : 'neither the PipelineRun nor any of its TaskRuns reports');
+}
+
+async function measureHinted(hinted: readonly ArtifactHint[], run: TaskRun, storage: Storage, settings: MeasureSettings, who: string): Promise<MeasuredOutput[]> {
+  const namespace = run.metadata?.namespace ?? '';
+  const allowed = prefixesFor(settings.allowedPrefixes, namespace);
+  const outputs = hinted.filter((o) => o.isBuildArtifact);
+  if (outputs.length === 0) throw new AttestError('NO_OUTPUTS', `${who} no model output marked isBuildArtifact: "true"`);
   checkPrefixes(outputs, allowed, settings.allowedPrefixes.some((p) => p.includes(NAMESPACE_PLACEHOLDER)) ? namespace : undefined);
-  const notBefore = settings.clockSkewSeconds === undefined ? undefined : runStart(taskRun, settings.clockSkewSeconds);
+  const notBefore = settings.clockSkewSeconds === undefined ? undefined : runStart(run, settings.clockSkewSeconds);
   const measured: MeasuredOutput[] = [];
   for (const output of outputs) {
     const digest = await digestStorage(storage, output.uri, {
       ...(settings.digestConcurrency ? { concurrency: settings.digestConcurrency } : {}),
       ...(settings.signal ? { signal: settings.signal } : {}),
-      admit: admission(output.uri, settings.limits, notBefore),
+      admit: admission(output.uri, settings.limits, notBefore, run.kind ?? 'TaskRun'),
     });
     if (output.digest && output.digest.hex !== digest.sha256) {
       throw new AttestError('DIGEST_MISMATCH',
-        `result ${output.resultName}: reported sha256:${output.digest.hex} but ${output.uri} measures sha256:${digest.sha256}`);
+        `${resultLabel(output)}: reported sha256:${output.digest.hex} but ${output.uri} measures sha256:${digest.sha256}`);
     }
     measured.push({ uri: output.uri, subject: modelSubject(output.uri, digest), digest });
   }
   return measured;
 }
 
-function checkPrefixes(outputs: ReadonlyArray<{ uri: string; resultName: string }>, allowed: readonly string[], scopedTo: string | undefined): void {
+function checkPrefixes(outputs: readonly ArtifactHint[], allowed: readonly string[], scopedTo: string | undefined): void {
   for (const output of outputs) {
     if (!isUnderPrefix(output.uri, allowed)) {
       const scope = scopedTo === undefined ? '' : ` for namespace ${scopedTo}`;
-      throw new AttestError('PREFIX_NOT_ALLOWED', `result ${output.resultName}: ${output.uri} is outside the allowed prefixes${scope} (${allowed.join(', ')})`);
+      throw new AttestError('PREFIX_NOT_ALLOWED', `${resultLabel(output)}: ${output.uri} is outside the allowed prefixes${scope} (${allowed.join(', ')})`);
     }
   }
 }
 
+function resultLabel(hint: ArtifactHint): string {
+  return `result ${hint.resultName}${hint.origin === undefined ? '' : ` of ${hint.origin}`}`;
+}
+
 /** Checks each listed object before anything is hashed: limits first, then its age. */
-function admission(modelUri: string, limits: ModelLimits | undefined, notBefore: Date | undefined): (o: StoredObject) => void {
+function admission(modelUri: string, limits: ModelLimits | undefined, notBefore: Date | undefined, kind: string): (o: StoredObject) => void {
   let files = 0;
   let bytes = 0;
   return (object) => {
@@ -100,7 +119,7 @@ function admission(modelUri: string, limits: ModelLimits | undefined, notBefore:
     }
     if (object.created < notBefore) {
       throw new AttestError('MODEL_PREDATES_RUN',
-        `${object.uri} was created at ${object.created.toISOString()}, before this TaskRun started (${notBefore.toISOString()} with the clock allowance): a run may only attest objects it created`);
+        `${object.uri} was created at ${object.created.toISOString()}, before this ${kind} started (${notBefore.toISOString()} with the clock allowance): a run may only attest objects it created`);
     }
   };
 }
@@ -118,6 +137,6 @@ function runStart(taskRun: TaskRun, clockSkewSeconds: number): Date {
     .filter((t) => !Number.isNaN(t));
   const created = new Date(String(taskRun.metadata?.creationTimestamp ?? '')).getTime();
   const start = starts.length > 0 ? Math.min(...starts) : created;
-  if (Number.isNaN(start)) throw new AttestError('MODEL_PREDATES_RUN', 'the TaskRun has neither status.startTime nor metadata.creationTimestamp: cannot tell which objects it created');
+  if (Number.isNaN(start)) throw new AttestError('MODEL_PREDATES_RUN', `the ${taskRun.kind ?? 'TaskRun'} has neither status.startTime nor metadata.creationTimestamp: cannot tell which objects it created`);
   return new Date(start - clockSkewSeconds * 1000);
 }

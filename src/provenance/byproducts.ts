@@ -18,20 +18,25 @@ import { isTypeHintName } from './type-hints.ts';
 import type { TypeHints } from './type-hints.ts';
 import type { ResourceDescriptor, Subject } from './types.ts';
 
-export function byproducts(taskRun: TaskRun, hints: TypeHints, subjects: Subject[], siblings: readonly Subject[] = []): ResourceDescriptor[] {
+/** Whose results: a TaskRun's (`taskRunResults/…`) or a PipelineRun's own (`pipelineRunResults/…`). */
+export type ResultLevel = 'taskRun' | 'pipelineRun';
+
+export function byproducts(taskRun: TaskRun, hints: TypeHints, subjects: Subject[], siblings: readonly Subject[] = [], level: ResultLevel = 'taskRun'): ResourceDescriptor[] {
   const runName = stringField(taskRun.metadata, 'name') ?? '';
+  const named = (resultName: string, step: string | undefined): string => byproductName(level, runName, resultName, step);
   const results = allResults(taskRun);
-  const plain = results.filter((result) => !isTypeHintName(result.name)).map((result) => resultByproduct(runName, result));
+  const plain = results.filter((result) => !isTypeHintName(result.name)).map((result) => resultByproduct(named, result));
   const unreadable = results.filter((result) => isFrameworksName(result.name))
-    .flatMap((result) => unreadableOf(result, hints.unreadableFrameworks).map((why) => withAnnotation(resultByproduct(runName, result), ANNOTATION.unreadable, why.reason)));
+    .flatMap((result) => unreadableOf(result, hints.unreadableFrameworks).map((why) => withAnnotation(resultByproduct(named, result), ANNOTATION.unreadable, why.reason)));
   const subjectUris = new Set(subjects.map((s) => s.uri));
   const measured = new Map(siblings.filter((s) => s.uri !== undefined && !subjectUris.has(s.uri)).map((s) => [s.uri, s]));
-  const unsubjected = hints.outputs.filter((hint) => !subjectUris.has(hint.uri)).map((hint) => outputByproduct(runName, hint, measured.get(hint.uri)));
+  const unsubjected = hints.outputs.filter((hint) => !subjectUris.has(hint.uri)).map((hint) => outputByproduct(named, hint, measured.get(hint.uri)));
   return [...plain, ...unreadable, ...unsubjected];
 }
 
-function byproductName(runName: string, resultName: string, step: string | undefined): string {
-  return `${step === undefined ? 'taskRunResults' : 'stepResults'}/${runName}/${resultName}`;
+function byproductName(level: ResultLevel, runName: string, resultName: string, step: string | undefined): string {
+  const kind = step !== undefined ? 'stepResults' : level === 'pipelineRun' ? 'pipelineRunResults' : 'taskRunResults';
+  return `${kind}/${runName}/${resultName}`;
 }
 
 function tenantAnnotations(step: string | undefined): Record<string, JsonValue> {
@@ -40,12 +45,12 @@ function tenantAnnotations(step: string | undefined): Record<string, JsonValue> 
   return annotations;
 }
 
-function resultByproduct(runName: string, result: RunResult): ResourceDescriptor {
+function resultByproduct(named: (resultName: string, step: string | undefined) => string, result: RunResult): ResourceDescriptor {
   const where = `result ${result.name}`;
   // Canonical JSON, so that the same value always gives the same bytes whatever its key order.
   const json = canonicalJson(toJson(result.value, where));
   return {
-    name: byproductName(runName, result.name, result.step),
+    name: named(result.name, result.step),
     content: Buffer.from(json, 'utf8').toString('base64'),
     mediaType: 'application/json',
     annotations: tenantAnnotations(result.step),
@@ -61,8 +66,8 @@ function withAnnotation(descriptor: ResourceDescriptor, key: string, value: Json
 }
 
 // A sibling model is named and located as reported, but its digest is the one we measured.
-function outputByproduct(runName: string, hint: ArtifactHint, sibling: Subject | undefined): ResourceDescriptor {
-  const dep: ResourceDescriptor = { name: byproductName(runName, hint.resultName, hint.step), uri: hint.uri, annotations: tenantAnnotations(hint.step) };
+function outputByproduct(named: (resultName: string, step: string | undefined) => string, hint: ArtifactHint, sibling: Subject | undefined): ResourceDescriptor {
+  const dep: ResourceDescriptor = { name: named(hint.resultName, hint.step), uri: hint.uri, annotations: tenantAnnotations(hint.step) };
   if (sibling) {
     dep.digest = { sha256: sibling.digest.sha256 };
     if (dep.annotations) dep.annotations[ANNOTATION.measured] = true;

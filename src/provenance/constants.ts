@@ -3,6 +3,8 @@
 export const BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/tekton-training/v1';
 /** Models trained in a GitHub Actions workflow, attested by the reusable workflow (docs/buildtype-github-actions.md). */
 export const GITHUB_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/github-actions/v1';
+/** Models attested for a whole PipelineRun, every child TaskRun inspected (docs/buildtype-pipeline.md). */
+export const PIPELINE_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/tekton-pipeline/v1';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
 
@@ -33,6 +35,9 @@ export const ANNOTATION = {
   unreadable: 'slsa-ml.dev/unreadable',
   // A sibling model of the same run, with the digest the operator measured (not the reported one).
   measured: 'slsa-ml.dev/measured',
+  // In a PipelineRun's statement: the pipeline task and the child TaskRun a descriptor came from.
+  pipelineTask: 'slsa-ml.dev/pipelineTask',
+  taskRun: 'slsa-ml.dev/taskRun',
 } as const;
 
 /** How a directory model's root digest is computed (OpenSSF model-signing v1.0, sha256 per file). */

@@ -9,21 +9,24 @@ import { isRecord, recordField, stringField, toJson } from './json.ts';
 import type { JsonObject } from './json.ts';
 import type { TaskRun } from './kube.ts';
 
-export function externalParameters(taskRun: TaskRun): JsonObject {
+/** Which run: a TaskRun (its definition in spec.taskRef) or a PipelineRun (spec.pipelineRef). */
+export type RunKind = 'TaskRun' | 'PipelineRun';
+
+export function externalParameters(taskRun: TaskRun, kind: RunKind = 'TaskRun'): JsonObject {
   const name = stringField(taskRun.metadata, 'name');
   const namespace = stringField(taskRun.metadata, 'namespace');
   if (!name || !namespace || !isRecord(taskRun.spec)) {
-    throw new ProvenanceError('BAD_TASKRUN', 'a TaskRun needs metadata.name, metadata.namespace and a spec');
+    throw new ProvenanceError('BAD_TASKRUN', `a ${kind} needs metadata.name, metadata.namespace and a spec`);
   }
   const params: JsonObject = { name, namespace, runSpec: toJson(taskRun.spec, 'spec') };
-  const source = buildConfigSource(taskRun);
+  const source = buildConfigSource(taskRun, kind === 'TaskRun' ? 'taskRef' : 'pipelineRef');
   if (source) params.buildConfigSource = source;
   return params;
 }
 
-// Chains: only for a taskRef with a resolver other than "Cluster", and only with a refSource.
-function buildConfigSource(taskRun: TaskRun): JsonObject | undefined {
-  const resolver = stringField(recordField(taskRun.spec, 'taskRef'), 'resolver');
+// Chains: only for a taskRef/pipelineRef with a resolver other than "Cluster", and only with a refSource.
+function buildConfigSource(taskRun: TaskRun, refField: 'taskRef' | 'pipelineRef'): JsonObject | undefined {
+  const resolver = stringField(recordField(taskRun.spec, refField), 'resolver');
   const ref = recordField(recordField(taskRun.status, 'provenance'), 'refSource');
   if (!resolver || resolver === 'Cluster' || ref === undefined) return undefined;
   const digest = recordField(ref, 'digest') ?? {};

@@ -19,6 +19,8 @@ export interface ArtifactHint<A extends DigestAlgorithm = 'sha256'> {
   isBuildArtifact: boolean;
   /** The URI ends in '/': a directory model (every object under the prefix). */
   directory: boolean;
+  /** Which run reported it, in a PipelineRun (e.g. `pipeline task train (TaskRun pr-train)`). */
+  origin?: string;
 }
 
 export function readOutputObject(result: RunResult, schemes: readonly string[]): ArtifactHint {

@@ -1,4 +1,4 @@
-export { ANNOTATION, BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, GITHUB_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+export { ANNOTATION, BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, GITHUB_BUILD_TYPE, PIPELINE_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
 export { buildGithubStatement, splitWorkflowRef } from './github-statement.ts';
 export type { GithubStatementInput } from './github-statement.ts';
 export type { GithubRun, ReportedTraining } from './github-run.ts';
@@ -8,16 +8,20 @@ export type { DigestAlgorithm, HintDigest } from './digest-syntax.ts';
 export type { ArtifactHint } from './hint-objects.ts';
 export type { SourceHint } from './hint-source.ts';
 export type { JsonObject, JsonValue } from './json.ts';
-export type { Node, Pod, TaskRun } from './kube.ts';
+export type { Node, Pod, PipelineRun, TaskRun } from './kube.ts';
 export { serializeStatement } from './serialize.ts';
 export { buildStatement } from './statement.ts';
+export { buildPipelineStatement } from './pipeline-statement.ts';
+export { childPlace, readPipelineTypeHints, type PipelineHints, type PipelineHintOptions } from './pipeline-hints.ts';
 export { modelSubject, namedModelSubject } from './subjects.ts';
 export type { MeasuredModel } from './subjects.ts';
 export { isTypeHintName, readTypeHints } from './type-hints.ts';
 export type { HintOptions, TypeHints } from './type-hints.ts';
 export type {
   BuildDefinition,
+  BuildPipelineStatementInput,
   BuildStatementInput,
+  PipelineChild,
   DigestSet,
   Provenance,
   ProvenanceSettings,

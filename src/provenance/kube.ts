@@ -20,6 +20,13 @@ export interface TaskRun {
   status?: TaskRunStatus;
 }
 
+/**
+ * A PipelineRun has the same outline as a TaskRun (metadata, spec, status with results,
+ * start/completion times and provenance); its status adds childReferences, pipelineSpec and
+ * skippedTasks, read with the same re-checking accessors.
+ */
+export type PipelineRun = TaskRun;
+
 export interface TaskRunStatus {
   startTime?: string | Date;
   completionTime?: string | Date;

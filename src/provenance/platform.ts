@@ -7,15 +7,21 @@ import type { Node, Pod, TaskRun } from './kube.ts';
 import type { ProvenanceSettings } from './types.ts';
 
 export function internalParameters(taskRun: TaskRun, pod: Pod | undefined, node: Node | undefined, settings: ProvenanceSettings): JsonObject {
+  const params: JsonObject = placementFacts(pod, node);
+  const flags = recordField(recordField(taskRun.status, 'provenance'), 'featureFlags');
+  // Same key as Tekton Chains uses for the same data.
+  if (flags) params['tekton-pipelines-feature-flags'] = toJson(flags, 'status.provenance.featureFlags');
+  if (settings.operatorConfig) params.operatorConfig = toJson(settings.operatorConfig, 'settings.operatorConfig');
+  return params;
+}
+
+/** Where the run's Pod ran: its node (name, pool, machine type) and accelerators. */
+export function placementFacts(pod: Pod | undefined, node: Node | undefined): JsonObject {
   const params: JsonObject = {};
   const nodeFacts = nodeFactsOf(pod, node);
   if (nodeFacts) params.node = nodeFacts;
   const accelerator = acceleratorFacts(pod, node);
   if (accelerator) params.accelerator = accelerator;
-  const flags = recordField(recordField(taskRun.status, 'provenance'), 'featureFlags');
-  // Same key as Tekton Chains uses for the same data.
-  if (flags) params['tekton-pipelines-feature-flags'] = toJson(flags, 'status.provenance.featureFlags');
-  if (settings.operatorConfig) params.operatorConfig = toJson(settings.operatorConfig, 'settings.operatorConfig');
   return params;
 }
 

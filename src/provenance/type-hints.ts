@@ -53,7 +53,8 @@ export function isTypeHintName(name: string): boolean {
   return suffixes.some((suffix) => name.endsWith(suffix)) || exact.includes(name) || isFrameworksName(name);
 }
 
-function addHint<A extends DigestAlgorithm>(hints: ArtifactHint<A>[], hint: ArtifactHint<A>): void {
+/** Adds a hint, merging it with one for the same URI (a digest conflict is an error). */
+export function addHint<A extends DigestAlgorithm>(hints: ArtifactHint<A>[], hint: ArtifactHint<A>): void {
   const index = hints.findIndex((h) => h.uri === hint.uri);
   const seen = hints[index];
   if (seen === undefined) {

@@ -1,7 +1,7 @@
 // in-toto Statement v1 carrying a SLSA provenance v1 predicate, as we emit it.
-import type { BUILD_TYPE, GITHUB_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+import type { BUILD_TYPE, GITHUB_BUILD_TYPE, PIPELINE_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
 import type { JsonObject, JsonValue } from './json.ts';
-import type { Node, Pod, TaskRun } from './kube.ts';
+import type { Node, Pod, PipelineRun, TaskRun } from './kube.ts';
 
 export type DigestSet = Record<string, string>;
 
@@ -26,7 +26,7 @@ export interface Subject {
 }
 
 export interface BuildDefinition {
-  buildType: typeof BUILD_TYPE | typeof GITHUB_BUILD_TYPE;
+  buildType: typeof BUILD_TYPE | typeof PIPELINE_BUILD_TYPE | typeof GITHUB_BUILD_TYPE;
   externalParameters: JsonObject;
   internalParameters?: JsonObject;
   resolvedDependencies?: ResourceDescriptor[];
@@ -76,5 +76,26 @@ export interface BuildStatementInput {
    * The run's other models, as measured, when each model gets a statement of its own: they are
    * recorded as byproducts with the measured digest instead of the reported one.
    */
+  siblings?: Subject[];
+}
+
+/** One child TaskRun of a PipelineRun, with the facts of the Pod it owns. */
+export interface PipelineChild {
+  /** The pipeline task it ran (status.childReferences[].pipelineTaskName, written by Tekton). */
+  pipelineTask: string;
+  taskRun: TaskRun;
+  pod?: Pod;
+  node?: Node;
+  factsOmitted?: string;
+}
+
+export interface BuildPipelineStatementInput {
+  pipelineRun: PipelineRun;
+  /** Every child TaskRun, in the PipelineRun's childReferences order. */
+  children: PipelineChild[];
+  settings: ProvenanceSettings;
+  /** Read type hints from the child TaskRuns too (Chains' deep inspection); default true. */
+  deepInspection?: boolean;
+  subjects: Subject[];
   siblings?: Subject[];
 }
