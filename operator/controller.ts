@@ -1,13 +1,13 @@
-// Feeds the work queue from TaskRun watches and runs the reconcile workers. Runs only on the
-// leader; stop() lets in-flight reconciles finish (graceful SIGTERM).
+// Feeds the work queue from TaskRun and PipelineRun watches and runs the reconcile workers. Runs
+// only on the leader; stop() lets in-flight reconciles finish (graceful SIGTERM).
 import type { Logger } from 'pino';
-import { Reflector, type ClusterAccess, type ObjectWithMeta } from './kube/index.ts';
+import { controllingPipelineRun, Reflector, type ClusterAccess, type ObjectWithMeta, type RunKind } from './kube/index.ts';
 import { WorkQueue } from './queue/index.ts';
-import { classify, type ClassifyOptions, type Reconciler } from './reconcile/index.ts';
+import { classify, declaresOutputs, runKey, type ClassifyOptions, type Reconciler } from './reconcile/index.ts';
 
 export interface ControllerOptions {
   readonly kubeConfig: ClusterAccess;
-  readonly collections: readonly string[];
+  readonly collections: ReadonlyArray<{ readonly kind: RunKind; readonly path: string }>;
   readonly labelSelector: string;
   readonly workers: number;
   readonly retry: { initialDelayMs: number; maxDelayMs: number };
@@ -33,14 +33,14 @@ export class Controller {
       onDepth: options.onQueueDepth,
       onError: (key, err) => options.logger.error({ key, err: String(err) }, 'reconcile failed unexpectedly; backing off'),
     });
-    this.#reflectors = options.collections.map((path) => new Reflector({
+    this.#reflectors = options.collections.map(({ kind, path }) => new Reflector({
       kubeConfig: options.kubeConfig,
       path,
       ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
       relistSeconds: options.watch.relistSeconds,
       stallSeconds: options.watch.stallSeconds,
       logger: options.logger,
-      onObject: (type, obj) => this.#onObject(type, obj),
+      onObject: (type, obj) => this.#onObject(kind, type, obj),
       onRestart: options.onWatchRestart,
     }));
   }
@@ -81,12 +81,25 @@ export class Controller {
     return oldest === Infinity ? 0 : Date.now() - oldest;
   }
 
-  #onObject(type: string, obj: ObjectWithMeta): void {
+  #onObject(kind: RunKind, type: string, obj: ObjectWithMeta): void {
     if (type === 'DELETED') return;
     const ns = obj.metadata?.namespace;
     const name = obj.metadata?.name;
     if (!ns || !name) return;
-    if (classify(obj, this.#opts.classifyOptions()) !== 'ignore') this.#queue.add(`${ns}/${name}`);
+    const options = this.#opts.classifyOptions();
+    const action = classify(obj, options, kind);
+    // A running PipelineRun is looked at for a hold only when one of its children asks (below).
+    if (action !== 'ignore' && action !== 'check-hold') this.#queue.add(runKey(kind, ns, name));
+    if (kind === 'TaskRun' && options.pipelineRuns === true && options.useFinalizer) this.#onPipelineTask(ns, obj);
+  }
+
+  /** A running child that declares a model output: its PipelineRun may need our finalizer. */
+  #onPipelineTask(ns: string, obj: ObjectWithMeta): void {
+    const parent = controllingPipelineRun(obj.metadata);
+    if (!parent) return;
+    const status = (obj.status ?? {}) as { conditions?: Array<{ type?: string; status?: string }> };
+    const running = status.conditions?.find((c) => c.type === 'Succeeded')?.status ?? 'Unknown';
+    if (running === 'Unknown' && obj.metadata?.deletionTimestamp == null && declaresOutputs(status as never)) this.#queue.add(runKey('PipelineRun', ns, parent.name));
   }
 
   async #reconcile(key: string): Promise<'done' | 'retry'> {

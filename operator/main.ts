@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loadConfig, watchConfig, type OperatorConfig } from './config/index.ts';
 import { Controller } from './controller.ts';
-import { ClusterFacts, EventRecorder, KubeApi, TaskRuns, loadKubeConfig } from './kube/index.ts';
+import { ClusterFacts, EventRecorder, KubeApi, TektonRuns, loadKubeConfig } from './kube/index.ts';
 import { LeaderElector } from './leader/index.ts';
 import { createLogger, createMetrics, logProcessWarnings, startHealthServer, type Metrics } from './observability/index.ts';
 import { Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
-import { buildSigningSetup, buildStorage, reconcileSettings, taskRunCollections } from './wiring.ts';
+import { buildSigningSetup, buildStorage, reconcileSettings, runCollections } from './wiring.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
 export interface OperatorArgs {
@@ -28,24 +28,27 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   const api = new KubeApi(kc, { requestMs: config.deadlines.requestSeconds * 1000 });
   let signing = await buildSigningSetup(config);
   let storage = buildStorage(config);
+  // Which kinds are watched is fixed at start-up: a reload that turned PipelineRuns on without
+  // their watch would leave pipeline models attested at neither level.
+  const pipelineRuns = config.pipelineRuns.enabled;
   const reconciler = new Reconciler({
-    taskRuns: new TaskRuns(api),
+    runs: { TaskRun: new TektonRuns(api, 'TaskRun'), PipelineRun: new TektonRuns(api, 'PipelineRun') },
     facts: new ClusterFacts(api),
     events: new EventRecorder(api, identity),
     storage: () => storage,
     signing: () => signing,
-    settings: () => reconcileSettings(config),
+    settings: () => ({ ...reconcileSettings(config), pipelineRuns }),
     metrics: reconcileMetrics(metrics),
     logger,
   });
   const controller = new Controller({
     kubeConfig: kc,
-    collections: taskRunCollections(config),
+    collections: runCollections(config),
     labelSelector: config.labelSelector,
     workers: config.workers,
     retry: config.retry,
     watch: config.watch,
-    classifyOptions: () => ({ attestFailedRuns: config.attestFailedRuns, useFinalizer: config.finalizer.enabled, seal: signing.seal }),
+    classifyOptions: () => ({ attestFailedRuns: config.attestFailedRuns, useFinalizer: config.finalizer.enabled, seal: signing.seal, pipelineRuns }),
     reconciler,
     logger,
     onQueueDepth: (depth) => metrics.queueDepth.set(depth),
@@ -72,7 +75,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   async function applyConfig(next: OperatorConfig): Promise<void> {
     if (JSON.stringify([next.signer, next.seal, next.deadlines]) !== JSON.stringify([config.signer, config.seal, config.deadlines])) signing = await buildSigningSetup(next);
     if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
-    const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
+    const restartNeeded = ['namespaces', 'labelSelector', 'pipelineRuns', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
       .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));
     config = next;
     logger.info({ restartNeededFor: restartNeeded }, 'configuration reloaded');

@@ -8,6 +8,7 @@ import { createStorage, type Storage } from '../src/storage/index.ts';
 import type { SignatureVerifier } from '../src/verify/index.ts';
 import { publicKeyVerifierOnDemand } from '../src/verify/on-demand.ts';
 import { ConfigError, type OperatorConfig, type SignerSettings } from './config/index.ts';
+import { collectionPath, type RunKind } from './kube/index.ts';
 import { OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile, type ReconcileSettings, type SigningSetup } from './reconcile/index.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
@@ -101,17 +102,20 @@ export function reconcileSettings(config: OperatorConfig): ReconcileSettings {
     retryBudgetMs: config.retry.budgetMs,
     attemptDeadlineMs: config.deadlines.reconcileSeconds * 1000,
     requestDeadlineMs: config.deadlines.requestSeconds * 1000,
+    pipelineRuns: config.pipelineRuns.enabled,
+    deepInspection: config.pipelineRuns.deepInspection,
     provenance: {
       builderId: config.builderId,
       builderVersion: { 'slsa-ml': OPERATOR_VERSION },
       // Settings that change what is attested are part of the provenance (internalParameters).
-      operatorConfig: { allowedPrefixes: config.allowedPrefixes, attestFailedRuns: config.attestFailedRuns, signer: config.signer.kind },
+      operatorConfig: { allowedPrefixes: config.allowedPrefixes, attestFailedRuns: config.attestFailedRuns, signer: config.signer.kind, ...(config.pipelineRuns.enabled ? { deepInspection: config.pipelineRuns.deepInspection } : {}) },
     },
   };
 }
 
-/** The TaskRun collections to watch: all namespaces, or one per configured namespace. */
-export function taskRunCollections(config: OperatorConfig): string[] {
-  if (config.namespaces.length === 0) return ['/apis/tekton.dev/v1/taskruns'];
-  return config.namespaces.map((ns) => `/apis/tekton.dev/v1/namespaces/${ns}/taskruns`);
+/** The run collections to watch: TaskRuns (and PipelineRuns when on), in all namespaces or in each configured one. */
+export function runCollections(config: OperatorConfig): Array<{ kind: RunKind; path: string }> {
+  const kinds: RunKind[] = config.pipelineRuns.enabled ? ['TaskRun', 'PipelineRun'] : ['TaskRun'];
+  const namespaces: Array<string | undefined> = config.namespaces.length === 0 ? [undefined] : config.namespaces;
+  return kinds.flatMap((kind) => namespaces.map((ns) => ({ kind, path: collectionPath(kind, ns) })));
 }

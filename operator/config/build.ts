@@ -13,6 +13,7 @@ export function buildConfig(f: Fields): OperatorConfig {
   const config: OperatorConfig = {
     namespaces: f.list('namespaces', dnsLabel),
     labelSelector: f.optionalString('labelSelector', labelSelector) ?? '',
+    pipelineRuns: { enabled: f.boolean('pipelineRuns.enabled'), deepInspection: f.boolean('pipelineRuns.deepInspection') },
     allowedPrefixes: f.list('allowedPrefixes', storagePrefix),
     storage: buildStorage(f),
     signer: buildSigner(f),

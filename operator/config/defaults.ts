@@ -8,6 +8,7 @@ export function defaultConfig(): OperatorConfig {
   return {
     namespaces: [],
     labelSelector: '',
+    pipelineRuns: { enabled: true, deepInspection: true },
     allowedPrefixes: [`file://${DEFAULT_MODEL_ROOT}/`],
     storage: { gcs: {}, fileRoot: DEFAULT_MODEL_ROOT },
     signer: { kind: 'key', keyPath: '/var/run/slsa-ml/signing/cosign.key' },

@@ -19,6 +19,7 @@ export const ENV_PREFIX = 'SLSA_ML_';
 export const SCHEMA: SchemaGroup = {
   namespaces: 'list',
   labelSelector: 'string',
+  pipelineRuns: { enabled: 'boolean', deepInspection: 'boolean' },
   allowedPrefixes: 'list',
   storage: { gcs: { apiEndpoint: 'string', projectId: 'string' }, fileRoot: 'string' },
   // A group with a `kind` key is a variant: which other keys apply depends on the kind.

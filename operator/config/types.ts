@@ -4,8 +4,14 @@
 export interface OperatorConfig {
   /** Namespaces whose TaskRuns are watched; empty = all namespaces. */
   namespaces: string[];
-  /** Kubernetes label selector the watched TaskRuns must match ('' = all). */
+  /** Kubernetes label selector the watched TaskRuns and PipelineRuns must match ('' = all). */
   labelSelector: string;
+  /**
+   * PipelineRuns are watched and attested as one run (`enabled`): a TaskRun whose controlling
+   * owner is a PipelineRun is then attested at the pipeline level only. `deepInspection`: models,
+   * sources and inputs are read from every child TaskRun's results too, not only the PipelineRun's.
+   */
+  pipelineRuns: { enabled: boolean; deepInspection: boolean };
   /**
    * `gs://bucket/prefix/` or `file:///dir/`; an output outside all of them is refused. `{namespace}`
    * in a prefix stands for the TaskRun's namespace, so no namespace can claim another's models.

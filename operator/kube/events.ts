@@ -1,6 +1,6 @@
-// Kubernetes Events on the TaskRun, so `kubectl describe taskrun` and the Dashboard show the outcome.
+// Kubernetes Events on the TaskRun or PipelineRun, so `kubectl describe taskrun` and the Dashboard show the outcome.
 import { ApiStatusError, type KubeApi } from './api.ts';
-import type { TaskRun } from './taskruns.ts';
+import type { TaskRun } from './runs.ts';
 
 export interface EventRecord {
   readonly type: 'Normal' | 'Warning';
@@ -31,7 +31,7 @@ export class EventRecorder {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name: `${tr.metadata.name.slice(0, 200)}.${id}`, namespace },
-        involvedObject: { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: tr.metadata.name, namespace, uid: tr.metadata.uid },
+        involvedObject: { apiVersion: 'tekton.dev/v1', kind: tr.kind === 'PipelineRun' ? 'PipelineRun' : 'TaskRun', name: tr.metadata.name, namespace, uid: tr.metadata.uid },
         type: event.type,
         reason: event.reason,
         message: event.message.slice(0, 1024),

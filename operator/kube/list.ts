@@ -8,6 +8,7 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { ApiStatusError, statusMessage } from './api.ts';
 import { JsonRecords } from './json-records.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
+import type { OwnerReference } from './runs.ts';
 
 export { ApiStatusError };
 
@@ -18,7 +19,7 @@ export { ApiStatusError };
 export interface ObjectWithMeta {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; deletionTimestamp?: string | Date; finalizers?: string[]; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; deletionTimestamp?: string | Date; finalizers?: string[]; annotations?: Record<string, string>; labels?: Record<string, string>; ownerReferences?: OwnerReference[] };
   status?: unknown;
 }
 

@@ -1,14 +1,16 @@
-// Attests one finished TaskRun: facts from its own Pod and Node, outputs measured by us, one
-// signed statement per model and, from the same measurement, one OpenSSF model-signing signature.
-// Everything that can refuse the run (prefixes, object ages, sizes, what already sits at the
-// names next to each model) is checked before the first object is written.
+// Attests one finished TaskRun, or one finished PipelineRun with all its child TaskRuns: facts
+// from each run's own Pod and Node, outputs measured by us, one signed statement per model and,
+// from the same measurement, one OpenSSF model-signing signature. Everything that can refuse the
+// run (prefixes, object ages, sizes, what already sits at the names next to each model) is
+// checked before the first object is written.
 import { manifestOf, modelNameOf, serializeModelSigningStatement, signModelSigningPayload } from '../../src/model-signing/index.ts';
-import { buildStatement, serializeStatement, type ProvenanceSettings, type TaskRun as ProvenanceTaskRun } from '../../src/provenance/index.ts';
+import { buildPipelineStatement, buildStatement, serializeStatement, type ProvenanceSettings, type Statement, type TaskRun as ProvenanceTaskRun } from '../../src/provenance/index.ts';
 import { signStatement, type Signer } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
-import type { ClusterFacts, TaskRun } from '../kube/index.ts';
-import { AttestError, measureOutputs, outputSchemes, prefixesFor, type MeasureSettings, type MeasuredOutput } from '../../src/attest/index.ts';
+import type { ClusterFacts, TaskRun, TektonRuns } from '../kube/index.ts';
+import { AttestError, measureOutputs, measurePipelineOutputs, outputSchemes, prefixesFor, type MeasureSettings, type MeasuredOutput } from '../../src/attest/index.ts';
+import { readChildren } from './pipeline-children.ts';
 import { PrefetchingStorage } from './prefetch.ts';
 import { runFacts } from './run-facts.ts';
 import { hasOurBundle, inspectSlots, needsModelSignature, writeSlots, type Expectation, type InspectedSlots, type Signed } from './store.ts';
@@ -19,6 +21,8 @@ export interface AttestSettings extends MeasureSettings {
   readonly maxStatementBytes: number;
   /** Write `<model>.sig`, an OpenSSF model-signing v1.0 signature, next to each model. */
   readonly modelSignature: boolean;
+  /** A PipelineRun's children are inspected for models, sources and inputs (pipelineRuns.deepInspection). */
+  readonly deepInspection: boolean;
 }
 
 export interface AttestDeps {
@@ -45,18 +49,44 @@ interface Planned {
 
 export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
   const run = tr as unknown as ProvenanceTaskRun;
-  const { settings } = deps;
-  const storage = new PrefetchingStorage(deps.storage, { modelSignature: settings.modelSignature });
+  const storage = prefetching(deps);
   // Independent reads, at once: the Pod and Node, and the models.
-  const [facts, outputs] = await Promise.all([runFacts(deps.facts, tr), measureOutputs(run, storage, settings)]);
-  const provenance: ProvenanceSettings = { ...settings.provenance, outputSchemes: outputSchemes(prefixesFor(settings.allowedPrefixes, tr.metadata.namespace)) };
+  const [facts, outputs] = await Promise.all([runFacts(deps.facts, tr), measureOutputs(run, storage, deps.settings)]);
+  const settings = provenanceSettings(deps.settings, tr.metadata.namespace);
+  return store(deps, storage, tr.metadata.uid, outputs,
+    (output) => buildStatement({ taskRun: run, ...facts, settings, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
+}
+
+/** One provenance per model of the whole PipelineRun, built from every child TaskRun as it stands now. */
+export async function attestPipelineRun(deps: AttestDeps & { readonly taskRuns: TektonRuns }, pr: TaskRun): Promise<Attested> {
+  const run = pr as unknown as ProvenanceTaskRun;
+  const storage = prefetching(deps);
+  const children = await readChildren(deps.taskRuns, deps.facts, pr);
+  const deepInspection = deps.settings.deepInspection;
+  const outputs = await measurePipelineOutputs(run, children, storage, { ...deps.settings, deepInspection });
+  const settings = provenanceSettings(deps.settings, pr.metadata.namespace);
+  return store(deps, storage, pr.metadata.uid, outputs,
+    (output) => buildPipelineStatement({ pipelineRun: run, children, settings, deepInspection, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
+}
+
+function prefetching(deps: AttestDeps): PrefetchingStorage {
+  return new PrefetchingStorage(deps.storage, { modelSignature: deps.settings.modelSignature });
+}
+
+function provenanceSettings(settings: AttestSettings, namespace: string): ProvenanceSettings {
+  return { ...settings.provenance, outputSchemes: outputSchemes(prefixesFor(settings.allowedPrefixes, namespace)) };
+}
+
+/** Signs and stores each model's statement: every slot inspected before the first write. */
+async function store(deps: AttestDeps, storage: Storage, invocationId: string, outputs: readonly MeasuredOutput[], statementOf: (output: MeasuredOutput) => Statement): Promise<Attested> {
+  const { settings } = deps;
   const planned = outputs.map((output): Planned => {
-    const payload = withinLimit(serializeStatement(buildStatement({ taskRun: run, ...facts, settings: provenance, subjects: [output.subject], siblings: outputs.map((o) => o.subject) })), 'provenance', output.uri, settings);
+    const payload = withinLimit(serializeStatement(statementOf(output)), 'provenance', output.uri, settings);
     // From the measurement the provenance's subject came from: the two never disagree.
     const manifestPayload = settings.modelSignature
       ? withinLimit(serializeModelSigningStatement(manifestOf(modelNameOf(output.uri), output.digest)), 'model-signing manifest', output.uri, settings)
       : undefined;
-    return { output, payload, ...(manifestPayload ? { manifestPayload } : {}), expect: { invocationId: tr.metadata.uid, measured: output.digest } };
+    return { output, payload, ...(manifestPayload ? { manifestPayload } : {}), expect: { invocationId, measured: output.digest } };
   });
   // Twice the statement (base64 in the bundle) and room for certificates and log entries.
   const ctx = { storage, ownVerifier: deps.ownVerifier, modelSignature: settings.modelSignature, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };

@@ -1,22 +1,29 @@
-// Decides what a TaskRun needs from us, from its metadata and status alone (cheap enough to run
-// on every watch event; the reconciler re-decides on the live object before acting). An outcome
-// counts as recorded only when it carries our seal: values anyone else wrote decide nothing.
+// Decides what a TaskRun or PipelineRun needs from us, from its metadata and status alone (cheap
+// enough to run on every watch event; the reconciler re-decides on the live object before acting).
+// An outcome counts as recorded only when it carries our seal: values anyone else wrote decide
+// nothing. With PipelineRuns on, a TaskRun controlled by a PipelineRun is attested as part of it,
+// never on its own: one provenance per model, whichever level reports it.
 import { isTypeHintOutputName } from './hints.ts';
 import { ANNOTATION, FINALIZER, KEY_PREFIX, valuesOn } from './outcome.ts';
 import type { OutcomeSeal } from './seal.ts';
-import type { ObjectWithMeta } from '../kube/index.ts';
+import { controllingPipelineRun, type ObjectWithMeta, type RunKind } from '../kube/index.ts';
 
 export type Action =
   | 'ignore' // nothing to do now
   | 'hold' // running and declares model outputs: add our finalizer so a deletion right after it finishes waits for us
   | 'attest' // finished with model outputs and no outcome of ours yet
   | 'overrule' // finished, nothing to attest, but carries slsa-ml.dev/ values we did not write
-  | 'release'; // our outcome is recorded (or there is nothing to attest) but our finalizer is still on it
+  | 'release' // our outcome is recorded (or there is nothing to attest) but our finalizer is still on it
+  // A running PipelineRun whose own results announce no model: hold it if a child TaskRun declares one
+  // (only a child's event asks; the reconciler reads the children).
+  | 'check-hold';
 
 export interface ClassifyOptions {
   readonly attestFailedRuns: boolean;
   readonly useFinalizer: boolean;
   readonly seal: OutcomeSeal;
+  /** PipelineRuns are attested as one run (pipelineRuns.enabled). */
+  readonly pipelineRuns?: boolean;
 }
 
 interface Named { name?: unknown }
@@ -26,28 +33,50 @@ interface RunStatus {
   results?: Named[];
   steps?: Array<{ results?: Named[] }>;
   taskSpec?: { results?: Named[]; steps?: Array<{ results?: Named[] }> };
+  pipelineSpec?: { results?: Named[] };
 }
 type Meta = NonNullable<ObjectWithMeta['metadata']>;
 
-export function classify(obj: ObjectWithMeta, options: ClassifyOptions): Action {
+/** What a run of this kind announces: whether it has (or will have) model outputs to attest. */
+interface KindRules {
+  /** Finished: may have outputs (a PipelineRun's may sit in its children: always looked at). */
+  readonly hasOutputs: (status: RunStatus) => boolean;
+  /** Running and not held yet: hold it, ask the reconciler to look at its children, or nothing. */
+  readonly whileRunning: (status: RunStatus) => Action;
+}
+
+const RULES: Record<RunKind | 'PipelineTask', KindRules> = {
+  TaskRun: { hasOutputs: hasOutputHints, whileRunning: (status) => (declaresOutputs(status) ? 'hold' : 'ignore') },
+  PipelineRun: { hasOutputs: () => true, whileRunning: (status) => (pipelineDeclaresOutputs(status) ? 'hold' : 'check-hold') },
+  // A TaskRun controlled by a PipelineRun: attested at the pipeline level, so nothing to do here.
+  PipelineTask: { hasOutputs: () => false, whileRunning: () => 'ignore' },
+};
+
+export function classify(obj: ObjectWithMeta, options: ClassifyOptions, kind: RunKind = 'TaskRun'): Action {
   const meta = obj.metadata ?? {};
   const holding = (meta.finalizers ?? []).includes(FINALIZER);
   const settled: Action = holding ? 'release' : 'ignore';
   if (hasSealedOutcome(meta, options.seal)) return settled;
+  const rules = RULES[kind === 'TaskRun' && options.pipelineRuns === true && isPipelineTask(obj) ? 'PipelineTask' : kind];
   const status = (obj.status ?? {}) as RunStatus;
   const succeeded = status.conditions?.find((c) => c.type === 'Succeeded')?.status;
-  if (succeeded !== 'True' && succeeded !== 'False') return whileRunning(meta, status, holding, options);
-  return whenFinished(meta, status, succeeded === 'True', options) ?? settled;
+  if (succeeded !== 'True' && succeeded !== 'False') return whileRunning(meta, status, holding, options, rules);
+  return whenFinished(meta, status, succeeded === 'True', options, rules) ?? settled;
 }
 
-function whenFinished(meta: Meta, status: RunStatus, succeeded: boolean, options: ClassifyOptions): Action | undefined {
-  if (hasOutputHints(status) && (succeeded || options.attestFailedRuns)) return 'attest';
+/** A TaskRun that a PipelineRun controls (Tekton's ownerReference). */
+export function isPipelineTask(obj: ObjectWithMeta): boolean {
+  return controllingPipelineRun(obj.metadata) !== undefined;
+}
+
+function whenFinished(meta: Meta, status: RunStatus, succeeded: boolean, options: ClassifyOptions, rules: KindRules): Action | undefined {
+  if (rules.hasOutputs(status) && (succeeded || options.attestFailedRuns)) return 'attest';
   return hasForeignValues(meta) ? 'overrule' : undefined;
 }
 
-function whileRunning(meta: Meta, status: RunStatus, holding: boolean, options: ClassifyOptions): Action {
+function whileRunning(meta: Meta, status: RunStatus, holding: boolean, options: ClassifyOptions, rules: KindRules): Action {
   if (meta.deletionTimestamp != null) return holding ? 'release' : 'ignore';
-  return options.useFinalizer && !holding && declaresOutputs(status) ? 'hold' : 'ignore';
+  return options.useFinalizer && !holding ? rules.whileRunning(status) : 'ignore';
 }
 
 /** Our outcome, sealed by us for this very UID and these values. */
@@ -63,9 +92,14 @@ export function hasForeignValues(meta: Meta): boolean {
 }
 
 /** Declared results (status.taskSpec, known while the run is still running) that announce a model. */
-function declaresOutputs(status: RunStatus): boolean {
+export function declaresOutputs(status: RunStatus): boolean {
   const spec = status.taskSpec;
   return hintNamed([...(spec?.results ?? []), ...(spec?.steps ?? []).flatMap((s) => s.results ?? [])]);
+}
+
+/** A Pipeline whose own results announce a model (re-exported from a task). */
+function pipelineDeclaresOutputs(status: RunStatus): boolean {
+  return hintNamed(status.pipelineSpec?.results ?? []);
 }
 
 function hasOutputHints(status: RunStatus): boolean {

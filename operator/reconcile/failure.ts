@@ -17,6 +17,9 @@ export const FAILURE_CODES = [
   'MODEL_TOO_LARGE',
   'STATEMENT_TOO_LARGE',
   'PROVENANCE_CONFLICT',
+  // A PipelineRun's child TaskRun is gone, or is not the one Tekton created for it.
+  'CHILD_TASKRUN_MISSING',
+  'CHILD_NOT_OWNED',
   'FOREIGN_OUTCOME',
   'SIGNING_FAILED',
   // Retried; seen in a final reason only inside RETRY_BUDGET_EXHAUSTED or FINALIZER_TIMEOUT.

@@ -1,13 +1,16 @@
-// The reconcile loop body. It receives only a key, reads the TaskRun live, and names its steps:
-// decide → (hold | release | overrule | attest → record outcome). Returns 'retry' for transient faults.
+// The reconcile loop body, one for both run kinds. It receives only a key (`Kind/namespace/name`),
+// reads the run live, and names its steps: decide → (hold | release | overrule | attest → record
+// outcome). What differs by kind is only how a run is attested (a TaskRun alone, a PipelineRun with
+// its children) and which collection it is read from. Returns 'retry' for transient faults.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Signer } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
-import type { ClusterFacts, EventRecorder, OwnedMetadata, TaskRun, TaskRuns } from '../kube/index.ts';
-import { attest, type AttestSettings } from './attest.ts';
-import { classify, hasSealedOutcome } from './classify.ts';
+import type { ClusterFacts, EventRecorder, OwnedMetadata, RunKind, TaskRun, TektonRuns } from '../kube/index.ts';
+import { attest, attestPipelineRun, type AttestDeps, type Attested, type AttestSettings } from './attest.ts';
+import { classify, declaresOutputs, hasSealedOutcome } from './classify.ts';
+import { anyChildDeclaresOutputs } from './pipeline-children.ts';
 import { ReconcileFailure, toFailure } from './failure.ts';
 import { ANNOTATION, FINALIZER, KEY_PREFIX, outcomeMetadata, outcomeValues, valuesOn, type Outcome } from './outcome.ts';
 import type { OutcomeSeal } from './seal.ts';
@@ -22,6 +25,8 @@ export interface ReconcileSettings extends AttestSettings {
   readonly attemptDeadlineMs: number;
   /** Every outbound call's own deadline: what recording an outcome may still take. */
   readonly requestDeadlineMs: number;
+  /** PipelineRuns are attested as one run; their child TaskRuns are not attested on their own. */
+  readonly pipelineRuns: boolean;
 }
 
 export interface ReconcileMetrics {
@@ -37,7 +42,7 @@ export interface SigningSetup {
 }
 
 export interface ReconcilerDeps {
-  readonly taskRuns: TaskRuns;
+  readonly runs: Readonly<Record<RunKind, TektonRuns>>;
   readonly facts: ClusterFacts;
   readonly events: EventRecorder;
   readonly storage: () => Storage;
@@ -63,27 +68,36 @@ export class Reconciler {
     this.#deps = deps;
   }
 
-  /** `attempt`: how many times this key failed transiently in a row before (0 on the first try). */
+  /**
+   * `key`: `TaskRun/<namespace>/<name>` or `PipelineRun/<namespace>/<name>` (a bare
+   * `<namespace>/<name>` is a TaskRun). `attempt`: how many times this key failed transiently in a
+   * row before (0 on the first try).
+   */
   async reconcile(key: string, attempt = 0): Promise<'done' | 'retry'> {
-    const [namespace = '', name = ''] = key.split('/');
-    const tr = await this.#deps.taskRuns.get(namespace, name);
+    const { kind, namespace, name } = parseKey(key);
+    const runs = this.#deps.runs[kind];
+    const tr = await runs.get(namespace, name);
     if (!tr) return 'done';
     const settings = this.#deps.settings();
     const signing = this.#deps.signing();
-    switch (classify(tr, { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer, seal: signing.seal })) {
+    const options = { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer, seal: signing.seal, pipelineRuns: settings.pipelineRuns };
+    switch (classify(tr, options, kind)) {
       case 'ignore':
         return 'done';
+      case 'check-hold':
+        if (await anyChildDeclaresOutputs(this.#deps.runs.TaskRun, tr, declaresOutputs)) await runs.applyMetadata(tr, { finalizers: [FINALIZER] });
+        return 'done';
       case 'hold':
-        await this.#deps.taskRuns.applyMetadata(tr, { finalizers: [FINALIZER] });
+        await runs.applyMetadata(tr, { finalizers: [FINALIZER] });
         return 'done';
       case 'release':
-        await this.#deps.taskRuns.applyMetadata(tr, sealedOutcome(tr, signing.seal));
+        await runs.applyMetadata(tr, sealedOutcome(tr, signing.seal));
         return 'done';
       case 'overrule':
         await this.#record(tr, {
           kind: 'failed',
           code: 'FOREIGN_OUTCOME',
-          reason: `${KEY_PREFIX} keys on this TaskRun were not written by the operator (set on the TaskRun, or copied from its Task, Pipeline or PipelineRun); they were removed, and there is nothing to attest`,
+          reason: `${KEY_PREFIX} keys on this ${kind} were not written by the operator (set on it, or copied by Tekton from its Task, Pipeline or PipelineRun); they were removed, and there is nothing to attest${kind === 'TaskRun' && settings.pipelineRuns && tr.metadata.ownerReferences?.some((r) => r.kind === 'PipelineRun') ? ' here (its models are attested on its PipelineRun)' : ''}`,
         }, signing.seal, this.#log(tr));
         return 'done';
       case 'attest':
@@ -104,7 +118,7 @@ export class Reconciler {
       const signal = AbortSignal.timeout(deadlineMs);
       const deps = { facts: this.#deps.facts, storage: this.#deps.storage(), signer: signing.signer, ownVerifier: signing.ownVerifier, settings: { ...settings, signal } };
       // A call that ignores the signal is left behind: its writes are create-only and adopted by the next attempt.
-      const { bundles, warnings } = await untilAborted(attest(deps, tr), signal, deadlineMs);
+      const { bundles, warnings } = await untilAborted(this.#attestRun(deps, tr), signal, deadlineMs);
       outcome = { kind: 'signed', bundles, ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}) };
     } catch (err) {
       if ((err as { name?: string; code?: string }).name === 'AttestError' && (err as { code?: string }).code === 'NO_OUTPUTS') {
@@ -120,6 +134,10 @@ export class Reconciler {
     }
     await this.#record(tr, outcome, signing.seal, log);
     return 'done';
+  }
+
+  #attestRun(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
+    return tr.kind === 'PipelineRun' ? attestPipelineRun({ ...deps, taskRuns: this.#deps.runs.TaskRun }, tr) : attest(deps, tr);
   }
 
   /**
@@ -164,8 +182,9 @@ export class Reconciler {
       .catch((err: unknown) => log.warn({ err: String(err) }, 'could not record the Event'));
     const metadata = outcomeMetadata(values, seal.seal(tr.metadata.uid, values));
     const leftovers = leftoverKeys(tr, metadata);
-    if (leftovers.annotations.length + leftovers.labels.length > 0) await this.#deps.taskRuns.removeKeys(tr, leftovers);
-    await this.#deps.taskRuns.applyMetadata(tr, metadata);
+    const runs = this.#deps.runs[kindOf(tr)];
+    if (leftovers.annotations.length + leftovers.labels.length > 0) await runs.removeKeys(tr, leftovers);
+    await runs.applyMetadata(tr, metadata);
     const completed = completionTime(tr);
     this.#deps.metrics.outcome(outcome, completed === undefined ? undefined : Math.max(0, (this.#now() - completed) / 1000));
     if (outcome.kind === 'signed') {
@@ -175,10 +194,10 @@ export class Reconciler {
     }
   }
 
-  /** Lines about one TaskRun, naming it: its fields are merged into each line (a pino child per reconcile cost more than the lines). */
+  /** Lines about one run, naming it: its fields are merged into each line (a pino child per reconcile cost more than the lines). */
   #log(tr: TaskRun): RunLog {
     const logger = this.#deps.logger;
-    const run = { taskRun: `${tr.metadata.namespace}/${tr.metadata.name}`, uid: tr.metadata.uid };
+    const run = { [kindOf(tr) === 'PipelineRun' ? 'pipelineRun' : 'taskRun']: `${tr.metadata.namespace}/${tr.metadata.name}`, uid: tr.metadata.uid };
     return {
       info: (fields, message) => logger.info({ ...run, ...fields }, message),
       warn: (fields, message) => logger.warn({ ...run, ...fields }, message),
@@ -188,6 +207,21 @@ export class Reconciler {
   #now(): number {
     return (this.#deps.now ?? Date.now)();
   }
+}
+
+/** The queue key of a run: `Kind/namespace/name`. */
+export function runKey(kind: RunKind, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+function parseKey(key: string): { kind: RunKind; namespace: string; name: string } {
+  const parts = key.split('/');
+  if (parts.length === 2) return { kind: 'TaskRun', namespace: parts[0] ?? '', name: parts[1] ?? '' };
+  return { kind: parts[0] === 'PipelineRun' ? 'PipelineRun' : 'TaskRun', namespace: parts[1] ?? '', name: parts[2] ?? '' };
+}
+
+function kindOf(tr: TaskRun): RunKind {
+  return tr.kind === 'PipelineRun' ? 'PipelineRun' : 'TaskRun';
 }
 
 /** The attempt's result, or a retryable DEADLINE_EXCEEDED as soon as `signal` fires. */
