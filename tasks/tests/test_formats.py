@@ -9,6 +9,7 @@ import pytest
 from training.cifar import load_cifar10
 from training.cli import train_and_save
 from training.formats import FORMATS, get_format
+from training.loaders import load_predictor
 from training.params import TrainParams
 
 ONE_STEP = TrainParams(epochs=1, batch_size=32, learning_rate=1e-3, seed=7)
@@ -103,3 +104,5 @@ def test_when_saved_in_a_format_its_framework_loads_a_model_that_predicts_the_sa
     actual = LOADERS[name](path)(x)
     assert actual.shape == (len(x), 10)
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+    # The evaluate task's loader (training/loaders.py) reads it the same way.
+    np.testing.assert_allclose(load_predictor(fmt, path)(x), expected, rtol=1e-4, atol=1e-5)
