@@ -1,7 +1,9 @@
 // The Tekton resources in tasks/ as an ML engineer applies them: every document must be accepted
 // by the real API server with the official Tekton CRDs (no field pruned away), the references
-// the Tekton webhook would only catch at run time must resolve, and the train-model Task must
-// declare exactly the results the training program writes.
+// the Tekton webhook would only catch at run time must resolve, each Task that runs the training
+// program must declare exactly the results it writes, and the train-pipeline must have the shape
+// pipeline-level provenance needs (source hints from fetch-source, the model re-exported, no
+// verify task inside it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,9 +19,9 @@ const tasksDir = join(repo, 'tasks');
 
 interface ParamSpec { name: string; default?: unknown }
 interface ResultSpec { name: string; type?: string; properties?: Record<string, { type: string }> }
-interface TaskSpec { params?: ParamSpec[]; results?: ResultSpec[]; steps: Array<{ name: string }>; workspaces?: Array<{ name: string; optional?: boolean }> }
+interface TaskSpec { params?: ParamSpec[]; results?: ResultSpec[]; steps: Array<{ name: string; image?: string }>; workspaces?: Array<{ name: string; optional?: boolean }> }
 interface PipelineTask { name: string; taskRef: { name: string }; params?: Array<{ name: string; value: unknown }>; workspaces?: Array<{ name: string; workspace: string }> }
-interface PipelineSpec { params?: ParamSpec[]; tasks: PipelineTask[]; workspaces?: Array<{ name: string }> }
+interface PipelineSpec { params?: ParamSpec[]; tasks: PipelineTask[]; workspaces?: Array<{ name: string }>; results?: Array<{ name: string; type?: string; value: unknown }> }
 interface PipelineRunSpec { pipelineRef: { name: string }; params?: Array<{ name: string }>; workspaces?: Array<{ name: string }>; taskRunSpecs?: Array<{ pipelineTaskName: string; stepSpecs?: Array<{ name: string }> }> }
 type Doc = KubernetesObject & { spec: unknown };
 
@@ -65,11 +67,12 @@ describe('the Tekton resources in tasks/', () => {
     namespace = await newNamespace(testEnv(), 'tasks-yaml');
   });
 
-  it('are tekton.dev/v1 Tasks, a Pipeline, example PipelineRuns for CPU, GPU and TPU and an example TaskRun', () => {
+  it('are tekton.dev/v1 Tasks, a Pipeline, example PipelineRuns for CPU, GPU and TPU and example TaskRuns (train, verify)', () => {
     const kinds = all().map((d) => `${d.apiVersion} ${d.kind}`).sort();
     const v1 = (kind: string, n: number): string[] => Array.from({ length: n }, () => `tekton.dev/v1 ${kind}`);
-    assert.deepEqual(kinds, [...v1('Pipeline', 1), ...v1('PipelineRun', 3), ...v1('Task', 2), ...v1('TaskRun', 1)]);
-    assert.deepEqual([...byKind('Task').keys()].sort(), ['train-model', 'verify-model']);
+    assert.deepEqual(kinds, [...v1('Pipeline', 1), ...v1('PipelineRun', 3), ...v1('Task', 6), ...v1('TaskRun', 2)]);
+    assert.deepEqual([...byKind('Task').keys()].sort(), ['evaluate-model', 'fetch-source', 'train-cifar10', 'train-model', 'upload-model', 'verify-model']);
+    assert.deepEqual([...byKind('Pipeline').keys()], ['train-pipeline']);
   });
 
   for (const file of yamlFiles()) {
@@ -115,6 +118,35 @@ describe('the Tekton resources in tasks/', () => {
     }
   });
 
+  it('train-pipeline: fetch-source reports the source hints, upload the model, re-exported as the Pipeline\'s result; no task verifies inside it', () => {
+    const tasks = byKind<TaskSpec>('Task');
+    const pipeline = byKind<PipelineSpec>('Pipeline').get('train-pipeline');
+    assert.ok(pipeline);
+    const taskOf = new Map(pipeline.tasks.map((t) => [t.name, t.taskRef.name]));
+    assert.deepEqual([...taskOf], [['fetch-source', 'fetch-source'], ['train', 'train-cifar10'], ['evaluate', 'evaluate-model'], ['upload', 'upload-model']]);
+    const results = (task: string): string[] => (tasks.get(task)?.results ?? []).map((r) => r.name);
+    assert.deepEqual(results('fetch-source'), ['CHAINS-GIT_URL', 'CHAINS-GIT_COMMIT']);
+    assert.ok(results('upload-model').includes('model_ARTIFACT_OUTPUTS'));
+    // Only the upload task reports a model: one provenance per model, for the published one.
+    for (const [pt, task] of taskOf) if (pt !== 'upload') assert.ok(!results(task).some((r) => /ARTIFACT_(OUTPUTS|URI)$/.test(r)), `${task} reports a model output`);
+    // Provenance of a PipelineRun's model is written once the PipelineRun has completed: a
+    // verify-model task inside it would wait for it until its timeout.
+    assert.ok(![...taskOf.values()].includes('verify-model'));
+    const model = pipeline.results?.find((r) => r.name === 'model_ARTIFACT_OUTPUTS');
+    assert.equal(model?.type, 'object');
+    assert.equal(model.value, '$(tasks.upload.results.model_ARTIFACT_OUTPUTS[*])');
+    // Every task shares the one workspace.
+    for (const pt of pipeline.tasks) assert.deepEqual(pt.workspaces?.map((w) => w.workspace), ['shared'], pt.name);
+  });
+
+  it('each example PipelineRun puts only the train task on an accelerator pool', () => {
+    for (const run of all().filter((d) => d.kind === 'PipelineRun')) {
+      const spec = run.spec as PipelineRunSpec & { taskRunTemplate?: { podTemplate?: { nodeSelector?: unknown } } };
+      assert.equal(spec.taskRunTemplate?.podTemplate?.nodeSelector, undefined, `${name(run)}: a node selector for every task`);
+      for (const s of spec.taskRunSpecs ?? []) assert.equal(s.pipelineTaskName, 'train', name(run));
+    }
+  });
+
   it('the example TaskRun gives every required param of the Task it names, and only declared ones', () => {
     const tasks = byKind<TaskSpec>('Task');
     for (const run of all().filter((d) => d.kind === 'TaskRun').map((d) => d.spec as { taskRef: { name: string }; params?: Array<{ name: string }> })) {
@@ -157,25 +189,37 @@ function checkPipelineTask(pt: PipelineTask, tasks: Map<string, TaskSpec>): void
   assert.deepEqual(unbound, [], `${pt.name} leaves required workspaces unbound`);
 }
 
-describe('the train-model Task and the training program', () => {
-  it('declare the same results, with the same types and object properties', async () => {
-    // training/results.py holds RESULTS and imports nothing outside the standard library.
-    const script = 'import json, sys; sys.path.insert(0, sys.argv[1]); from training.results import RESULTS; print(json.dumps(RESULTS))';
+describe('the Tasks that run the training program, and the program', () => {
+  let byTask: Record<string, Record<string, { type: string; properties?: string[] }>>;
+  before(async () => {
+    // training/results.py holds TASK_RESULTS and imports nothing outside the standard library.
+    const script = 'import json, sys; sys.path.insert(0, sys.argv[1]); from training.results import TASK_RESULTS; print(json.dumps(TASK_RESULTS))';
     const { stdout } = await promisify(execFile)('python3', ['-c', script, tasksDir]);
-    const written = JSON.parse(stdout) as Record<string, { type: string; properties?: string[] }>;
-
-    const declared = byKind<TaskSpec>('Task').get('train-model')?.results ?? [];
-    const asDeclared = Object.fromEntries(declared.map((r) => [r.name, {
-      type: r.type ?? 'string',
-      ...(r.properties ? { properties: Object.keys(r.properties).sort() } : {}),
-    }]));
-    const asWritten = Object.fromEntries(Object.entries(written).map(([name, r]) => [name, {
-      type: r.type,
-      ...(r.properties ? { properties: [...r.properties].sort() } : {}),
-    }]));
-    assert.deepEqual(asDeclared, asWritten);
-    for (const r of declared) {
-      for (const [prop, spec] of Object.entries(r.properties ?? {})) assert.equal(spec.type, 'string', `${r.name}.${prop}`);
-    }
+    byTask = JSON.parse(stdout) as typeof byTask;
   });
+
+  it('cover every Task whose steps run the trainer image', () => {
+    const trainer = [...byKind<TaskSpec>('Task')].filter(([, t]) => t.steps.some((s) => s.image === '$(params.trainer-image)')).map(([n]) => n);
+    assert.deepEqual(Object.keys(byTask).sort(), trainer.sort());
+  });
+
+  for (const task of ['train-model', 'train-cifar10', 'evaluate-model', 'upload-model']) {
+    it(`${task}: declares the results the program writes for it, with the same types and object properties`, () => checkResults(task, byTask[task] ?? {}));
+  }
 });
+
+function checkResults(task: string, written: Record<string, { type: string; properties?: string[] }>): void {
+  const declared = byKind<TaskSpec>('Task').get(task)?.results ?? [];
+  const asDeclared = Object.fromEntries(declared.map((r) => [r.name, {
+    type: r.type ?? 'string',
+    ...(r.properties ? { properties: Object.keys(r.properties).sort() } : {}),
+  }]));
+  const asWritten = Object.fromEntries(Object.entries(written).map(([name, r]) => [name, {
+    type: r.type,
+    ...(r.properties ? { properties: [...r.properties].sort() } : {}),
+  }]));
+  assert.deepEqual(asDeclared, asWritten);
+  for (const r of declared) {
+    for (const [prop, spec] of Object.entries(r.properties ?? {})) assert.equal(spec.type, 'string', `${r.name}.${prop}`);
+  }
+}
