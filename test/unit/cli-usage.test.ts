@@ -114,6 +114,14 @@ describe('when attest is used wrongly', () => {
   it('a v1beta1 TaskRun', () => usageError(['attest', '--taskrun', 'v1beta1.json', ...signer], /apiVersion is "tekton\.dev\/v1beta1", want tekton\.dev\/v1/));
   it('a TaskRun that has not finished', () => usageError(['attest', '--taskrun', 'running.json', ...signer], /the TaskRun is Succeeded=Unknown \(Running\); only a run that succeeded is attested/));
   it('a key (not a TaskRun) given as --taskrun', () => usageError(['attest', '--taskrun', 'cosign.pub', ...signer], /--taskrun cosign\.pub: (not a Kubernetes object|is a)/));
+  it('--taskrun and --pipelinerun together', () => usageError(['attest', '--taskrun', 'tr.json', '--pipelinerun', 'pr.json', ...signer], /--taskrun and --pipelinerun cannot be used together/));
+  it('--taskruns or --no-deep-inspection with --taskrun', async () => {
+    await usageError(['attest', '--taskrun', 'tr.json', '--taskruns', 'trs.yaml', ...signer], /--taskruns goes with --pipelinerun, not --taskrun/);
+    await usageError(['attest', '--taskrun', 'tr.json', '--no-deep-inspection', ...signer], /--no-deep-inspection goes with --pipelinerun/);
+  });
+  it('--pod or --node with --pipelinerun', () => usageError(['attest', '--pipelinerun', 'pr.json', '--node', 'node.json', ...signer], /--node goes with --taskrun: a PipelineRun's Pods and Nodes are not read offline/));
+  it('standard input named twice', () => usageError(['attest', '--pipelinerun', '-', '--taskruns', '-', ...signer], /"-" \(standard input\) can be read once/));
+  it('a TaskRun given as --pipelinerun', () => usageError(['attest', '--pipelinerun', 'tr.json', ...signer], /--pipelinerun tr\.json: holds 0 PipelineRuns; give exactly one/));
 });
 
 describe('when the real executable meets a user error', () => {

@@ -9,6 +9,19 @@ import { readUserFile } from '../local-files.ts';
 export type KubeObject = Record<string, unknown>;
 
 export async function readKubeObject(flag: string, path: string, kind: string, io: CliIo): Promise<KubeObject> {
+  const where = `${flag} ${path}`;
+  const items = await readKubeObjects(flag, path, io);
+  if (items.length !== 1) throw new InputError('BAD_KUBE_OBJECT', `${where}: holds ${items.length} objects; give exactly one ${kind}`);
+  const object = items[0] as KubeObject;
+  if (object.kind !== kind) throw new InputError('BAD_KUBE_OBJECT', `${where}: is a ${kindOf(object)}, want ${kind}`);
+  return object;
+}
+
+/**
+ * Every object in a file: YAML documents (`---`) or JSON, each `kind: List` (what
+ * `kubectl get … -o yaml` writes for a selection) unwrapped into its items.
+ */
+export async function readKubeObjects(flag: string, path: string, io: CliIo): Promise<KubeObject[]> {
   const text = path === '-' ? await readStdin(io) : (await readUserFile(flag, path, io)).toString('utf8');
   const where = `${flag} ${path}`;
   // parseAllDocuments never throws: every document carries its own errors.
@@ -22,11 +35,13 @@ export async function readKubeObject(flag: string, path: string, kind: string, i
     if (value !== null && value !== undefined) values.push(value);
   }
   const items = values.flatMap(unwrapList);
-  if (items.length !== 1) throw new InputError('BAD_KUBE_OBJECT', `${where}: holds ${items.length} objects; give exactly one ${kind}`);
-  const object = items[0];
-  if (!isRecord(object)) throw new InputError('BAD_KUBE_OBJECT', `${where}: not a Kubernetes object`);
-  if (object.kind !== kind) throw new InputError('BAD_KUBE_OBJECT', `${where}: is a ${JSON.stringify(object.kind ?? 'object without a kind')}, want ${kind}`);
-  return object;
+  for (const item of items) if (!isRecord(item)) throw new InputError('BAD_KUBE_OBJECT', `${where}: not a Kubernetes object`);
+  return items as KubeObject[];
+}
+
+/** The kind as the file gives it, quoted, for messages. */
+export function kindOf(object: KubeObject): string {
+  return JSON.stringify(object.kind ?? 'object without a kind');
 }
 
 // `kubectl get taskruns -o yaml` wraps even one object in a List.
