@@ -9,7 +9,7 @@ import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
 import type { ClusterFacts, EventRecorder, OwnedMetadata, RunKind, TaskRun, TektonRuns } from '../kube/index.ts';
 import { attest, attestPipelineRun, type AttestDeps, type Attested, type AttestSettings } from './attest.ts';
-import { classify, declaresOutputs, hasSealedOutcome } from './classify.ts';
+import { classify, declaresOutputs, hasSealedOutcome, isPipelineTask } from './classify.ts';
 import { anyChildDeclaresOutputs } from './pipeline-children.ts';
 import { ReconcileFailure, toFailure } from './failure.ts';
 import { ANNOTATION, FINALIZER, KEY_PREFIX, outcomeMetadata, outcomeValues, valuesOn, type Outcome } from './outcome.ts';
@@ -94,10 +94,14 @@ export class Reconciler {
         await runs.applyMetadata(tr, sealedOutcome(tr, signing.seal));
         return 'done';
       case 'overrule':
+        if (kind === 'TaskRun' && settings.pipelineRuns && isPipelineTask(tr)) {
+          await this.#removeForeign(tr, signing.seal);
+          return 'done';
+        }
         await this.#record(tr, {
           kind: 'failed',
           code: 'FOREIGN_OUTCOME',
-          reason: `${KEY_PREFIX} keys on this ${kind} were not written by the operator (set on it, or copied by Tekton from its Task, Pipeline or PipelineRun); they were removed, and there is nothing to attest${kind === 'TaskRun' && settings.pipelineRuns && tr.metadata.ownerReferences?.some((r) => r.kind === 'PipelineRun') ? ' here (its models are attested on its PipelineRun)' : ''}`,
+          reason: `${KEY_PREFIX} keys on this ${kind} were not written by the operator (set on it, or copied by Tekton from its Task, Pipeline or PipelineRun); they were removed, and there is nothing to attest`,
         }, signing.seal, this.#log(tr));
         return 'done';
       case 'attest':
@@ -192,6 +196,21 @@ export class Reconciler {
     } else {
       log.warn({ outcome: outcome.kind, code: outcome.code, reason: outcome.reason }, outcome.kind === 'skipped' ? 'nothing to attest' : 'provenance failed');
     }
+  }
+
+  /**
+   * A pipeline task carries no outcome of its own (its models are attested on its PipelineRun), so
+   * values someone else wrote on it (or Tekton copied from the PipelineRun) are only removed, with
+   * a Warning Event saying so.
+   */
+  async #removeForeign(tr: TaskRun, seal: OutcomeSeal): Promise<void> {
+    const keys = leftoverKeys(tr, {});
+    const message = `removed ${[...keys.annotations, ...keys.labels].join(', ')}: ${KEY_PREFIX} keys are written only by the operator, and this TaskRun's models are attested on its PipelineRun`;
+    await this.#deps.events.record(tr, { type: 'Warning', reason: 'ForeignOutcomeRemoved', message }, eventId(tr.metadata.uid, 'removed', message))
+      .catch((err: unknown) => this.#log(tr).warn({ err: String(err) }, 'could not record the Event'));
+    await this.#deps.runs.TaskRun.removeKeys(tr, keys);
+    if ((tr.metadata.finalizers ?? []).includes(FINALIZER)) await this.#deps.runs.TaskRun.applyMetadata(tr, sealedOutcome(tr, seal));
+    this.#log(tr).warn({ removed: keys }, 'removed slsa-ml.dev/ keys the operator did not write from a pipeline task');
   }
 
   /** Lines about one run, naming it: its fields are merged into each line (a pino child per reconcile cost more than the lines). */

@@ -214,6 +214,7 @@ describe('installing from a release', () => {
 
     it('allows exactly what the operator needs', async () => {
       for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(await can(verb, 'taskruns.tekton.dev'), `${verb} taskruns`);
+      for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(await can(verb, 'pipelineruns.tekton.dev'), `${verb} pipelineruns`);
       assert.ok(await can('get', 'pods'));
       assert.ok(await can('get', 'nodes'));
       assert.ok(await can('create', 'events'));
@@ -229,6 +230,9 @@ describe('installing from a release', () => {
       assert.equal(await can('delete', 'taskruns.tekton.dev'), false);
       assert.equal(await can('update', 'taskruns.tekton.dev/status'), false);
       assert.equal(await can('patch', 'taskruns.tekton.dev/status'), false);
+      for (const verb of ['update', 'delete', 'create']) assert.equal(await can(verb, 'pipelineruns.tekton.dev'), false, `${verb} pipelineruns`);
+      assert.equal(await can('patch', 'pipelineruns.tekton.dev/status'), false);
+      assert.equal(await can('get', 'pipelines.tekton.dev'), false, 'it reads what Tekton resolved (status.pipelineSpec), not the Pipeline');
       assert.equal(await can('create', 'pods'), false);
       assert.equal(await can('list', 'pods'), false);
       assert.equal(await can('create', 'leases.coordination.k8s.io', 'default'), false);

@@ -107,3 +107,49 @@ describe('deciding what a TaskRun needs', () => {
     assert.equal(classify(tr('Unknown', { deleting: true, finalizers: ['slsa-ml.dev/provenance'] }), opts), 'release');
   });
 });
+
+describe('deciding what a PipelineRun and its child TaskRuns need', () => {
+  const pipelines = { ...opts, pipelineRuns: true };
+  const owned = { ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: 'p', uid: 'pr-uid', controller: true }] };
+  const child = (status: string | undefined, extra: Extra = {}) => {
+    const run = tr(status, extra);
+    return { ...run, metadata: { ...run.metadata, ...owned } };
+  };
+  const pr = (status: string | undefined, extra: { results?: Array<{ name: string }>; finalizers?: string[]; annotations?: Record<string, string>; labels?: Record<string, string> } = {}) => ({
+    metadata: { name: 'p', namespace: 'n', uid: UID, ...(extra.finalizers ? { finalizers: extra.finalizers } : {}), ...(extra.annotations ? { annotations: extra.annotations } : {}), ...(extra.labels ? { labels: extra.labels } : {}) },
+    status: { pipelineSpec: { results: extra.results ?? [] }, ...(status === undefined ? {} : { conditions: [{ type: 'Succeeded', status }] }) },
+  });
+
+  it('attests a finished PipelineRun whatever its own results say (its models may be in its children)', () => {
+    assert.equal(classify(pr('True'), pipelines, 'PipelineRun'), 'attest');
+    assert.equal(classify(pr('False'), pipelines, 'PipelineRun'), 'ignore');
+    assert.equal(classify(pr('False'), { ...pipelines, attestFailedRuns: true }, 'PipelineRun'), 'attest');
+  });
+
+  it('never attests a TaskRun a PipelineRun controls on its own, and never holds it', () => {
+    assert.equal(classify(child('True'), pipelines), 'ignore');
+    assert.equal(classify(child('Unknown'), pipelines), 'ignore');
+    // With PipelineRuns off, every TaskRun is attested on its own, as before.
+    assert.equal(classify(child('True'), opts), 'attest');
+    // An ownerReference that is not the controller, or not a PipelineRun, changes nothing.
+    const notController = { ...tr('True'), metadata: { ...tr('True').metadata, ownerReferences: [{ ...owned.ownerReferences[0], controller: false }] } };
+    assert.equal(classify(notController, pipelines), 'attest');
+  });
+
+  it('overrules slsa-ml.dev/ values a tenant set on a child TaskRun, and releases an older finalizer of ours', () => {
+    assert.equal(classify(child('True', { annotations: { 'slsa-ml.dev/signed': 'true' } }), pipelines), 'overrule');
+    assert.equal(classify(child('True', { finalizers: ['slsa-ml.dev/provenance'] }), pipelines), 'release');
+  });
+
+  it('holds a running PipelineRun whose results announce a model; otherwise only its children can ask', () => {
+    assert.equal(classify(pr('Unknown', { results: [{ name: 'model_ARTIFACT_OUTPUTS' }] }), pipelines, 'PipelineRun'), 'hold');
+    assert.equal(classify(pr('Unknown'), pipelines, 'PipelineRun'), 'check-hold');
+    assert.equal(classify(pr('Unknown', { finalizers: ['slsa-ml.dev/provenance'] }), pipelines, 'PipelineRun'), 'ignore');
+    assert.equal(classify(pr('Unknown'), { ...pipelines, useFinalizer: false }, 'PipelineRun'), 'ignore');
+  });
+
+  it('takes a sealed outcome on a PipelineRun as recorded, and a forged one as nothing', () => {
+    assert.equal(classify(pr('True', recorded('signed')), pipelines, 'PipelineRun'), 'ignore');
+    assert.equal(classify(pr('True', { ...recorded('signed', 'another-uid'), finalizers: ['slsa-ml.dev/provenance'] }), pipelines, 'PipelineRun'), 'attest');
+  });
+});

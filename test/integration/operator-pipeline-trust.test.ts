@@ -1,0 +1,167 @@
+// The tenant attacks of the TaskRun path, replayed on PipelineRuns through real Tekton: the tenant
+// identity applies the Tasks and the Pipeline and creates the PipelineRun; its task Pods report
+// whatever they like and write anything under the namespace's prefix. Every child result is
+// tenant data: a forged digest, another namespace's model, a planted sibling and pre-set
+// slsa-ml.dev/ values decide nothing, and nothing the tenant planted is touched. A child TaskRun
+// pruned before the PipelineRun is attested fails the run by name: no provenance from partial data.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { bindTenant, testEnv, uniqueName } from '../harness/index.ts';
+import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
+import { TASKS, pipelineRun, playSteps, sha256, trainingPipeline, upload } from '../support/tekton-pipelines.ts';
+import { applyObjects, createRun, isDone, readStatement, supplyOutcomes, tektonNamespace, waitForRun, type Manifest, type PodHandler, type TektonRun } from '../support/tekton-runs.ts';
+import { stepEnv } from '../support/tekton-runs.ts';
+
+const env = testEnv();
+const admin = env.kubeConfig('admin');
+const tenant = env.kubeConfig('tenant');
+const prefix = uniqueName('op-pipeline-trust');
+
+let keys: SigningKeys;
+let operator: OperatorProcess | undefined;
+
+const outcomeOf = (run: TektonRun): string | undefined => run.metadata.annotations?.['slsa-ml.dev/signed'];
+const reasonOf = (run: TektonRun): string => run.metadata.annotations?.['slsa-ml.dev/reason'] ?? '';
+const decided = (run: TektonRun): boolean => outcomeOf(run) !== undefined && run.metadata.annotations?.['slsa-ml.dev/seal'] !== undefined;
+
+async function startOurOperator(): Promise<OperatorProcess> {
+  const started = await startOperator(env, {
+    // Each namespace may only claim models under its own prefix.
+    allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    signer: { kind: 'key', keyPath: keys.privateKeyPath },
+    builderId: 'https://slsa-ml.dev/operator/test',
+    leaderElection: { enabled: false },
+  });
+  await started.ready();
+  return started;
+}
+
+interface TenantRun {
+  readonly ns: string;
+  readonly pr: TektonRun;
+  readonly uploaded: Map<string, Buffer>;
+}
+
+/** As the tenant: applies the Tasks and Pipeline, creates the PipelineRun; Tekton runs it; `until` decides when to look. */
+async function runAsTenant(hint: string, options: { handler?: (play: PodHandler, ns: string) => PodHandler; annotations?: Record<string, string>; until?: (run: TektonRun) => boolean } = {}): Promise<TenantRun> {
+  const ns = await tektonNamespace(env, hint);
+  await bindTenant(env, ns);
+  const pipe: Manifest = trainingPipeline();
+  await applyObjects(tenant, ns, [...TASKS, pipe]);
+  const uploaded = new Map<string, Buffer>();
+  const play = playSteps(env, uploaded);
+  const runner = supplyOutcomes(env, ns, options.handler ? options.handler(play, ns) : play);
+  try {
+    const created = await createRun(tenant, ns, pipelineRun('train-pipeline', `gs://${env.bucket}/${prefix}/${ns}`, options.annotations ? { annotations: options.annotations } : {}));
+    const ref = { kind: 'PipelineRun', namespace: ns, name: created.metadata.name } as const;
+    await waitForRun(admin, ref, isDone, { runner, timeoutMs: 90_000 });
+    const pr = await waitForRun(admin, ref, options.until ?? decided, { timeoutMs: 60_000 });
+    return { ns, pr, uploaded };
+  } finally {
+    await runner.stop();
+  }
+}
+
+async function contentOf(uri: string): Promise<Buffer | undefined> {
+  const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
+  const file = env.storageClient().bucket(match?.[1] ?? '').file(match?.[2] ?? '');
+  return (await file.exists())[0] ? (await file.download())[0] : undefined;
+}
+
+async function childrenOf(ns: string, pr: string): Promise<TektonRun[]> {
+  const list = await admin.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, labelSelector: `tekton.dev/pipelineRun=${pr}` }) as { items: TektonRun[] };
+  return list.items;
+}
+
+describe('a hostile tenant against pipeline-level provenance', () => {
+  before(async () => {
+    await applyOperatorRbac(env);
+    keys = generateSigningKeys();
+    operator = await startOurOperator();
+  });
+
+  after(async () => {
+    await operator?.stop('SIGTERM');
+    await stopAllOperators();
+  });
+
+  it('refuses a model whose reported digest is forged, and writes nothing beside it', async () => {
+    const { pr, uploaded } = await runAsTenant('pl-forged', {
+      handler: (play) => async (pod) => {
+        const outcome = (await play(pod)) ?? {};
+        if (pod.pipelineTask !== 'upload') return outcome;
+        const reported = outcome.upload?.results?.model_ARTIFACT_OUTPUTS as Record<string, string>;
+        return { upload: { results: { model_ARTIFACT_OUTPUTS: { ...reported, digest: `sha256:${'0'.repeat(64)}` } } } };
+      },
+    });
+    assert.equal(outcomeOf(pr), 'failed');
+    assert.match(reasonOf(pr), /^DIGEST_MISMATCH: .*pipeline task upload/);
+    const [uri] = [...uploaded.keys()];
+    assert.equal(await contentOf(`${uri ?? ''}.sigstore.json`), undefined);
+  });
+
+  it("refuses another namespace's model reported by a task, and attests nothing next to it", async () => {
+    const victim = `gs://${env.bucket}/${prefix}/victim-ns/pytorch_model.pth`;
+    await upload(env, victim, Buffer.from('the victim namespace model'));
+    const { pr } = await runAsTenant('pl-prefix', {
+      handler: (play) => async (pod) => {
+        if (pod.pipelineTask !== 'upload') return play(pod);
+        return { upload: { results: { model_ARTIFACT_OUTPUTS: { uri: victim, digest: `sha256:${sha256(Buffer.from('the victim namespace model'))}`, isBuildArtifact: 'true' } } } };
+      },
+    });
+    assert.equal(outcomeOf(pr), 'failed');
+    assert.match(reasonOf(pr), /^PREFIX_NOT_ALLOWED: .*victim-ns.*outside the allowed prefixes for namespace/);
+    assert.equal(await contentOf(`${victim}.sigstore.json`), undefined);
+  });
+
+  it('refuses a provenance object the upload task planted beside its model, and leaves it byte for byte', async () => {
+    const planted = Buffer.from('{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}');
+    const { pr, uploaded } = await runAsTenant('pl-planted', {
+      handler: (play) => async (pod) => {
+        const outcome = (await play(pod)) ?? {};
+        const uri = stepEnv(pod, 'upload', 'MODEL_URI');
+        if (pod.pipelineTask === 'upload' && uri) await upload(env, `${uri}.sigstore.json`, planted);
+        return outcome;
+      },
+    });
+    assert.equal(outcomeOf(pr), 'failed');
+    assert.match(reasonOf(pr), /^PROVENANCE_CONFLICT: /);
+    const [uri] = [...uploaded.keys()];
+    assert.deepEqual(await contentOf(`${uri ?? ''}.sigstore.json`), planted);
+    assert.equal(await contentOf(`${uri ?? ''}.intoto.jsonl`), undefined, 'nothing else written');
+  });
+
+  it('takes pre-set slsa-ml.dev/ values on the PipelineRun (and what Tekton copies onto its TaskRuns) for nothing', async () => {
+    const forged = { 'slsa-ml.dev/signed': 'true', 'slsa-ml.dev/bundle': 'gs://elsewhere/model.sigstore.json', 'slsa-ml.dev/seal': 'forged' };
+    const { ns, pr, uploaded } = await runAsTenant('pl-preset', { annotations: forged });
+    // Attested as any other run: the forged values replaced by the operator's sealed ones.
+    assert.equal(outcomeOf(pr), 'true', reasonOf(pr));
+    const [uri] = [...uploaded.keys()];
+    assert.equal(pr.metadata.annotations?.['slsa-ml.dev/bundle'], `${uri ?? ''}.sigstore.json`);
+    assert.notEqual(pr.metadata.annotations?.['slsa-ml.dev/seal'], 'forged');
+    const statement = await readStatement(env, `${uri ?? ''}.sigstore.json`);
+    assert.equal(statement.predicate.runDetails.metadata?.invocationId, pr.metadata.uid);
+    // Tekton copied the PipelineRun's annotations onto its TaskRuns; the operator removes them there.
+    for (const child of await childrenOf(ns, pr.metadata.name)) {
+      const cleaned = await waitForRun(admin, { kind: 'TaskRun', namespace: ns, name: child.metadata.name }, (t) => !Object.keys(t.metadata.annotations ?? {}).some((k) => k.startsWith('slsa-ml.dev/')), { timeoutMs: 30_000 });
+      assert.equal(cleaned.metadata.labels?.['slsa-ml.dev/provenance'], undefined);
+    }
+  });
+
+  it('fails a PipelineRun whose child TaskRun was pruned before it was attested, naming the child, and writes nothing', async () => {
+    await operator?.stop('SIGTERM');
+    operator = undefined;
+    const { ns, pr, uploaded } = await runAsTenant('pl-pruned', { until: () => true });
+    const evaluate = (await childrenOf(ns, pr.metadata.name)).find((c) => c.metadata.labels?.['tekton.dev/pipelineTask'] === 'evaluate');
+    assert.ok(evaluate);
+    await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: evaluate.metadata.name });
+    operator = await startOurOperator();
+    const after = await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name: pr.metadata.name }, decided, { timeoutMs: 60_000 });
+    assert.equal(outcomeOf(after), 'failed');
+    assert.match(reasonOf(after), new RegExp(`^CHILD_TASKRUN_MISSING: pipeline task evaluate \\(TaskRun ${evaluate.metadata.name}\\) no longer exists`));
+    const [uri] = [...uploaded.keys()];
+    assert.equal(await contentOf(`${uri ?? ''}.sigstore.json`), undefined);
+  });
+});
