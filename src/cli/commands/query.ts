@@ -121,6 +121,7 @@ function collect(answer: QueryAnswer, inspection: Inspection, selectors: Selecto
     selected,
     ...definedOnly({ namespace: facts.taskRun.namespace, taskRun: facts.taskRun.name, uid: facts.invocationId, finishedOn: facts.finishedOn, builderId: facts.builderId }),
     ...(facts.workflow ? { workflow: facts.workflow } : {}),
+    ...(facts.runKind ? { runKind: facts.runKind } : {}),
   });
 }
 

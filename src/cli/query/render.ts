@@ -7,10 +7,12 @@ export interface AffectedModel {
   readonly model: string;
   readonly provenance: string;
   readonly namespace?: string;
+  /** The Tekton run's name: a TaskRun's, or a PipelineRun's when runKind says so. */
   readonly taskRun?: string;
+  readonly runKind?: 'TaskRun' | 'PipelineRun';
   /** A model trained in GitHub Actions: the workflow (repository/path@ref) instead of a TaskRun. */
   readonly workflow?: { readonly repository?: string; readonly path?: string; readonly ref?: string };
-  /** The TaskRun's uid, or the workflow run's URL. */
+  /** The TaskRun's or PipelineRun's uid, or the workflow run's URL. */
   readonly uid?: string;
   readonly finishedOn?: string;
   readonly builderId?: string;
@@ -50,8 +52,9 @@ export function renderJson(answer: QueryAnswer): string {
       affected: answer.affected.map((a) => ({
         model: a.model,
         provenance: a.provenance,
-        // As in verify's JSON: taskRun is null for a workflow run, workflow null for a TaskRun.
-        taskRun: a.workflow ? null : { namespace: a.namespace ?? null, name: a.taskRun ?? null, uid: a.uid ?? null },
+        // As in verify's JSON: the run's own key holds it (taskRun, pipelineRun or workflow), the others are null.
+        taskRun: !a.workflow && a.runKind !== 'PipelineRun' ? tektonRunJson(a) : null,
+        pipelineRun: a.runKind === 'PipelineRun' ? tektonRunJson(a) : null,
         workflow: a.workflow
           ? { repository: a.workflow.repository ?? null, path: a.workflow.path ?? null, ref: a.workflow.ref ?? null, run: a.uid ?? null }
           : null,
@@ -67,8 +70,13 @@ export function renderJson(answer: QueryAnswer): string {
   )}\n`;
 }
 
-/** `namespace/name` of a TaskRun, `repository/path@ref` of a GitHub workflow. */
+function tektonRunJson(a: AffectedModel): Record<string, string | null> {
+  return { namespace: a.namespace ?? null, name: a.taskRun ?? null, uid: a.uid ?? null };
+}
+
+/** `namespace/name` of a TaskRun, `namespace/name (PipelineRun)` of a PipelineRun, `repository/path@ref` of a GitHub workflow. */
 function runName(a: AffectedModel): string {
+  if (a.runKind === 'PipelineRun') return `${a.namespace ?? '?'}/${a.taskRun ?? '?'} (PipelineRun)`;
   if (!a.workflow) return `${a.namespace ?? '?'}/${a.taskRun ?? '?'}`;
   const repository = (a.workflow.repository ?? '?').replace(/^https:\/\//, '');
   return `${repository}/${a.workflow.path ?? '?'}@${a.workflow.ref ?? '?'}`;

@@ -51,13 +51,16 @@ export function renderJson(report: VerifyReport): string {
   )}\n`;
 }
 
-// A GitHub Actions statement has a workflow run instead of a TaskRun: `taskRun` is null for it and
-// `workflow` null for a TaskRun, so that every key is always present.
+// A statement describes one run: a TaskRun, a PipelineRun (buildType tekton-pipeline/v1) or a
+// GitHub Actions workflow run. Its key holds it and the other two are null, so that every key is
+// always present.
 function statementJson(facts: StatementFacts, statement: InTotoStatement): Record<string, unknown> {
+  const run = { namespace: facts.taskRun.namespace ?? null, name: facts.taskRun.name ?? null, uid: facts.invocationId ?? null };
   return {
     builderId: facts.builderId ?? null,
     buildType: facts.buildType ?? null,
-    taskRun: facts.workflow ? null : { namespace: facts.taskRun.namespace ?? null, name: facts.taskRun.name ?? null, uid: facts.invocationId ?? null },
+    taskRun: facts.runKind === 'TaskRun' ? run : null,
+    pipelineRun: facts.runKind === 'PipelineRun' ? run : null,
     workflow: facts.workflow ? workflowJson(facts.workflow, facts.invocationId) : null,
     finishedOn: facts.finishedOn ?? null,
     source: facts.source ?? null,
@@ -81,7 +84,7 @@ function describe(check: Check): string {
 function context(result: VerificationResult): string[] {
   if (!result.statement) return [];
   const facts = statementFacts(result.statement);
-  const lines = [...runLines(facts), `builder     ${facts.builderId ?? '?'}`];
+  const lines = [...runLines(facts), `builder     ${facts.builderId ?? '?'}`, `buildtype   ${facts.buildType ?? '?'}`];
   if (facts.packages.length > 0) lines.push(`packages    ${facts.packages.join(' ')}`);
   for (const u of facts.unreadableFrameworks) lines.push(`frameworks  unreadable: ${u}`);
   if (result.signer) lines.push(`signer      ${signerText(result.signer)}`);
@@ -91,7 +94,10 @@ function context(result: VerificationResult): string[] {
 function runLines(facts: StatementFacts): string[] {
   const finished = `finished ${facts.finishedOn ?? '?'}`;
   if (facts.workflow) return [...workflowLines(facts.workflow, facts.invocationId, finished), ...sourceLines(facts.source)];
-  return [`taskrun     ${facts.taskRun.namespace ?? '?'}/${facts.taskRun.name ?? '?'} (uid ${facts.invocationId ?? '?'}), ${finished}`];
+  const run = `${facts.taskRun.namespace ?? '?'}/${facts.taskRun.name ?? '?'} (uid ${facts.invocationId ?? '?'}), ${finished}`;
+  // A pipeline's source comes from one of its tasks (a clone task): say which.
+  if (facts.runKind === 'PipelineRun') return [`pipelinerun ${run}`, ...facts.sources.flatMap(sourceLines)];
+  return [`taskrun     ${run}`];
 }
 
 function workflowLines(workflow: GithubWorkflow, run: string | undefined, finished: string): string[] {
@@ -101,7 +107,8 @@ function workflowLines(workflow: GithubWorkflow, run: string | undefined, finish
 
 function sourceLines(source: Source | undefined): string[] {
   if (!source) return [];
-  return [`source      ${source.repository}${source.ref ? `@${source.ref}` : ''}, commit ${source.commit ?? '?'}`];
+  const task = source.pipelineTask === undefined ? '' : ` (pipeline task ${source.pipelineTask})`;
+  return [`source      ${source.repository}${source.ref ? `@${source.ref}` : ''}, commit ${source.commit ?? '?'}${task}`];
 }
 
 function signerText(signer: SignerIdentity): string {
