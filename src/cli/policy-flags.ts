@@ -19,7 +19,7 @@ export const POLICY_HELP = `Policy (each adds a check; all must pass):
   --source-repo REPO            the training source repository, e.g. github.com/org/repo
   --source-ref COMMIT|REF       the training source commit (full hex), or the ref it was trained
                                 from, e.g. refs/heads/main or refs/tags/v1
-  --namespace NS                the TaskRun's namespace
+  --namespace NS                the namespace of the TaskRun (or PipelineRun) that trained it
   --max-age DURATION            finished at most this long ago, e.g. 30d, 12h, 1d12h
   --deny 'PURL@RANGE'           refuse models trained with a package in a range: PEP 440 for PyPI
                                 ('pkg:pypi/torch@<2.6.0', 'pkg:pypi/torch@>=2.0,<2.6', ~=2.5), semver
