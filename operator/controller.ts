@@ -99,7 +99,7 @@ export class Controller {
     if (!parent) return;
     const status = (obj.status ?? {}) as { conditions?: Array<{ type?: string; status?: string }> };
     const running = status.conditions?.find((c) => c.type === 'Succeeded')?.status ?? 'Unknown';
-    if (running === 'Unknown' && obj.metadata?.deletionTimestamp == null && declaresOutputs(status as never)) this.#queue.add(runKey('PipelineRun', ns, parent.name));
+    if (running === 'Unknown' && obj.metadata?.deletionTimestamp == null && declaresOutputs(status)) this.#queue.add(runKey('PipelineRun', ns, parent.name));
   }
 
   async #reconcile(key: string): Promise<'done' | 'retry'> {

@@ -57,11 +57,15 @@ export function classify(obj: ObjectWithMeta, options: ClassifyOptions, kind: Ru
   const holding = (meta.finalizers ?? []).includes(FINALIZER);
   const settled: Action = holding ? 'release' : 'ignore';
   if (hasSealedOutcome(meta, options.seal)) return settled;
-  const rules = RULES[kind === 'TaskRun' && options.pipelineRuns === true && isPipelineTask(obj) ? 'PipelineTask' : kind];
+  const rules = rulesFor(obj, options, kind);
   const status = (obj.status ?? {}) as RunStatus;
   const succeeded = status.conditions?.find((c) => c.type === 'Succeeded')?.status;
   if (succeeded !== 'True' && succeeded !== 'False') return whileRunning(meta, status, holding, options, rules);
   return whenFinished(meta, status, succeeded === 'True', options, rules) ?? settled;
+}
+
+function rulesFor(obj: ObjectWithMeta, options: ClassifyOptions, kind: RunKind): KindRules {
+  return RULES[kind === 'TaskRun' && options.pipelineRuns === true && isPipelineTask(obj) ? 'PipelineTask' : kind];
 }
 
 /** A TaskRun that a PipelineRun controls (Tekton's ownerReference). */

@@ -94,15 +94,7 @@ export class Reconciler {
         await runs.applyMetadata(tr, sealedOutcome(tr, signing.seal));
         return 'done';
       case 'overrule':
-        if (kind === 'TaskRun' && settings.pipelineRuns && isPipelineTask(tr)) {
-          await this.#removeForeign(tr, signing.seal);
-          return 'done';
-        }
-        await this.#record(tr, {
-          kind: 'failed',
-          code: 'FOREIGN_OUTCOME',
-          reason: `${KEY_PREFIX} keys on this ${kind} were not written by the operator (set on it, or copied by Tekton from its Task, Pipeline or PipelineRun); they were removed, and there is nothing to attest`,
-        }, signing.seal, this.#log(tr));
+        await this.#overrule(tr, kind, settings, signing.seal);
         return 'done';
       case 'attest':
         return this.#attest(tr, settings, signing, attempt);
@@ -196,6 +188,16 @@ export class Reconciler {
     } else {
       log.warn({ outcome: outcome.kind, code: outcome.code, reason: outcome.reason }, outcome.kind === 'skipped' ? 'nothing to attest' : 'provenance failed');
     }
+  }
+
+  /** Values we did not write on a finished run with nothing to attest: removed, and (except on a pipeline task) a failed outcome. */
+  async #overrule(tr: TaskRun, kind: RunKind, settings: ReconcileSettings, seal: OutcomeSeal): Promise<void> {
+    if (kind === 'TaskRun' && settings.pipelineRuns && isPipelineTask(tr)) return this.#removeForeign(tr, seal);
+    await this.#record(tr, {
+      kind: 'failed',
+      code: 'FOREIGN_OUTCOME',
+      reason: `${KEY_PREFIX} keys on this ${kind} were not written by the operator (set on it, or copied by Tekton from its Task, Pipeline or PipelineRun); they were removed, and there is nothing to attest`,
+    }, seal, this.#log(tr));
   }
 
   /**

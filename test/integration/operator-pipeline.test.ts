@@ -70,6 +70,47 @@ async function contentOf(uri: string): Promise<Buffer> {
 interface TaskFacts { pipelineTask: string; taskRun: string; node?: { nodePool?: string }; accelerator?: { kind?: string; type?: string; count?: number }; attempts?: number; outcome?: string }
 const tasksOf = (s: Statement): TaskFacts[] => (s.predicate.buildDefinition.internalParameters as unknown as { tasks: TaskFacts[] }).tasks;
 
+/** The pipeline statement names the PipelineRun, the fetch task's source, the train task's image, frameworks and GPU node. */
+function assertPipelineStatement(statement: Statement, pr: TektonRun): void {
+  assert.equal(statement.predicate.buildDefinition.buildType, 'https://slsa-ml.dev/buildtypes/tekton-pipeline/v1');
+
+  assert.equal(statement.predicate.runDetails.metadata?.invocationId, pr.metadata.uid);
+  const deps = statement.predicate.buildDefinition.resolvedDependencies ?? [];
+  const source = deps.find((d) => d.name === 'source');
+  assert.deepEqual({ uri: source?.uri, digest: source?.digest, task: source?.annotations?.['slsa-ml.dev/pipelineTask'] }, { uri: `git+${SOURCE_REPO}.git`, digest: { sha1: SOURCE_COMMIT }, task: 'fetch' });
+  const trainImage = deps.find((d) => d.name === 'pipelineTask/train/step/train');
+  assert.match(trainImage?.uri ?? '', /^oci:\/\/registry\.example\.com\/slsa-ml\/training/);
+  assert.match(trainImage?.digest?.sha256 ?? '', /^[0-9a-f]{64}$/);
+  assert.ok(deps.some((d) => d.uri === TORCH && d.annotations?.['slsa-ml.dev/pipelineTask'] === 'train'), 'the train task\'s frameworks');
+  assert.ok(deps.some((d) => d.uri === DATASET.uri && d.digest?.sha256 === DATASET.sha256), 'the dataset');
+  assertPlacement(tasksOf(statement));
+}
+
+/** Each task's node pool: the train task on the L4 GPU pool with its GPU, the others on CPU. */
+function assertPlacement(tasks: TaskFacts[]): void {
+  assert.deepEqual(tasks.map((t) => t.pipelineTask).sort(), ['evaluate', 'fetch', 'train', 'upload']);
+  const train = tasks.find((t) => t.pipelineTask === 'train');
+  assert.deepEqual({ pool: train?.node?.nodePool, accelerator: train?.accelerator }, { pool: 'l4-pool', accelerator: { kind: 'gpu', type: 'nvidia-l4', count: 1 } });
+  for (const t of tasks.filter((x) => x.pipelineTask !== 'train')) {
+    assert.equal(t.node?.nodePool, 'cpu-pool', `${t.pipelineTask} ran on the CPU pool`);
+    assert.equal(t.accelerator, undefined);
+  }
+}
+
+/** cosign accepts the bundle; `slsa-ml verify --source-repo` passes for the fetched repository and fails for another. */
+async function assertVerifiers(uri: string, bytes: Buffer): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'op-pipeline-'));
+  const modelPath = join(work, 'pytorch_model.pth');
+  writeFileSync(modelPath, bytes);
+  writeFileSync(join(work, 'bundle.json'), await contentOf(`${uri}.sigstore.json`));
+  const cosign = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, bundlePath: join(work, 'bundle.json'), artifact: { file: modelPath } });
+  assert.ok(cosign.ok, cosign.output);
+  const verify = await cli(['verify', uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint, '--builder-id', BUILDER, '--source-repo', SOURCE_REPO]);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const other = await cli(['verify', uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint, '--source-repo', 'https://github.com/acme/another-repo']);
+  assert.equal(other.code, 1, other.stdout + other.stderr);
+}
+
 describe('training PipelineRuns through real Tekton', () => {
   before(async () => {
     ({ operator, keys } = await startKeySignedOperator(env, prefix));
@@ -96,36 +137,8 @@ describe('training PipelineRuns through real Tekton', () => {
     assert.equal(children.length, 4);
     for (const child of children) assert.equal(outcomeOf(child), undefined, `${child.metadata.name} carries no outcome`);
 
-    const statement = await readStatement(env, `${uri}.sigstore.json`);
-    assert.equal(statement.predicate.buildDefinition.buildType, 'https://slsa-ml.dev/buildtypes/tekton-pipeline/v1');
-    assert.equal(statement.predicate.runDetails.metadata?.invocationId, pr.metadata.uid);
-    const deps = statement.predicate.buildDefinition.resolvedDependencies ?? [];
-    const source = deps.find((d) => d.name === 'source');
-    assert.deepEqual({ uri: source?.uri, digest: source?.digest, task: source?.annotations?.['slsa-ml.dev/pipelineTask'] }, { uri: `git+${SOURCE_REPO}.git`, digest: { sha1: SOURCE_COMMIT }, task: 'fetch' });
-    const trainImage = deps.find((d) => d.name === 'pipelineTask/train/step/train');
-    assert.match(trainImage?.uri ?? '', /^oci:\/\/registry\.example\.com\/slsa-ml\/training/);
-    assert.match(trainImage?.digest?.sha256 ?? '', /^[0-9a-f]{64}$/);
-    assert.ok(deps.some((d) => d.uri === TORCH && d.annotations?.['slsa-ml.dev/pipelineTask'] === 'train'), 'the train task\'s frameworks');
-    assert.ok(deps.some((d) => d.uri === DATASET.uri && d.digest?.sha256 === DATASET.sha256), 'the dataset');
-    const tasks = tasksOf(statement);
-    assert.deepEqual(tasks.map((t) => t.pipelineTask).sort(), ['evaluate', 'fetch', 'train', 'upload']);
-    const train = tasks.find((t) => t.pipelineTask === 'train');
-    assert.deepEqual({ pool: train?.node?.nodePool, accelerator: train?.accelerator }, { pool: 'l4-pool', accelerator: { kind: 'gpu', type: 'nvidia-l4', count: 1 } });
-    for (const t of tasks.filter((x) => x.pipelineTask !== 'train')) {
-      assert.equal(t.node?.nodePool, 'cpu-pool', `${t.pipelineTask} ran on the CPU pool`);
-      assert.equal(t.accelerator, undefined);
-    }
-
-    const work = mkdtempSync(join(tmpdir(), 'op-pipeline-'));
-    const modelPath = join(work, 'pytorch_model.pth');
-    writeFileSync(modelPath, bytes);
-    writeFileSync(join(work, 'bundle.json'), await contentOf(`${uri}.sigstore.json`));
-    const cosign = await cosignVerifyAttestation({ publicKeyPath: keys.publicKeyPath, bundlePath: join(work, 'bundle.json'), artifact: { file: modelPath } });
-    assert.ok(cosign.ok, cosign.output);
-    const verify = await cli(['verify', uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint, '--builder-id', BUILDER, '--source-repo', SOURCE_REPO]);
-    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    const other = await cli(['verify', uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint, '--source-repo', 'https://github.com/acme/another-repo']);
-    assert.equal(other.code, 1, other.stdout + other.stderr);
+    assertPipelineStatement(await readStatement(env, `${uri}.sigstore.json`), pr);
+    await assertVerifiers(uri, bytes);
   });
 
   it('records a retried train task once, with its attempts, and attests the model', async () => {

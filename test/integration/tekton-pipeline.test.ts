@@ -1,7 +1,7 @@
 // A PipelineRun train -> export through real Tekton: the PipelineRun reconciler creates the child
 // TaskRuns, passes the trained model's result on as the export Task's params, and labels them;
-// the operator attests both, and the final (exported) model's provenance names the trained
-// model it came from.
+// the operator attests the PipelineRun once, with one provenance per model (the trained and the
+// exported one), and the exported model's provenance names the trained model it came from.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -87,26 +87,34 @@ async function exported(pod: RunningPod): Promise<StepOutcomes> {
   };
 }
 
-/** The PipelineRun's train and export TaskRuns, once the operator has signed both. */
-async function attestedChildren(ns: string): Promise<{ train: TektonRun; exportRun: TektonRun }> {
+/** The PipelineRun's train and export TaskRuns. */
+async function childrenOf(ns: string): Promise<{ train: TektonRun; exportRun: TektonRun }> {
   const children = await admin.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns }) as { items: TektonRun[] };
-  const signed = async (task: string): Promise<TektonRun> => {
-    const name = children.items.find((t) => t.metadata.labels?.['tekton.dev/pipelineTask'] === task)?.metadata.name ?? '';
-    const run = await waitForRun(admin, { kind: 'TaskRun', namespace: ns, name }, (t) => t.metadata.annotations?.['slsa-ml.dev/signed'] !== undefined);
-    assert.equal(run.metadata.annotations?.['slsa-ml.dev/signed'], 'true', run.metadata.annotations?.['slsa-ml.dev/reason']);
+  const byTask = (task: string): TektonRun => {
+    const run = children.items.find((t) => t.metadata.labels?.['tekton.dev/pipelineTask'] === task);
+    assert.ok(run, `a TaskRun for ${task}`);
     return run;
   };
-  return { train: await signed('train'), exportRun: await signed('export') };
+  return { train: byTask('train'), exportRun: byTask('export') };
 }
 
-/** The final model is the subject; the trained model its input, also in the export's params as Tekton substituted them. */
-async function assertExportProvenance(exportRun: TektonRun, finalModel: string, trained: { uri: string; digest: string }): Promise<void> {
-  const statement = await readStatement(env, exportRun.metadata.annotations?.['slsa-ml.dev/bundle'] ?? '');
+/** The labels Tekton puts on a PipelineRun's child TaskRuns; the children carry no outcome of their own. */
+async function assertChildren(ns: string, pipelineRun: string): Promise<void> {
+  const { train, exportRun } = await childrenOf(ns);
+  assert.equal(exportRun.metadata.labels?.['tekton.dev/pipelineRun'], pipelineRun);
+  assert.equal(exportRun.metadata.labels?.['tekton.dev/pipeline'], 'train-and-export');
+  assert.equal(exportRun.metadata.labels?.['tekton.dev/memberOf'], 'tasks');
+  for (const child of [train, exportRun]) assert.equal(child.metadata.annotations?.['slsa-ml.dev/signed'], undefined);
+}
+
+/** The final model is the subject; the trained model its input (reported by the export task) and a measured sibling. */
+async function assertExportProvenance(bundle: string, finalModel: string, trained: { uri: string; digest: string }): Promise<void> {
+  const statement = await readStatement(env, bundle);
   assert.equal(statement.subject[0]?.uri, finalModel);
   const base = statement.predicate.buildDefinition.resolvedDependencies?.find((d) => d.name === 'inputs/base_ARTIFACT_INPUTS');
-  assert.deepEqual({ uri: base?.uri, digest: base?.digest }, { uri: trained.uri, digest: { sha256: trained.digest } });
-  const { params } = statement.predicate.buildDefinition.externalParameters.runSpec as { params: Array<{ name: string; value: string }> };
-  assert.equal(params.find((p) => p.name === 'model-uri')?.value, trained.uri);
+  assert.deepEqual({ uri: base?.uri, digest: base?.digest, task: base?.annotations?.['slsa-ml.dev/pipelineTask'] }, { uri: trained.uri, digest: { sha256: trained.digest }, task: 'export' });
+  const sibling = statement.predicate.runDetails.byproducts?.find((b) => b.uri === trained.uri);
+  assert.deepEqual({ digest: sibling?.digest, measured: sibling?.annotations?.['slsa-ml.dev/measured'] }, { digest: { sha256: trained.digest }, measured: true });
 }
 
 describe('a train -> export PipelineRun through real Tekton', () => {
@@ -119,7 +127,7 @@ describe('a train -> export PipelineRun through real Tekton', () => {
     await stopAllOperators();
   });
 
-  it('attests the final, exported model with the trained model as its input, and the trained model too', async () => {
+  it('attests the PipelineRun once: the exported model with the trained model as its input, and the trained model too', async () => {
     const ns = await tektonNamespace(env, 'tekton-pipeline');
     await applyObjects(admin, ns, [...loadDocuments(join(repo, 'tasks', 'train-model.yaml')), exportTask, pipeline]);
     const models: Record<string, { uri: string; digest: string }> = {};
@@ -134,22 +142,24 @@ describe('a train -> export PipelineRun through real Tekton', () => {
         apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'train-export-' },
         spec: { pipelineRef: { name: 'train-and-export' }, params: [{ name: 'model-base-uri', value: `gs://${env.bucket}/${prefix}/${ns}` }] },
       });
-      const pr = await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name: created.metadata.name }, isDone, { runner, timeoutMs: 60_000 });
+      const ref = { kind: 'PipelineRun', namespace: ns, name: created.metadata.name } as const;
+      await waitForRun(admin, ref, isDone, { runner, timeoutMs: 60_000 });
+      const pr = await waitForRun(admin, ref, (r) => r.metadata.annotations?.['slsa-ml.dev/signed'] !== undefined);
       assert.equal(succeeded(pr)?.status, 'True', JSON.stringify(succeeded(pr)));
+      assert.equal(pr.metadata.annotations?.['slsa-ml.dev/signed'], 'true', pr.metadata.annotations?.['slsa-ml.dev/reason']);
       const finalModel = `gs://${env.bucket}/${prefix}/${ns}/${created.metadata.name}/export/model.onnx`;
       assert.deepEqual(pr.status?.results, [{ name: 'final-model', value: finalModel }]);
 
-      const { train, exportRun } = await attestedChildren(ns);
-      // The labels Tekton puts on a PipelineRun's child TaskRuns.
-      assert.equal(exportRun.metadata.labels?.['tekton.dev/pipelineRun'], created.metadata.name);
-      assert.equal(exportRun.metadata.labels?.['tekton.dev/pipeline'], 'train-and-export');
-      assert.equal(exportRun.metadata.labels?.['tekton.dev/memberOf'], 'tasks');
+      await assertChildren(ns, created.metadata.name);
 
       const trained = models.train;
       assert.ok(trained);
-      await assertExportProvenance(exportRun, finalModel, trained);
-      const trainStatement = await readStatement(env, train.metadata.annotations?.['slsa-ml.dev/bundle'] ?? '');
+      const bundles = (pr.metadata.annotations?.['slsa-ml.dev/bundle'] ?? '').split(',').sort();
+      assert.deepEqual(bundles, [`${finalModel}.sigstore.json`, `${trained.uri}.sigstore.json`].sort());
+      await assertExportProvenance(`${finalModel}.sigstore.json`, finalModel, trained);
+      const trainStatement = await readStatement(env, `${trained.uri}.sigstore.json`);
       assert.equal(trainStatement.subject[0]?.digest.sha256, trained.digest);
+      assert.equal(trainStatement.predicate.runDetails.metadata?.invocationId, pr.metadata.uid);
       assert.deepEqual(runner.errors, []);
     } finally {
       await runner.stop();
