@@ -2,11 +2,12 @@
 // with deep inspection (Chains' `enable-deep-inspection`), every child TaskRun's task and step
 // results. One model reported at two levels (the upload task and the Pipeline's result naming it)
 // is one output; the same URI with two digests is an error naming both places. A malformed hint
-// in a child names its pipeline task and TaskRun.
+// in a child names its pipeline task and TaskRun. A source is read from the PipelineRun as Chains
+// reads it: the Pipeline's param defaults, then the PipelineRun's params, then its results.
 import { HintError } from './errors.ts';
 import type { ArtifactHint } from './hint-objects.ts';
 import type { PipelineRun } from './kube.ts';
-import { stringField } from './json.ts';
+import { arrayField, recordField, stringField } from './json.ts';
 import { addHint, readTypeHints, type HintOptions, type TypeHints } from './type-hints.ts';
 import type { PipelineChild } from './types.ts';
 
@@ -27,7 +28,7 @@ export interface PipelineHintOptions extends HintOptions {
 const NO_HINTS: TypeHints = { outputs: [], inputs: [], sources: [], frameworks: [], unreadableFrameworks: [] };
 
 export function readPipelineTypeHints(pipelineRun: PipelineRun, children: readonly PipelineChild[], options: PipelineHintOptions = {}): PipelineHints {
-  const run = readTypeHints(pipelineRun, options);
+  const run = readTypeHints(withPipelineDefaults(pipelineRun), options);
   const deep = options.deepInspection ?? true;
   const childHints = children.map((child) => (deep ? childTypeHints(child, options) : NO_HINTS));
   const outputs: ArtifactHint[] = [];
@@ -48,6 +49,16 @@ export function readPipelineTypeHints(pipelineRun: PipelineRun, children: readon
   return { run, children: childHints, outputs };
 }
 
+/**
+ * The PipelineRun as the TaskRun reader sees a run: the Pipeline's params (status.pipelineSpec,
+ * as Tekton resolved it) where a TaskRun has its Task's (status.taskSpec), so that a
+ * `CHAINS-GIT_*` param default of the Pipeline counts, as it does in Chains.
+ */
+function withPipelineDefaults(pipelineRun: PipelineRun): PipelineRun {
+  const params = arrayField(recordField(pipelineRun.status, 'pipelineSpec'), 'params');
+  if (params.length === 0) return pipelineRun;
+  return { ...pipelineRun, status: { ...pipelineRun.status, taskSpec: { params } } };
+}
 
 function childTypeHints(child: PipelineChild, options: HintOptions): TypeHints {
   try {

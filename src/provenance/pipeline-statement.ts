@@ -22,7 +22,8 @@ import type { BuildDefinition, BuildPipelineStatementInput, PipelineChild, Resou
 export function buildPipelineStatement(input: BuildPipelineStatementInput): Statement {
   const { pipelineRun: pr, children, settings } = input;
   const subjects = checkedSubjects(input.subjects);
-  const hints = readPipelineTypeHints(pr, children, { ...(settings.outputSchemes ? { outputSchemes: settings.outputSchemes } : {}), deepInspection: input.deepInspection ?? true });
+  const deepInspection = input.deepInspection ?? true;
+  const hints = readPipelineTypeHints(pr, children, { ...(settings.outputSchemes ? { outputSchemes: settings.outputSchemes } : {}), deepInspection });
 
   const buildDefinition: BuildDefinition = {
     buildType: PIPELINE_BUILD_TYPE,
@@ -33,9 +34,11 @@ export function buildPipelineStatement(input: BuildPipelineStatementInput): Stat
   if (dependencies.length > 0) buildDefinition.resolvedDependencies = dependencies;
 
   const siblings = input.siblings ?? [];
+  // Without deep inspection a child's results are not read at all (as in Chains): neither its
+  // hints nor its other results; its definition and images are still dependencies.
   const produced = [
     ...byproducts(pr, hints.run, subjects, siblings, 'pipelineRun'),
-    ...children.flatMap((child, i) => byproducts(child.taskRun, hints.children[i] ?? hints.run, subjects, siblings).map((d) => fromTask(d, child))),
+    ...(deepInspection ? children.flatMap((child, i) => byproducts(child.taskRun, hints.children[i] ?? hints.run, subjects, siblings).map((d) => fromTask(d, child))) : []),
   ];
   // The Tekton release that ran the tasks, as recorded on the first child's Pod.
   const pod = children.find((c) => c.pod !== undefined)?.pod;
