@@ -202,6 +202,32 @@ describe('training PipelineRuns through real Tekton', () => {
     }
   });
 
+  it('holds a running PipelineRun whose task declares a model, and attests it although it is deleted the moment it completes', async () => {
+    let deleted: Promise<unknown> | undefined;
+    const { pr, uploaded } = await runPipeline('pipeline-held', trainingPipeline('train-held'), {
+      handler: (play) => async (pod) => {
+        if (pod.pipelineTask !== 'upload') return play(pod);
+        // The upload task's Pod runs until the operator holds the PipelineRun.
+        const held = await waitForRun(admin, { kind: 'PipelineRun', namespace: pod.namespace, name: pod.pipelineRun ?? '' }, (r) => (r.metadata.finalizers ?? []).includes('slsa-ml.dev/provenance'), { timeoutMs: 30_000 });
+        deleted = waitForRun(admin, { kind: 'PipelineRun', namespace: pod.namespace, name: held.metadata.name }, isDone, { timeoutMs: 60_000 })
+          .then(() => admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'pipelineruns', namespace: pod.namespace, name: held.metadata.name }));
+        return play(pod);
+      },
+      until: () => true,
+    });
+    await deleted;
+    const [uri] = [...uploaded.keys()];
+    assert.ok(uri);
+    // Gone only once the operator has stored the provenance and released its finalizer.
+    const deadline = Date.now() + 60_000;
+    const api = admin.makeApiClient(CustomObjectsApi);
+    const stillThere = (): Promise<boolean> => api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'pipelineruns', namespace: pr.metadata.namespace, name: pr.metadata.name }).then(() => true, () => false);
+    while ((await stillThere()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await stillThere(), false, 'the PipelineRun is gone once released');
+    const statement = await readStatement(env, `${uri}.sigstore.json`);
+    assert.equal(statement.predicate.runDetails.metadata?.invocationId, pr.metadata.uid);
+  });
+
   it('attests a twenty-task pipeline, every task recorded', async () => {
     const prep = Array.from({ length: 16 }, (_, i) => ({ name: `prep-${i}`, runAfter: ['fetch'], taskRef: { name: 'evaluate' } }));
     const twenty = pipeline({
