@@ -535,6 +535,26 @@ describe('a clone → train (GPU) → upload pipeline (ml-clone-train-upload)', 
     assert.doesNotThrow(() => build(input));
   });
 
+  it('orders the PipelineRun\'s own dependencies first, then each child\'s in childReferences order (not de-duplicated across tasks)', () => {
+    assert.deepEqual(deps(statement).map((d) => [d.name, d.annotations?.[TASK_ANNOTATION] ?? null]), [
+      ['pipeline', null],
+      ['pipelineTask/clone', 'clone'], ['pipelineTask/clone/step/clone', 'clone'], ['source', 'clone'],
+      ['pipelineTask/train/step/train', 'train'], ['inputs/dataset_ARTIFACT_INPUTS', 'train'], [undefined, 'train'], [undefined, 'train'], [undefined, 'train'],
+      ['pipelineTask/upload', 'upload'], ['pipelineTask/upload/step/upload', 'upload'],
+    ]);
+  });
+
+  it('lists a child that never completed (Chains leaves it out) with its outcome', () => {
+    const input = loadCase(name);
+    const upload = child(input, 'upload');
+    assert.ok(upload.status);
+    delete upload.status.completionTime;
+    upload.status.conditions = [{ type: 'Succeeded', status: 'False', reason: 'TaskRunCancelled' }];
+    const built = build(input);
+    assert.deepEqual(tasks(built).at(-1), { pipelineTask: 'upload', taskRun: 'train-resnet50-pl-7k2xq-upload', node: tasks(statement).at(-1)?.node ?? null, outcome: 'TaskRunCancelled' });
+    assert.ok(deps(built).some((d) => d.name === 'pipelineTask/upload'));
+  });
+
   it('takes the pipeline task from status.childReferences, never from a label the TaskRun carries', () => {
     const input = loadCase(name);
     const labels = child(input, 'train').metadata?.labels;
