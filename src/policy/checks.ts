@@ -58,9 +58,10 @@ function commitOutcome(source: Source | undefined, want: string): CheckOutcome {
 }
 
 export function namespaceCheck(want: string): StatementCheck {
-  return check('namespace', ({ taskRun }) => {
-    if (taskRun.namespace === undefined) return failed('NAMESPACE_MISSING', 'provenance names no TaskRun namespace');
-    return taskRun.namespace === want ? passed(want) : failed('NAMESPACE_MISMATCH', `TaskRun ran in namespace ${taskRun.namespace}, want ${want}`);
+  return check('namespace', ({ taskRun, runKind }) => {
+    const run = runKind ?? 'TaskRun';
+    if (taskRun.namespace === undefined) return failed('NAMESPACE_MISSING', `provenance names no ${run} namespace`);
+    return taskRun.namespace === want ? passed(want) : failed('NAMESPACE_MISMATCH', `${run} ran in namespace ${taskRun.namespace}, want ${want}`);
   });
 }
 

@@ -12,7 +12,7 @@ export type { PackageUrl } from './purl.ts';
 export { parseSourceRef } from './source-ref.ts';
 export { sameRepository } from './source-repo.ts';
 export { statementFacts } from './statement-facts.ts';
-export type { Dependency, Source, StatementFacts } from './statement-facts.ts';
+export type { Dependency, RunKind, Source, StatementFacts } from './statement-facts.ts';
 export { parsePep440Specifier, pep440Contains } from './pep440.ts';
 export { FILES_ANNOTATION, diffFiles, modelFilesCheck, recordedFiles } from './model-files.ts';
 export type { FileChanges, MeasuredFiles, ModelFile } from './model-files.ts';
