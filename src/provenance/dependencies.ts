@@ -85,5 +85,6 @@ function inputDependency(hint: ArtifactHint<DigestAlgorithm>): ResourceDescripto
   const dep: ResourceDescriptor = { name: `inputs/${hint.resultName}`, uri: hint.uri, annotations: tenant() };
   if (hint.digest) dep.digest = { [hint.digest.algorithm]: hint.digest.hex };
   if (hint.directory && dep.annotations) dep.annotations[ANNOTATION.kind] = 'directory';
+  if (hint.step !== undefined && dep.annotations) dep.annotations[ANNOTATION.step] = hint.step;
   return dep;
 }

@@ -1,4 +1,4 @@
-// runDetails: who built (this operator installation, at which versions) and when, per the TaskRun.
+// runDetails: who built (this operator installation, at which versions) and when, per the TaskRun or PipelineRun.
 import { TEKTON_RELEASE_ANNOTATION } from './constants.ts';
 import { ProvenanceError } from './errors.ts';
 import { recordField, stringField } from './json.ts';
@@ -37,7 +37,7 @@ function builderVersion(pod: Pod | undefined, settings: ProvenanceSettings): Rec
 
 function runMetadata(taskRun: TaskRun): NonNullable<RunDetails['metadata']> {
   const uid = stringField(taskRun.metadata, 'uid');
-  if (!uid) throw new ProvenanceError('BAD_TASKRUN', 'the TaskRun has no metadata.uid');
+  if (!uid) throw new ProvenanceError('BAD_TASKRUN', `the ${taskRun.kind === 'PipelineRun' ? 'PipelineRun' : 'TaskRun'} has no metadata.uid`);
   const metadata: NonNullable<RunDetails['metadata']> = { invocationId: uid };
   const startedOn = timestamp(taskRun.status?.startTime, 'status.startTime');
   const finishedOn = timestamp(taskRun.status?.completionTime, 'status.completionTime');

@@ -94,7 +94,7 @@ export interface BuildPipelineStatementInput {
   /** Every child TaskRun, in the PipelineRun's childReferences order. */
   children: PipelineChild[];
   settings: ProvenanceSettings;
-  /** Read type hints from the child TaskRuns too (Chains' deep inspection); default true. */
+  /** Read the child TaskRuns' results too, type hints and byproducts (Chains' deep inspection); default true. */
   deepInspection?: boolean;
   subjects: Subject[];
   siblings?: Subject[];
