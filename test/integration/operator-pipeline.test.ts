@@ -36,7 +36,7 @@ const outcomeOf = (run: TektonRun): string | undefined => run.metadata.annotatio
 const reasonOf = (run: TektonRun): string => run.metadata.annotations?.['slsa-ml.dev/reason'] ?? '';
 
 /** Applies the Tasks and `pipe`, runs a PipelineRun of it through Tekton, and waits for the operator's outcome (or `until`). */
-async function runPipeline(hint: string, pipe: Manifest, options: { handler?: (play: PodHandler) => PodHandler; run?: (modelBase: string) => Manifest; until?: (run: TektonRun) => boolean } = {}): Promise<Finished> {
+async function runPipeline(hint: string, pipe: Manifest, options: { handler?: (play: PodHandler) => PodHandler; run?: (modelBase: string) => Manifest; until?: (run: TektonRun) => boolean; deleteWhenDone?: boolean } = {}): Promise<Finished> {
   const ns = await tektonNamespace(env, hint);
   await applyObjects(admin, ns, [...TASKS, pipe]);
   const uploaded = new Map<string, Buffer>();
@@ -46,8 +46,9 @@ async function runPipeline(hint: string, pipe: Manifest, options: { handler?: (p
   try {
     const created = await createRun(admin, ns, options.run ? options.run(modelBase) : pipelineRun(pipe.metadata?.name ?? '', modelBase));
     const ref = { kind: 'PipelineRun', namespace: ns, name: created.metadata.name } as const;
-    await waitForRun(admin, ref, isDone, { runner, timeoutMs: 90_000 });
-    const pr = await waitForRun(admin, ref, options.until ?? ((r) => outcomeOf(r) !== undefined), { timeoutMs: 60_000 });
+    const done = await waitForRun(admin, ref, isDone, { runner, timeoutMs: 90_000 });
+    if (options.deleteWhenDone) await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'pipelineruns', namespace: ns, name: created.metadata.name });
+    const pr = options.deleteWhenDone ? done : await waitForRun(admin, ref, options.until ?? ((r) => outcomeOf(r) !== undefined), { timeoutMs: 60_000 });
     const list = await admin.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, labelSelector: `tekton.dev/pipelineRun=${created.metadata.name}` }) as { items: TektonRun[] };
     return { pr, uploaded, children: list.items };
   } finally {
@@ -203,19 +204,15 @@ describe('training PipelineRuns through real Tekton', () => {
   });
 
   it('holds a running PipelineRun whose task declares a model, and attests it although it is deleted the moment it completes', async () => {
-    let deleted: Promise<unknown> | undefined;
     const { pr, uploaded } = await runPipeline('pipeline-held', trainingPipeline('train-held'), {
       handler: (play) => async (pod) => {
         if (pod.pipelineTask !== 'upload') return play(pod);
         // The upload task's Pod runs until the operator holds the PipelineRun.
-        const held = await waitForRun(admin, { kind: 'PipelineRun', namespace: pod.namespace, name: pod.pipelineRun ?? '' }, (r) => (r.metadata.finalizers ?? []).includes('slsa-ml.dev/provenance'), { timeoutMs: 30_000 });
-        deleted = waitForRun(admin, { kind: 'PipelineRun', namespace: pod.namespace, name: held.metadata.name }, isDone, { timeoutMs: 60_000 })
-          .then(() => admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'pipelineruns', namespace: pod.namespace, name: held.metadata.name }));
+        await waitForRun(admin, { kind: 'PipelineRun', namespace: pod.namespace, name: pod.pipelineRun ?? '' }, (r) => (r.metadata.finalizers ?? []).includes('slsa-ml.dev/provenance'), { timeoutMs: 30_000 });
         return play(pod);
       },
-      until: () => true,
+      deleteWhenDone: true,
     });
-    await deleted;
     const [uri] = [...uploaded.keys()];
     assert.ok(uri);
     // Gone only once the operator has stored the provenance and released its finalizer.
