@@ -53,20 +53,22 @@ export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
   // Independent reads, at once: the Pod and Node, and the models.
   const [facts, outputs] = await Promise.all([runFacts(deps.facts, tr), measureOutputs(run, storage, deps.settings)]);
   const settings = provenanceSettings(deps.settings, tr.metadata.namespace);
-  return store(deps, storage, tr.metadata.uid, outputs,
+  return store(deps, storage, { invocationId: tr.metadata.uid }, outputs,
     (output) => buildStatement({ taskRun: run, ...facts, settings, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
 }
 
 /** One provenance per model of the whole PipelineRun, built from every child TaskRun as it stands now. */
 export async function attestPipelineRun(deps: AttestDeps & { readonly taskRuns: TektonRuns }, pr: TaskRun): Promise<Attested> {
-  const run = pr as unknown as ProvenanceTaskRun;
+  const pipelineRun = pr as unknown as ProvenanceTaskRun;
   const storage = prefetching(deps);
   const children = await readChildren(deps.taskRuns, deps.facts, pr);
   const deepInspection = deps.settings.deepInspection;
-  const outputs = await measurePipelineOutputs(run, children, storage, { ...deps.settings, deepInspection });
+  const outputs = await measurePipelineOutputs(pipelineRun, children, storage, { ...deps.settings, deepInspection });
   const settings = provenanceSettings(deps.settings, pr.metadata.namespace);
-  return store(deps, storage, pr.metadata.uid, outputs,
-    (output) => buildPipelineStatement({ pipelineRun: run, children, settings, deepInspection, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
+  // A child's provenance of ours (written before PipelineRuns were attested) is this run's too.
+  const run = { invocationId: pr.metadata.uid, alsoRuns: children.flatMap((c) => (c.taskRun.metadata?.uid ? [c.taskRun.metadata.uid] : [])) };
+  return store(deps, storage, run, outputs,
+    (output) => buildPipelineStatement({ pipelineRun, children, settings, deepInspection, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
 }
 
 function prefetching(deps: AttestDeps): PrefetchingStorage {
@@ -78,7 +80,7 @@ function provenanceSettings(settings: AttestSettings, namespace: string): Proven
 }
 
 /** Signs and stores each model's statement: every slot inspected before the first write. */
-async function store(deps: AttestDeps, storage: Storage, invocationId: string, outputs: readonly MeasuredOutput[], statementOf: (output: MeasuredOutput) => Statement): Promise<Attested> {
+async function store(deps: AttestDeps, storage: Storage, run: Pick<Expectation, 'invocationId' | 'alsoRuns'>, outputs: readonly MeasuredOutput[], statementOf: (output: MeasuredOutput) => Statement): Promise<Attested> {
   const { settings } = deps;
   const planned = outputs.map((output): Planned => {
     const payload = withinLimit(serializeStatement(statementOf(output)), 'provenance', output.uri, settings);
@@ -86,7 +88,7 @@ async function store(deps: AttestDeps, storage: Storage, invocationId: string, o
     const manifestPayload = settings.modelSignature
       ? withinLimit(serializeModelSigningStatement(manifestOf(modelNameOf(output.uri), output.digest)), 'model-signing manifest', output.uri, settings)
       : undefined;
-    return { output, payload, ...(manifestPayload ? { manifestPayload } : {}), expect: { invocationId, measured: output.digest } };
+    return { output, payload, ...(manifestPayload ? { manifestPayload } : {}), expect: { ...run, measured: output.digest } };
   });
   // Twice the statement (base64 in the bundle) and room for certificates and log entries.
   const ctx = { storage, ownVerifier: deps.ownVerifier, modelSignature: settings.modelSignature, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };

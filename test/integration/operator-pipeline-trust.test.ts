@@ -25,8 +25,9 @@ const outcomeOf = (run: TektonRun): string | undefined => run.metadata.annotatio
 const reasonOf = (run: TektonRun): string => run.metadata.annotations?.['slsa-ml.dev/reason'] ?? '';
 const decided = (run: TektonRun): boolean => outcomeOf(run) !== undefined && run.metadata.annotations?.['slsa-ml.dev/seal'] !== undefined;
 
-async function startOurOperator(): Promise<OperatorProcess> {
+async function startOurOperator(extra: Record<string, unknown> = {}): Promise<OperatorProcess> {
   const started = await startOperator(env, {
+    ...extra,
     // Each namespace may only claim models under its own prefix.
     allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
     storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
@@ -149,6 +150,26 @@ describe('a hostile tenant against pipeline-level provenance', () => {
       const cleaned = await waitForRun(admin, { kind: 'TaskRun', namespace: ns, name: child.metadata.name }, (t) => !Object.keys(t.metadata.annotations ?? {}).some((k) => k.startsWith('slsa-ml.dev/')), { timeoutMs: 30_000 });
       assert.equal(cleaned.metadata.labels?.['slsa-ml.dev/provenance'], undefined);
     }
+  });
+
+  it('after an upgrade from TaskRun-level attestation, adopts the provenance a child TaskRun already has: one provenance per model, the PipelineRun signed', async () => {
+    await operator?.stop('SIGTERM');
+    operator = await startOurOperator({ pipelineRuns: { enabled: false } });
+    const { ns, pr, uploaded } = await runAsTenant('pl-upgrade', { until: () => true });
+    const upload = (await childrenOf(ns, pr.metadata.name)).find((c) => c.metadata.labels?.['tekton.dev/pipelineTask'] === 'upload');
+    assert.ok(upload);
+    const child = await waitForRun(admin, { kind: 'TaskRun', namespace: ns, name: upload.metadata.name }, decided, { timeoutMs: 30_000 });
+    assert.equal(outcomeOf(child), 'true', reasonOf(child));
+    const [uri] = [...uploaded.keys()];
+    const before = await contentOf(`${uri ?? ''}.sigstore.json`);
+    await operator.stop('SIGTERM');
+    operator = await startOurOperator();
+    const after = await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name: pr.metadata.name }, decided, { timeoutMs: 30_000 });
+    assert.equal(outcomeOf(after), 'true', reasonOf(after));
+    assert.equal(after.metadata.annotations?.['slsa-ml.dev/bundle'], `${uri ?? ''}.sigstore.json`);
+    assert.deepEqual(await contentOf(`${uri ?? ''}.sigstore.json`), before, 'the TaskRun-level provenance stays the one provenance');
+    const statement = await readStatement(env, `${uri ?? ''}.sigstore.json`);
+    assert.equal(statement.predicate.runDetails.metadata?.invocationId, upload.metadata.uid);
   });
 
   it('fails a PipelineRun whose child TaskRun was pruned before it was attested, naming the child, and writes nothing', async () => {

@@ -107,6 +107,21 @@ describe('storing provenance next to a model', () => {
     await assert.rejects(inspectSlots(t.ctx, t.modelUri, t.expect), conflict(/OTHER_RUN/));
   });
 
+  it("at the pipeline level, adopts our own bundle for one of the PipelineRun's TaskRuns (attested before PipelineRuns were), and only for those", async () => {
+    const t = await setup();
+    const child = randomUUID();
+    const earlier = await t.sign(operatorKey, child);
+    writeFileSync(join(t.dir, 'model.pth.sigstore.json'), earlier.bundleJson);
+    const pipeline = { ...t.expect, alsoRuns: [child] };
+    const slots = await inspectSlots(t.ctx, t.modelUri, pipeline);
+    assert.equal(hasOurBundle(slots), true);
+    // Another TaskRun's bundle, even of ours, is still not this PipelineRun's.
+    await assert.rejects(inspectSlots(t.ctx, t.modelUri, { ...t.expect, alsoRuns: [randomUUID()] }), conflict(/OTHER_RUN.*or one of its 1 TaskRuns/));
+    // And a tenant's bundle for the child's UID is refused as ever.
+    writeFileSync(join(t.dir, 'model.pth.sigstore.json'), (await t.sign(tenantKey, child)).bundleJson);
+    await assert.rejects(inspectSlots(t.ctx, t.modelUri, pipeline), conflict(/./));
+  });
+
   it('refuses an object that is not provenance at all, or is too large to be ours', async () => {
     const t = await setup();
     writeFileSync(join(t.dir, 'model.pth.sigstore.json'), 'not json');
