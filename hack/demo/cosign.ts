@@ -10,12 +10,16 @@ import { detail, say } from './say.ts';
 
 // A plain JSON-API media download: @google-cloud/storage's reader (teeny-request) prints a
 // MaxListenersExceededWarning on Node 24 for a half-megabyte object, which would only confuse here.
-async function download(env: TestEnv, uri: string, dir: string): Promise<string> {
+export async function downloadObject(env: TestEnv, uri: string): Promise<Buffer> {
   const name = uri.slice(`gs://${env.bucket}/`.length);
   const res = await fetch(`${env.gcsEndpoint}/download/storage/v1/b/${env.bucket}/o/${encodeURIComponent(name)}?alt=media`);
   if (!res.ok) throw new Error(`downloading ${uri}: ${res.status} ${await res.text()}`);
-  const path = join(dir, name.split('/').pop() ?? 'object');
-  await writeFile(path, Buffer.from(await res.arrayBuffer()));
+  return Buffer.from(await res.arrayBuffer());
+}
+
+async function download(env: TestEnv, uri: string, dir: string): Promise<string> {
+  const path = join(dir, uri.split('/').pop() ?? 'object');
+  await writeFile(path, await downloadObject(env, uri));
   return path;
 }
 

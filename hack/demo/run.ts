@@ -1,33 +1,41 @@
 // npm run demo — slsa-ml end to end on one machine, no cloud: the local environment (with the
 // real Tekton controller, kube-scheduler and fake GKE nodes), the real operator under its
-// least-privilege identity, the train-model Task and a TaskRun applied with kubectl, Tekton
-// running it (its Pod's steps run on this machine), signed provenance written next to the
-// model, `slsa-ml verify` and cosign on it. What it runs is built on first use (hack/provision.sh).
-// Everything it starts is stopped when it ends (`npm run demo -- --keep` leaves it all up until
-// Ctrl-C; `-- --synthetic` skips training, and so never builds the training venv).
+// least-privilege identity, the train-pipeline Pipeline and its four Tasks applied with kubectl
+// and a PipelineRun created from tasks/examples/pipelinerun-cpu.yaml, Tekton running it (fetch
+// the source from this checkout, train, evaluate, upload: four TaskRuns whose Pods' steps run on
+// this machine over one shared workspace), one signed provenance for the whole PipelineRun
+// written next to the model, what it names (the commit fetched, each task's node pool, the
+// PipelineRun as the invocation), then `slsa-ml verify` and cosign on it. What it runs is built
+// on first use (hack/provision.sh). Everything it starts is stopped when it ends (`npm run demo
+// -- --keep` leaves it all up until Ctrl-C; `-- --synthetic` runs a stand-in for the train,
+// evaluate and upload tasks, and so never builds the training venv).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { TestEnv } from '../../test/harness/index.ts';
 import { PodRunner } from '../env/pod-runner.ts';
 import { generateSigningKeys, startOperator, type OperatorProcess, type SigningKeys } from '../../test/support/operator-process.ts';
-import { outcomeOf, waitForTaskRun } from '../../test/support/training-run.ts';
-import type { TaskRunObject } from '../../test/support/tekton.ts';
+import { isDone, succeeded, waitForRun, type TektonRun } from '../../test/support/tekton-runs.ts';
 import { cleanup, cleanupOnSignals, interruptedExitCode, onCleanup } from './cleanup.ts';
 import { cosignVerify } from './cosign.ts';
 import { startDemoEnvironment } from './environment.ts';
 import { demoRuntime } from './model.ts';
+import { createPipelineRun, examplePipelineRun, PIPELINERUN_EXAMPLE, prepareNamespace } from './pipelinerun.ts';
+import { showProvenance } from './provenance.ts';
 import { demoItems, provision } from './provision.ts';
 import { detail, say, stepTitle } from './say.ts';
-import { createTaskRun, exampleTaskRun, prepareNamespace } from './taskrun.ts';
+import { demoSource, type DemoSource } from './source.ts';
 import { trainingPython, writeTinyCifar } from './training.ts';
 import { runVerify, verifyCommand } from './verify.ts';
 
 const NAMESPACE = 'team-vision';
 const BUILDER_ID = 'https://slsa-ml.dev/operator/local-demo';
-const PREFIX = 'models/cifar10/demo-run-1';
+// The example's model-base-uri, in the local bucket: the model lands under <it>/<PipelineRun name>/.
+const PREFIX = 'models/cifar10';
+const repo = join(import.meta.dirname, '..', '..');
 
 function scratchDir(hint: string): string {
   const dir = mkdtempSync(join(tmpdir(), `slsa-ml-demo-${hint}-`));
@@ -79,9 +87,9 @@ async function startEverything(): Promise<{ env: TestEnv; keys: SigningKeys; ope
   return { env, keys, operator };
 }
 
-/** The params this machine needs: the local bucket, and the tiny data set when it trains for real. */
-async function runParams(env: TestEnv, python: string | undefined): Promise<Record<string, string>> {
-  const params: Record<string, string> = { 'model-uri': `gs://${env.bucket}/${PREFIX}` };
+/** The params this machine needs: this checkout as the source, the local bucket, and the tiny data set when it trains for real. */
+async function runParams(env: TestEnv, source: DemoSource, python: string | undefined): Promise<Record<string, string>> {
+  const params: Record<string, string> = { 'git-url': source.url, 'git-revision': source.commit, 'model-base-uri': `gs://${env.bucket}/${PREFIX}` };
   if (!python) return params;
   const archive = join(scratchDir('data'), 'cifar-10-python.tar.gz');
   const sha = await writeTinyCifar(python, archive);
@@ -89,66 +97,95 @@ async function runParams(env: TestEnv, python: string | undefined): Promise<Reco
   return { ...params, 'dataset-uri': `file://${archive}`, 'dataset-sha256': sha, epochs: '1', 'batch-size': '32' };
 }
 
-async function startTaskRun(env: TestEnv, synthetic: boolean): Promise<{ name: string; python: string | undefined }> {
-  stepTitle('Installing the train-model Task, as an ML engineer does');
-  await prepareNamespace(env, NAMESPACE, exampleTaskRun({}).serviceAccount);
+async function startPipelineRun(env: TestEnv, synthetic: boolean): Promise<{ name: string; python: string | undefined; source: DemoSource }> {
+  const source = await demoSource();
+  stepTitle('Installing the train-pipeline Pipeline and its four Tasks, as an ML engineer does');
+  await prepareNamespace(env, NAMESPACE, examplePipelineRun({}).serviceAccount);
 
-  stepTitle('Starting a training TaskRun (tasks/examples/taskrun-cpu.yaml)');
+  stepTitle(`Starting a training PipelineRun (${relative(repo, PIPELINERUN_EXAMPLE)})`);
+  detail('source', `${source.url} at ${source.commit} (this checkout's HEAD): fetch-source clones it, and`);
+  say('                train, evaluate and upload run the tasks/training of that commit (commit an edit to train with it)');
+  if (source.uncommitted.length > 0) say(`   note: these uncommitted changes under tasks/training do not train: ${source.uncommitted.join(', ')}`);
   const python = synthetic ? undefined : await trainingPython();
   if (synthetic) say('   --synthetic: not training');
   else if (!python) say('   no training venv (`bash hack/install-tools.sh training` builds it: CPU torch + TensorFlow)');
-  else say(`   training venv found (${python}); the train step will train one step of the project's CNN with PyTorch`);
-  const params = await runParams(env, python);
-  const name = await createTaskRun(env, NAMESPACE, exampleTaskRun(params).yaml, Object.keys(params));
-  detail('TaskRun', `${NAMESPACE}/${name}`);
-  return { name, python };
+  else say(`   training venv found (${python}); the train task will train one epoch of the project's CNN with PyTorch`);
+  const params = await runParams(env, source, python);
+  const name = await createPipelineRun(env, NAMESPACE, examplePipelineRun(params), Object.keys(params));
+  detail('PipelineRun', `${NAMESPACE}/${name}`);
+  return { name, python, source };
 }
 
-const conditionOf = (t: TaskRunObject): { status: string; reason?: string; message?: string } | undefined =>
-  (t.status?.conditions as Array<{ type: string; status: string; reason?: string; message?: string }> | undefined)?.find((c) => c.type === 'Succeeded');
+const resultsOf = (run: TektonRun): Array<{ name: string; value: unknown }> => (run.status?.results ?? []) as Array<{ name: string; value: unknown }>;
 
-async function runWithTekton(env: TestEnv, name: string, python: string | undefined): Promise<TaskRunObject> {
-  stepTitle('Tekton runs it: it creates the Pod, kube-scheduler places it on the CPU pool, its steps run');
-  const runtime = demoRuntime(env, python, scratchDir('pods'));
+async function childTaskRuns(env: TestEnv, pipelineRun: string): Promise<TektonRun[]> {
+  const list = await env.kubeConfig('admin').makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+    group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: NAMESPACE, labelSelector: `tekton.dev/pipelineRun=${pipelineRun}`,
+  }) as { items: TektonRun[] };
+  const started = (t: TektonRun): string => (typeof t.status?.startTime === 'string' ? t.status.startTime : '');
+  return list.items.sort((a, b) => started(a).localeCompare(started(b)));
+}
+
+async function runWithTekton(env: TestEnv, name: string, python: string | undefined): Promise<void> {
+  stepTitle('Tekton runs it: a TaskRun and a Pod per task, kube-scheduler places each Pod on the CPU pool, its steps run here');
+  const pods = scratchDir('pods');
+  detail('step runs', `${pods} (the Pods' own files, and the PipelineRun's workspace its Pods share: ${NAMESPACE}/pipelinerun-${name}/workspaces/shared)`);
+  const runtime = demoRuntime(env, python, pods);
   const runner = new PodRunner(env.kubeConfig('admin'), NAMESPACE, runtime.handler).start();
   onCleanup('the step runtime', async () => { runtime.stop(); await runner.stop(); });
-  const done = (t: TaskRunObject): boolean => ['True', 'False'].includes(conditionOf(t)?.status ?? '') || runner.errors.length > 0;
-  const tr = await waitForTaskRun(env.kubeConfig('admin'), NAMESPACE, name, done, 300_000);
-  if (runner.errors.length > 0) throw new Error(`running the Pod's steps failed: ${runner.errors.map(String).join('; ')}`);
-  const condition = conditionOf(tr);
-  detail('TaskRun', `${condition?.reason ?? '?'}: ${condition?.message ?? ''} (status written by the Tekton controller)`);
-  if (condition?.status !== 'True') throw new Error(`the TaskRun did not succeed: ${JSON.stringify(tr.status?.conditions)}`);
-  for (const r of (tr.status?.results ?? []) as Array<{ name: string; value: unknown }>) detail('result', `${r.name} = ${JSON.stringify(r.value)}`);
-  return tr;
+  const ref = { kind: 'PipelineRun', namespace: NAMESPACE, name } as const;
+  const pr = await waitForRun(env.kubeConfig('admin'), ref, isDone, { timeoutMs: 300_000, runner });
+  await reportRun(env, pr);
 }
 
-async function attest(env: TestEnv, operator: OperatorProcess, tr: TaskRunObject): Promise<string> {
-  stepTitle('Waiting for the operator to measure, sign and store the provenance');
-  const admin = env.kubeConfig('admin');
-  const signed = await waitForTaskRun(admin, NAMESPACE, tr.metadata.name, (t) => outcomeOf(t) !== undefined, 45_000)
+const taskRunLine = (tr: TektonRun): string => {
+  const condition = succeeded(tr);
+  const outcome = condition?.status === 'True' ? condition.reason : `${condition?.reason ?? '?'}: ${condition?.message ?? ''}`;
+  return `${tr.metadata.name} (task ${tr.metadata.labels?.['tekton.dev/pipelineTask'] ?? '?'}): ${outcome ?? '?'}`;
+};
+
+/** What Tekton wrote: each TaskRun's outcome, the PipelineRun's condition and results. */
+async function reportRun(env: TestEnv, pr: TektonRun): Promise<void> {
+  say('');
+  for (const tr of await childTaskRuns(env, pr.metadata.name)) detail('TaskRun', taskRunLine(tr));
+  const condition = succeeded(pr);
+  detail('PipelineRun', `${condition?.reason ?? '?'}: ${condition?.message ?? ''} (status written by the Tekton controller)`);
+  if (condition?.status !== 'True') throw new Error(`the PipelineRun did not succeed: ${JSON.stringify(pr.status?.conditions)}`);
+  for (const r of resultsOf(pr)) detail('result', `${r.name} = ${JSON.stringify(r.value)}`);
+}
+
+async function attest(env: TestEnv, operator: OperatorProcess, name: string): Promise<{ uri: string; bundle: string; pipelineRun: TektonRun }> {
+  stepTitle('Waiting for the operator to attest the PipelineRun: read every TaskRun, measure the model, sign, store');
+  const ref = { kind: 'PipelineRun', namespace: NAMESPACE, name } as const;
+  const signed = await waitForRun(env.kubeConfig('admin'), ref, (r) => r.metadata.annotations?.['slsa-ml.dev/signed'] !== undefined, { timeoutMs: 45_000 })
     .catch((err: unknown) => { throw new Error(`${String(err)}\noperator output:\n${operator.output()}`); });
   const annotations = signed.metadata.annotations ?? {};
-  if (outcomeOf(signed) !== 'true') throw new Error(`the operator did not sign: ${annotations['slsa-ml.dev/reason'] ?? '?'}\n${operator.output()}`);
-  const model = ((signed.status?.results ?? []) as Array<{ name: string; value: { uri?: string } }>).find((r) => r.name === 'model_ARTIFACT_OUTPUTS')?.value.uri ?? '';
-  detail('bundle', annotations['slsa-ml.dev/bundle'] ?? '?');
-  detail('envelope', `${model}.intoto.jsonl`);
-  detail('TaskRun', `annotated slsa-ml.dev/signed=true, labelled slsa-ml.dev/provenance=${signed.metadata.labels?.['slsa-ml.dev/provenance'] ?? '?'}`);
-  return model;
+  if (annotations['slsa-ml.dev/signed'] !== 'true') throw new Error(`the operator did not sign: ${annotations['slsa-ml.dev/reason'] ?? '?'}\n${operator.output()}`);
+  const uri = (resultsOf(signed).find((r) => r.name === 'model_ARTIFACT_OUTPUTS')?.value as { uri?: string } | undefined)?.uri ?? '';
+  const bundle = annotations['slsa-ml.dev/bundle'] ?? '';
+  detail('bundle', bundle);
+  detail('envelope', `${uri}.intoto.jsonl`);
+  detail('PipelineRun', `annotated slsa-ml.dev/signed=true, labelled slsa-ml.dev/provenance=${signed.metadata.labels?.['slsa-ml.dev/provenance'] ?? '?'}`);
+  const marked = (await childTaskRuns(env, name)).filter((t) => t.metadata.annotations?.['slsa-ml.dev/signed'] !== undefined);
+  detail('TaskRuns', marked.length === 0 ? 'no outcome on any of them: the PipelineRun is attested as one run' : `annotated as well: ${marked.map((t) => t.metadata.name).join(', ')}`);
+  return { uri, bundle, pipelineRun: signed };
 }
 
-async function verifyModel(env: TestEnv, keys: SigningKeys, uri: string): Promise<number | null> {
+async function verifyModel(env: TestEnv, keys: SigningKeys, uri: string, source: DemoSource): Promise<number | null> {
   stepTitle('Verifying the model against its provenance, as a model consumer would');
-  const args = [uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint, '--builder-id', BUILDER_ID, '--namespace', NAMESPACE];
+  const args = [uri, '--key', keys.publicKeyPath, '--gcs-endpoint', env.gcsEndpoint, '--builder-id', BUILDER_ID, '--namespace', NAMESPACE,
+    '--source-repo', source.url, '--source-ref', source.commit];
   say(`   $ ${verifyCommand(args)}`);
   return runVerify(args);
 }
 
-function whereEverythingIs(env: TestEnv, keys: SigningKeys, operator: OperatorProcess, uri: string, taskRun: string): void {
+function whereEverythingIs(env: TestEnv, keys: SigningKeys, operator: OperatorProcess, uri: string, pipelineRun: string): void {
   stepTitle('Where everything is');
   detail('model', uri);
   detail('provenance', `${uri}.sigstore.json, ${uri}.intoto.jsonl`);
   detail('public key', keys.publicKeyPath);
-  detail('TaskRun', `KUBECONFIG=${env.kubeconfigPath} kubectl --context admin -n ${NAMESPACE} get taskrun ${taskRun} -o yaml`);
+  detail('PipelineRun', `KUBECONFIG=${env.kubeconfigPath} kubectl --context admin -n ${NAMESPACE} get pipelinerun ${pipelineRun} -o yaml`);
+  detail('TaskRuns', `KUBECONFIG=${env.kubeconfigPath} kubectl --context admin -n ${NAMESPACE} get taskruns -l tekton.dev/pipelineRun=${pipelineRun}`);
   detail('GCS', `${env.gcsEndpoint}/storage/v1/b/${env.bucket}/o (fake-gcs-server JSON API)`);
   detail('operator', `http://127.0.0.1:${operator.port}/metrics`);
 }
@@ -156,15 +193,16 @@ function whereEverythingIs(env: TestEnv, keys: SigningKeys, operator: OperatorPr
 async function main(keep: boolean, synthetic: boolean): Promise<number> {
   await provision(demoItems(synthetic));
   const { env, keys, operator } = await startEverything();
-  const { name, python } = await startTaskRun(env, synthetic);
-  const tr = await runWithTekton(env, name, python);
-  const uri = await attest(env, operator, tr);
-  const code = await verifyModel(env, keys, uri);
+  const { name, python, source } = await startPipelineRun(env, synthetic);
+  await runWithTekton(env, name, python);
+  const { uri, bundle, pipelineRun } = await attest(env, operator, name);
+  await showProvenance(env, bundle, pipelineRun);
+  const code = await verifyModel(env, keys, uri, source);
   stepTitle('Cross-checking with cosign');
   const cosignOk = await cosignVerify(env, keys.publicKeyPath, uri, scratchDir('cosign'));
-  whereEverythingIs(env, keys, operator, uri, tr.metadata.name);
+  whereEverythingIs(env, keys, operator, uri, name);
   const ok = code === 0 && cosignOk !== false;
-  say(ok ? '\nDEMO PASSED: the operator attested the model and it verified' : `\nDEMO FAILED: slsa-ml verify exited ${String(code)}, cosign ${String(cosignOk)}`);
+  say(ok ? "\nDEMO PASSED: the operator attested the pipeline's model and it verified" : `\nDEMO FAILED: slsa-ml verify exited ${String(code)}, cosign ${String(cosignOk)}`);
   if (keep) {
     say('--keep: everything stays up until Ctrl-C');
     // The signal handler stops everything and exits; the timer only keeps Node waiting for it.

@@ -6,10 +6,15 @@
 // script uses are mapped into a scratch directory, and what an image would provide comes from
 // this machine: the training image's Python is the cached training venv with tasks/ as its
 // code; the slsa-ml image's `slsa-ml` is operator/bin.ts; anything else runs with this shell.
+// Each Pod has its own /workspace, but the Pods of one PipelineRun share its workspaces: a
+// workspace mount (/workspace/<name> from an emptyDir or PVC volume) maps to one directory per
+// PipelineRun and Pipeline workspace (per claim for a PVC), whichever Task name and mount path
+// each Pod gives it. An emptyDir is shared that way only here, standing in for the
+// volumeClaimTemplate that nothing in the local environment provisions.
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Container, type V1Pod, type V1VolumeMount } from '@kubernetes/client-node';
 import { entrypointFlag, imageIdFor, stepContainers, type StepOutcome, type StepOutcomes } from './pod-outcome.ts';
 import type { RunningPod } from './pod-runner.ts';
 
@@ -63,14 +68,47 @@ export class LocalSteps {
     const root = join(this.#options.workDir, pod.namespace, pod.name);
     for (const dir of ['workspace', 'tekton/results', 'tekton/home', 'bin']) mkdirSync(join(root, dir), { recursive: true });
     const scripts = placedScripts(pod.pod);
+    const workspaces = await this.#sharedWorkspaces(pod);
+    for (const dir of Object.values(workspaces)) mkdirSync(dir, { recursive: true });
     const outcomes: Record<string, StepOutcome> = {};
     for (const container of stepContainers(pod.pod)) {
       const step = container.name.slice('step-'.length);
-      const outcome = await this.#runStep(pod, container, scripts, root);
+      const outcome = await this.#runStep(pod, container, scripts, root, workspaces);
       outcomes[step] = outcome;
       if ((outcome.exitCode ?? 0) !== 0) break;
     }
     return outcomes;
+  }
+
+  /**
+   * Mount path -> directory for the workspace mounts of a PipelineRun's Pod: one directory per
+   * PipelineRun and Pipeline workspace (a PVC: per claim), plus the mount's subPath. A standalone
+   * TaskRun's Pod keeps its workspaces under its own /workspace.
+   */
+  async #sharedWorkspaces(pod: RunningPod): Promise<Record<string, string>> {
+    const mounts = workspaceMounts(pod.pod);
+    if (pod.pipelineRun === undefined || mounts.length === 0) return {};
+    const bound = await this.#pipelineWorkspaces(pod);
+    const dirs: Record<string, string> = {};
+    for (const { mount, claim } of mounts) {
+      const workspace = bound.get(mount.mountPath);
+      let volume: string;
+      if (claim !== undefined) volume = join(this.#options.workDir, pod.namespace, `pvc-${claim}`);
+      else if (workspace !== undefined) volume = join(this.#options.workDir, pod.namespace, `pipelinerun-${pod.pipelineRun}`, 'workspaces', workspace);
+      else throw new Error(`Pod ${pod.name}: cannot tell which workspace of PipelineRun ${pod.pipelineRun} is mounted at ${mount.mountPath}`);
+      dirs[mount.mountPath] = join(volume, mount.subPath ?? '');
+    }
+    return dirs;
+  }
+
+  /** Mount path -> the Pipeline workspace bound there: the Task's workspaces (its TaskRun) and the pipeline task's bindings (the PipelineRun). */
+  async #pipelineWorkspaces(pod: RunningPod): Promise<Map<string, string>> {
+    const api = this.#options.kc.makeApiClient(CustomObjectsApi);
+    const status = async (plural: string, name: string): Promise<Record<string, unknown>> =>
+      ((await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural, namespace: pod.namespace, name })) as { status?: Record<string, unknown> }).status ?? {};
+    const taskSpec = (await status('taskruns', pod.taskRun ?? '')).taskSpec as TaskSpec | undefined;
+    const pipelineSpec = (await status('pipelineruns', pod.pipelineRun ?? '')).pipelineSpec as PipelineSpec | undefined;
+    return boundWorkspaces(taskSpec ?? {}, pipelineSpec ?? {}, pod.pipelineTask);
   }
 
   #standIn(image: string, root: string): ImageStandIn {
@@ -92,13 +130,13 @@ export class LocalSteps {
     return { paths: {}, binDirs: [], env: {} };
   }
 
-  async #runStep(pod: RunningPod, container: V1Container, scripts: Map<string, string>, root: string): Promise<StepOutcome> {
+  async #runStep(pod: RunningPod, container: V1Container, scripts: Map<string, string>, root: string, workspaces: Readonly<Record<string, string>>): Promise<StepOutcome> {
     const step = container.name.slice('step-'.length);
     const script = scripts.get(entrypointFlag(container, 'entrypoint') ?? '');
     if (script === undefined) throw new Error(`step ${step} of ${pod.name} has no script; the local runtime runs only script steps`);
     if (entrypointFlag(container, 'step_results')) throw new Error(`step ${step} of ${pod.name} declares step results, which the local runtime does not collect`);
     const standIn = this.#standIn(container.image ?? '', root);
-    const map = (text: string): string => mapPaths(text, root, standIn.paths);
+    const map = (text: string): string => mapPaths(text, root, { ...standIn.paths, ...workspaces });
     const file = join(root, `script-${step}`);
     writeFileSync(file, map(script), { mode: 0o755 });
     const env: Record<string, string> = {
@@ -152,6 +190,46 @@ export class LocalSteps {
       });
     });
   }
+}
+
+interface TaskSpec {
+  workspaces?: Array<{ name: string; mountPath?: string }>;
+}
+
+interface PipelineTaskSpec {
+  name: string;
+  workspaces?: Array<{ name: string; workspace?: string }>;
+}
+
+interface PipelineSpec {
+  tasks?: PipelineTaskSpec[];
+  finally?: PipelineTaskSpec[];
+}
+
+/** Mount path of each of the Task's workspaces -> the Pipeline workspace the pipeline task binds to it. */
+function boundWorkspaces(taskSpec: TaskSpec, pipelineSpec: PipelineSpec, pipelineTask: string | undefined): Map<string, string> {
+  const bindings = [...(pipelineSpec.tasks ?? []), ...(pipelineSpec.finally ?? [])].find((t) => t.name === pipelineTask)?.workspaces ?? [];
+  const bound = new Map<string, string>();
+  for (const w of taskSpec.workspaces ?? []) {
+    const workspace = bindings.find((b) => b.name === w.name)?.workspace;
+    if (workspace !== undefined) bound.set(w.mountPath ?? `/workspace/${w.name}`, workspace);
+  }
+  return bound;
+}
+
+/** The step containers' workspace mounts: /workspace/<name> from an emptyDir or PVC volume (not Tekton's own volumes). */
+function workspaceMounts(pod: V1Pod): Array<{ mount: V1VolumeMount; claim?: string }> {
+  const volumes = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
+  const mounts = new Map<string, { mount: V1VolumeMount; claim?: string }>();
+  for (const container of stepContainers(pod)) {
+    for (const mount of container.volumeMounts ?? []) {
+      const volume = volumes.get(mount.name);
+      if (!volume || mount.name.startsWith('tekton-') || !/^\/workspace\/[^/]+$/.test(mount.mountPath)) continue;
+      if (!volume.emptyDir && !volume.persistentVolumeClaim) continue;
+      mounts.set(mount.mountPath, { mount, ...(volume.persistentVolumeClaim ? { claim: volume.persistentVolumeClaim.claimName } : {}) });
+    }
+  }
+  return [...mounts.values()];
 }
 
 /** Container paths a script or variable names, mapped into the Pod's scratch directory (one pass, whole path segments only). */
