@@ -97,8 +97,7 @@ async function runParams(env: TestEnv, source: DemoSource, python: string | unde
   return { ...params, 'dataset-uri': `file://${archive}`, 'dataset-sha256': sha, epochs: '1', 'batch-size': '32' };
 }
 
-async function startPipelineRun(env: TestEnv, synthetic: boolean): Promise<{ name: string; python: string | undefined; source: DemoSource }> {
-  const source = await demoSource();
+async function startPipelineRun(env: TestEnv, source: DemoSource, synthetic: boolean): Promise<{ name: string; python: string | undefined }> {
   stepTitle('Installing the train-pipeline Pipeline and its four Tasks, as an ML engineer does');
   await prepareNamespace(env, NAMESPACE, examplePipelineRun({}).serviceAccount);
 
@@ -113,7 +112,7 @@ async function startPipelineRun(env: TestEnv, synthetic: boolean): Promise<{ nam
   const params = await runParams(env, source, python);
   const name = await createPipelineRun(env, NAMESPACE, examplePipelineRun(params), Object.keys(params));
   detail('PipelineRun', `${NAMESPACE}/${name}`);
-  return { name, python, source };
+  return { name, python };
 }
 
 const resultsOf = (run: TektonRun): Array<{ name: string; value: unknown }> => (run.status?.results ?? []) as Array<{ name: string; value: unknown }>;
@@ -191,9 +190,11 @@ function whereEverythingIs(env: TestEnv, keys: SigningKeys, operator: OperatorPr
 }
 
 async function main(keep: boolean, synthetic: boolean): Promise<number> {
+  // The pipeline clones this checkout: without git there is nothing to run, so say so before starting anything.
+  const source = await demoSource();
   await provision(demoItems(synthetic));
   const { env, keys, operator } = await startEverything();
-  const { name, python, source } = await startPipelineRun(env, synthetic);
+  const { name, python } = await startPipelineRun(env, source, synthetic);
   await runWithTekton(env, name, python);
   const { uri, bundle, pipelineRun } = await attest(env, operator, name);
   await showProvenance(env, bundle, pipelineRun);

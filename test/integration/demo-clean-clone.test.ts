@@ -1,7 +1,7 @@
 // README's promise, as a new user meets it: `git clone`, then `npm run demo` with the machine's
 // own node (Node 20 here) first on PATH and empty caches for Node and the npm packages. hack/run.sh
 // fetches Node 24 from the npm registry, runs `npm ci` (every package downloaded again), and the
-// demo passes. The Go-built components and the Python venvs are this machine's, linked into the
+// demo passes: its PipelineRun clones the clone itself (fetch-source), trains, and is verified. The Go-built components and the Python venvs are this machine's, linked into the
 // otherwise empty cache: the Go and Python caches are warm here, by design (built cold they take
 // about half an hour; README, "Cold and warm times").
 import assert from 'node:assert/strict';
@@ -105,8 +105,16 @@ describe('when a new user clones the repository and runs npm run demo', () => {
     assert.match(run.stderr, /^slsa-ml: installing the npm packages \(there is no node_modules\): npm ci$/m, output);
     assert.ok(readdirSync(npmCache).length > 0, 'npm downloaded into the empty npm cache');
     assert.doesNotMatch(run.stderr, /^provision: first use/m, 'nothing built: the Go and Python products are linked in');
-    assert.match(run.stdout, /^VERIFIED$/m, output);
     assert.match(run.stdout, /training venv found/, output);
+    // The pipeline ran from the clone: fetch-source cloned the clone's own HEAD, four Pods on the CPU pool.
+    const head = execFileSync('git', ['-C', clone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const cloned = realpathSync(clone).replaceAll('.', '\\.');
+    assert.match(run.stdout, new RegExp(`^ {3}source +file://${cloned} at ${head} \\(this checkout's HEAD\\)`, 'm'), output);
+    assert.equal([...run.stdout.matchAll(/^ {3}Pod +cifar10-cpu-\w+-(fetch-source|train|evaluate|upload)-pod on gke-slsa-ml-local-cpu-pool-/gm)].length, 4, output);
+    assert.match(run.stdout, /^ {3}PipelineRun +annotated slsa-ml\.dev\/signed=true/m, output);
+    assert.match(run.stdout, /^VERIFIED$/m, output);
+    assert.match(run.stdout, new RegExp(`^ {2}PASS {2}sourceRepo +git\\+file://${cloned}\\.git$`, 'm'), output);
+    assert.match(run.stdout, /^ {3}\| Verified OK$/m, output);
     assert.match(run.stdout, /^DEMO PASSED/m, output);
   });
 });
