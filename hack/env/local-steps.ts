@@ -90,15 +90,16 @@ export class LocalSteps {
     if (pod.pipelineRun === undefined || mounts.length === 0) return {};
     const bound = await this.#pipelineWorkspaces(pod);
     const dirs: Record<string, string> = {};
-    for (const { mount, claim } of mounts) {
-      const workspace = bound.get(mount.mountPath);
-      let volume: string;
-      if (claim !== undefined) volume = join(this.#options.workDir, pod.namespace, `pvc-${claim}`);
-      else if (workspace !== undefined) volume = join(this.#options.workDir, pod.namespace, `pipelinerun-${pod.pipelineRun}`, 'workspaces', workspace);
-      else throw new Error(`Pod ${pod.name}: cannot tell which workspace of PipelineRun ${pod.pipelineRun} is mounted at ${mount.mountPath}`);
-      dirs[mount.mountPath] = join(volume, mount.subPath ?? '');
-    }
+    for (const { mount, claim } of mounts) dirs[mount.mountPath] = join(this.#volumeDir(pod, mount.mountPath, claim, bound), mount.subPath ?? '');
     return dirs;
+  }
+
+  /** The directory standing in for the volume at `mountPath`: the claim's, or the Pipeline workspace's of this PipelineRun. */
+  #volumeDir(pod: RunningPod, mountPath: string, claim: string | undefined, bound: Map<string, string>): string {
+    if (claim !== undefined) return join(this.#options.workDir, pod.namespace, `pvc-${claim}`);
+    const workspace = bound.get(mountPath);
+    if (workspace === undefined) throw new Error(`Pod ${pod.name}: cannot tell which workspace of PipelineRun ${pod.pipelineRun ?? '?'} is mounted at ${mountPath}`);
+    return join(this.#options.workDir, pod.namespace, `pipelinerun-${pod.pipelineRun ?? ''}`, 'workspaces', workspace);
   }
 
   /** Mount path -> the Pipeline workspace bound there: the Task's workspaces (its TaskRun) and the pipeline task's bindings (the PipelineRun). */
