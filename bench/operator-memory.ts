@@ -1,13 +1,15 @@
 // Benchmark: the operator's memory while it lists and watches many finished TaskRuns, some of
 // them carrying large results. For each size it starts the real operator process watching one
 // namespace that holds that many TaskRuns, and reports its peak RSS (VmHWM) and its steady RSS
-// once the list is done. Figures are printed, never asserted.
+// once every list is done. Figures are printed, never asserted.
 //   node bench/operator-memory.ts [--sizes 0,1000,10000] [--large-every 20] [--large-kib 1024] [--settle 45]
 //                                 [--list-wait 300] [--prepare-only] [--log-dir DIR]
-// The TaskRuns stay in the environment: with SLSA_ML_ENV set (npm run env:up) a rerun measures
+// With --shape pipelines the sizes count PipelineRuns (default 0,400,2000), each with --children
+// (default 5) child TaskRuns it controls, already attested (bench/lib/pipelines.ts).
+// The runs stay in the environment: with SLSA_ML_ENV set (npm run env:up) a rerun measures
 // again without recreating them.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,36 +19,40 @@ import { createBucket } from '../hack/env/fake-gcs.ts';
 import { succeededStatus, trainingTaskRun } from '../test/support/tekton.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, type OperatorProcess } from '../test/support/operator-process.ts';
 import { testEnv } from '../test/harness/index.ts';
+import { fromKubeconfigFile, KubeApi } from '../operator/kube/index.ts';
+import { BENCH_SEAL_KEY, fillPipelineRuns, pool } from './lib/pipelines.ts';
 
 const { values } = parseArgs({ options: {
-  sizes: { type: 'string', default: '0,1000,10000' },
+  /** `taskruns`: N standalone TaskRuns; `pipelines`: N PipelineRuns with --children TaskRuns each. */
+  shape: { type: 'string', default: 'taskruns' },
+  /** TaskRuns (shape taskruns, default 0,1000,10000) or PipelineRuns (shape pipelines, default 0,400,2000). */
+  sizes: { type: 'string' },
+  children: { type: 'string', default: '5' },
   'large-every': { type: 'string', default: '20' },
   'large-kib': { type: 'string', default: '1024' },
   concurrency: { type: 'string', default: '16' },
   settle: { type: 'string', default: '45' },
-  /** How long to wait for the operator's "listed" log line (an operator before it never writes one). */
+  /** How long to wait for the operator's "listed" log lines (an operator before them never writes one). */
   'list-wait': { type: 'string', default: '300' },
+  /** The collections whose "listed" line starts the window (an operator without PipelineRuns: taskruns). */
+  watched: { type: 'string', default: 'taskruns,pipelineruns' },
   'prepare-only': { type: 'boolean', default: false },
   /** Where to write each operator's output (e.g. with OPERATOR_NODE_OPTIONS=--trace-gc). */
   'log-dir': { type: 'string' },
 } });
-const sizes = values.sizes.split(',').map(Number);
+if (values.shape !== 'taskruns' && values.shape !== 'pipelines') throw new Error(`--shape: taskruns or pipelines, not ${values.shape}`);
+const pipelines = values.shape === 'pipelines';
+const sizes = (values.sizes ?? (pipelines ? '0,400,2000' : '0,1000,10000')).split(',').map(Number);
+const childrenPerRun = pipelines ? Number(values.children) : 0;
 const largeEvery = Number(values['large-every']);
 const largeBytes = Number(values['large-kib']) * 1024;
 const concurrency = Number(values.concurrency);
 const settleMs = Number(values.settle) * 1000;
 const listWaitMs = Number(values['list-wait']) * 1000;
+const watched = values.watched.split(',').filter((c) => c !== '');
 const MiB = 1024 * 1024;
 
 const TASKRUNS = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
-
-/** Runs fn over items with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  }));
-}
 
 const ignoreConflict = (err: unknown): void => {
   if (!(err instanceof ApiException && err.code === 409)) throw err;
@@ -79,6 +85,28 @@ async function ensureTaskRuns(kc: KubeConfig, count: number): Promise<{ namespac
     if (++done % 1000 === 0) console.error(`  ${namespace}: ${done}/${count}`);
   });
   const data = { count: String(count), largeBytes: String(largeBytes) };
+  await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'bench-filled' }, data } }).catch(ignoreConflict);
+  await core.replaceNamespacedConfigMap({ namespace, name: 'bench-filled', body: { metadata: { name: 'bench-filled' }, data } });
+  return { namespace, large, createdSeconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * One namespace per size, `bench-pipelines-<P>x<C>`: P finished PipelineRuns with C child TaskRuns
+ * each (bench/lib/pipelines.ts), the same large results per child TaskRun as ensureTaskRuns. The
+ * outcomes are sealed with BENCH_SEAL_KEY, so the operator queues none. A ConfigMap marks a filled namespace.
+ */
+async function ensurePipelineRuns(kc: KubeConfig, api: KubeApi, count: number): Promise<{ namespace: string; large: number; createdSeconds?: number }> {
+  const namespace = `bench-pipelines-${count}x${childrenPerRun}`;
+  const large = Math.floor((count * childrenPerRun) / largeEvery);
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(ignoreConflict);
+  const data = { pipelineRuns: String(count), children: String(childrenPerRun), largeEvery: String(largeEvery), largeBytes: String(largeBytes), sealKey: 'bench' };
+  const marker = await core.readNamespacedConfigMap({ namespace, name: 'bench-filled' }).catch(() => undefined);
+  if (Object.entries(data).every(([k, v]) => marker?.data?.[k] === v)) return { namespace, large };
+  const started = Date.now();
+  await fillPipelineRuns(api, { namespace, pipelineRuns: count, childrenPerRun, largeEvery, largeBytes, concurrency }, (done) => {
+    if (done % 200 === 0) console.error(`  ${namespace}: ${done}/${count} PipelineRuns (${Math.round((Date.now() - started) / 1000)} s)`);
+  });
   await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'bench-filled' }, data } }).catch(ignoreConflict);
   await core.replaceNamespacedConfigMap({ namespace, name: 'bench-filled', body: { metadata: { name: 'bench-filled' }, data } });
   return { namespace, large, createdSeconds: (Date.now() - started) / 1000 };
@@ -123,18 +151,21 @@ function rssBreakdown(pid: number): Record<string, number | undefined> {
   return Object.fromEntries(Object.entries(kb).map(([k, v]) => [k, mib(v * 1024)]));
 }
 
+/** Each metric's value, summed over its labelled series. */
 async function scrape(operator: OperatorProcess, metrics: readonly string[]): Promise<Record<string, number>> {
   const text = await fetch(`http://127.0.0.1:${operator.port}/metrics`).then((r) => r.text(), () => '');
   const found: Record<string, number> = {};
   for (const metric of metrics) {
-    const value = new RegExp(`^${metric} (\\S+)`, 'm').exec(text)?.[1];
-    if (value !== undefined) found[metric] = Number(value);
+    for (const m of text.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)`, 'gm'))) found[metric] = (found[metric] ?? 0) + Number(m[1]);
   }
   return found;
 }
 
-/** The V8 heap (committed and used) and the memory held outside it (Buffers), from the operator's /metrics. */
-const HEAP = ['nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes'] as const;
+/**
+ * The V8 heap (committed and used) and the memory held outside it (Buffers), from the operator's
+ * /metrics; and its work queue, which should stay empty (every run is attested already or has nothing to attest).
+ */
+const HEAP = ['nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes', 'slsa_ml_queue_depth'] as const;
 
 /** Polls the operator's /metrics and keeps the largest value of each HEAP metric. */
 function heapPoller(operator: OperatorProcess): { stop(): Promise<Record<string, number>> } {
@@ -159,10 +190,58 @@ function operatorEnv(): Record<string, string> {
 
 const mib = (bytes: number | undefined): number | undefined => (bytes === undefined ? undefined : Number((bytes / MiB).toFixed(1)));
 
+/** The key file the operator seals (and checks) outcomes with: the one the PipelineRun workload was sealed with. */
+function benchSealKeyPath(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'slsa-ml-bench-seal-')), 'seal.key');
+  writeFileSync(path, `${BENCH_SEAL_KEY}\n`, { mode: 0o600 });
+  return path;
+}
+
+interface Listed { path?: string; objects?: number; ms?: number; via?: string }
+
+/**
+ * Waits until every watched collection is listed: each reflector logs its first completed list.
+ * An older reflector logs nothing (and one without PipelineRuns lists only TaskRuns): then the
+ * window starts after --list-wait.
+ */
+async function waitListed(operator: OperatorProcess, started: number): Promise<Map<string, Listed>> {
+  const listedLines = (): Map<string, Listed> => {
+    const found = new Map<string, Listed>();
+    for (const line of operator.output().split('\n')) {
+      if (!line.includes('"message":"listed"')) continue;
+      const l = JSON.parse(line) as Listed;
+      const collection = watched.find((c) => l.path?.endsWith(`/${c}`));
+      if (collection && !found.has(collection)) found.set(collection, l);
+    }
+    return found;
+  };
+  let listed = listedLines();
+  while (listed.size < watched.length && Date.now() - started < listWaitMs) {
+    await sleep(200);
+    listed = listedLines();
+  }
+  return listed;
+}
+
+/** What was watched, and how each collection was listed. */
+function workloadFigures(count: number, listed: Map<string, Listed>): Record<string, unknown> {
+  return {
+    ...(pipelines
+      ? { pipelineRuns: count, taskRuns: count * childrenPerRun, withLargeResults: Math.floor((count * childrenPerRun) / largeEvery) }
+      : { taskRuns: count, withLargeResults: Math.floor(count / largeEvery) }),
+    listed: Object.fromEntries(watched.map((c) => {
+      const l = listed.get(c);
+      return [c, l ? { objects: l.objects, via: l.via, ms: l.ms } : 'no "listed" log line within --list-wait (old reflector, or not watched)'];
+    })),
+  };
+}
+
 async function measure(namespace: string, count: number): Promise<Record<string, unknown>> {
   const env = testEnv();
   const keys = generateSigningKeys();
+  const loadAtStart = loadavg()[0] ?? 0;
   const operator = await startOperator(env, {
+    ...(pipelines ? { seal: { keyPath: benchSealKeyPath() } } : {}),
     namespaces: [namespace],
     allowedPrefixes: ['gs://bench/models/'],
     storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'bench' } },
@@ -180,37 +259,25 @@ async function measure(namespace: string, count: number): Promise<Record<string,
   }, 100);
   const started = Date.now();
   await operator.ready(120_000);
-  // The reflector logs each completed list; an older one logs nothing, and the window starts after --list-wait.
-  const listedLine = (): { objects?: number; ms?: number; via?: string } | undefined => {
-    for (const line of operator.output().split('\n')) {
-      if (line.includes('"message":"listed"')) return JSON.parse(line) as { objects?: number; ms?: number; via?: string };
-    }
-    return undefined;
-  };
   const cpuAtReady = cpuSeconds(pid) ?? 0;
   const heap = heapPoller(operator);
-  let listed = listedLine();
-  while (!listed && Date.now() - started < listWaitMs) {
-    await sleep(200);
-    listed = listedLine();
-  }
+  const listed = await waitListed(operator, started);
   const listedAt = Date.now();
   await sleep(settleMs);
   clearInterval(sampler);
   const heapPeak = await heap.stop();
   const breakdown = rssBreakdown(pid);
   const cpu = (cpuSeconds(pid) ?? 0) - cpuAtReady;
-  const end = await scrape(operator, [...HEAP, 'slsa_ml_watch_restarts_total']);
+  const end = await scrape(operator, [...HEAP, 'slsa_ml_watch_restarts_total', 'slsa_ml_attestations_total']);
   await operator.stop('SIGTERM');
-  if (values['log-dir']) writeFileSync(join(values['log-dir'], `operator-${count}.log`), operator.output());
+  if (values['log-dir']) writeFileSync(join(values['log-dir'], `operator-${pipelines ? 'pipelines-' : ''}${count}.log`), operator.output());
   const warnings = operator.output().split('\n').filter((l) => /"severity":"(WARNING|ERROR)"/.test(l)).slice(0, 3);
   const last = samples.at(-1);
   // Steady: the median RSS over the last third of the settle window, long after the list.
   const tail = samples.filter((s) => s.at >= listedAt + (settleMs * 2) / 3).map((s) => s.rss).sort((a, b) => a - b);
   return {
-    taskRuns: count,
-    withLargeResults: count === 0 ? 0 : Math.floor(count / largeEvery),
-    listed: listed ? { objects: listed.objects, via: listed.via, ms: listed.ms } : 'no "listed" log line (old reflector)',
+    ...workloadFigures(count, listed),
+    loadAverage1m: [Number(loadAtStart.toFixed(2)), Number((loadavg()[0] ?? 0).toFixed(2))],
     cpuSecondsAfterReady: Number(cpu.toFixed(1)),
     peakRssMiB: mib(last?.hwm),
     steadyRssMiB: mib(tail[Math.floor(tail.length / 2)]),
@@ -223,6 +290,9 @@ async function measure(namespace: string, count: number): Promise<Record<string,
     },
     externalMiB: { peak: mib(heapPeak.nodejs_external_memory_bytes), steady: mib(end.nodejs_external_memory_bytes) },
     watchRestarts: end.slsa_ml_watch_restarts_total,
+    // Both 0 when the operator only watched: nothing queued, nothing attested.
+    queueDepthPeak: heapPeak.slsa_ml_queue_depth,
+    attestations: end.slsa_ml_attestations_total,
     ...(warnings.length ? { warnings } : {}),
   };
 }
@@ -240,22 +310,28 @@ await applyOperatorRbac(env);
 const admin = new KubeConfig();
 admin.loadFromFile(info.kubeconfig);
 admin.setCurrentContext('admin');
+/** The lean client (pooled connections) fills the PipelineRun namespaces: 13 requests per PipelineRun of 5. */
+const adminApi = new KubeApi(fromKubeconfigFile(info.kubeconfig, 'admin'));
 
 const loadBefore = loadavg();
 const results: Array<Record<string, unknown>> = [];
 for (const count of sizes) {
-  console.error(`${count} TaskRuns: preparing…`);
-  const { namespace, createdSeconds } = await ensureTaskRuns(admin, count);
+  const what = pipelines ? `${count} PipelineRuns (${count * childrenPerRun} TaskRuns)` : `${count} TaskRuns`;
+  console.error(`${what}: preparing…`);
+  const { namespace, createdSeconds } = pipelines ? await ensurePipelineRuns(admin, adminApi, count) : await ensureTaskRuns(admin, count);
   if (values['prepare-only']) {
-    console.error(`${count} TaskRuns ready in ${namespace}${createdSeconds === undefined ? ' (already there)' : ` after ${createdSeconds} s`}`);
+    console.error(`${what} ready in ${namespace}${createdSeconds === undefined ? ' (already there)' : ` after ${createdSeconds} s`}`);
     continue;
   }
-  console.error(`${count} TaskRuns: measuring for ${settleMs / 1000} s after the list…`);
+  console.error(`${what}: measuring for ${settleMs / 1000} s after the lists…`);
   results.push({ ...(await measure(namespace, count)), ...(createdSeconds !== undefined ? { createdSeconds } : {}) });
 }
 console.log(JSON.stringify({
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, kubeApiserver: info.kubeVersion },
+  shape: values.shape,
+  ...(pipelines ? { childTaskRunsPerPipelineRun: childrenPerRun } : {}),
   largeResultKiB: largeBytes / 1024,
+  largeResultEvery: largeEvery,
   settleSeconds: settleMs / 1000,
   loadAverage: { before: loadBefore.map((l) => Number(l.toFixed(2))), after: loadavg().map((l) => Number(l.toFixed(2))) },
   results,
