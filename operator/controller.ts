@@ -87,10 +87,18 @@ export class Controller {
     const name = obj.metadata?.name;
     if (!ns || !name) return;
     const options = this.#opts.classifyOptions();
-    const action = classify(obj, options, kind);
+    const action = classify(obj, this.#optionsFor(kind, options), kind);
     // A running PipelineRun is looked at for a hold only when one of its children asks (below).
     if (action !== 'ignore' && action !== 'check-hold') this.#queue.add(runKey(kind, ns, name));
     if (kind === 'TaskRun' && options.pipelineRuns === true && options.useFinalizer) this.#onPipelineTask(ns, obj);
+  }
+
+  /**
+   * With a label selector, whether a TaskRun's PipelineRun is selected takes a request: its
+   * children are queued as any TaskRun, and the reconciler asks.
+   */
+  #optionsFor(kind: RunKind, options: ClassifyOptions): ClassifyOptions {
+    return kind === 'TaskRun' && this.#opts.labelSelector !== '' ? { ...options, pipelineRuns: false } : options;
   }
 
   /** A running child that declares a model output: its PipelineRun may need our finalizer. */

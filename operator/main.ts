@@ -31,13 +31,14 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   // Which kinds are watched is fixed at start-up: a reload that turned PipelineRuns on without
   // their watch would leave pipeline models attested at neither level.
   const pipelineRuns = config.pipelineRuns.enabled;
+  const labelSelector = config.labelSelector;
   const reconciler = new Reconciler({
     runs: { TaskRun: new TektonRuns(api, 'TaskRun'), PipelineRun: new TektonRuns(api, 'PipelineRun') },
     facts: new ClusterFacts(api),
     events: new EventRecorder(api, identity),
     storage: () => storage,
     signing: () => signing,
-    settings: () => ({ ...reconcileSettings(config), pipelineRuns }),
+    settings: () => ({ ...reconcileSettings(config), pipelineRuns, labelSelector }),
     metrics: reconcileMetrics(metrics),
     logger,
   });
@@ -75,8 +76,9 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   async function applyConfig(next: OperatorConfig): Promise<void> {
     if (JSON.stringify([next.signer, next.seal, next.deadlines]) !== JSON.stringify([config.signer, config.seal, config.deadlines])) signing = await buildSigningSetup(next);
     if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
-    const restartNeeded = ['namespaces', 'labelSelector', 'pipelineRuns', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
+    const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
       .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));
+    if (next.pipelineRuns.enabled !== config.pipelineRuns.enabled) restartNeeded.push('pipelineRuns.enabled');
     config = next;
     logger.info({ restartNeededFor: restartNeeded }, 'configuration reloaded');
   }

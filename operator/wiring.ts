@@ -104,18 +104,23 @@ export function reconcileSettings(config: OperatorConfig): ReconcileSettings {
     requestDeadlineMs: config.deadlines.requestSeconds * 1000,
     pipelineRuns: config.pipelineRuns.enabled,
     deepInspection: config.pipelineRuns.deepInspection,
+    maxPipelineTaskRuns: config.limits.pipelineTaskRuns,
+    labelSelector: config.labelSelector,
     provenance: {
       builderId: config.builderId,
       builderVersion: { 'slsa-ml': OPERATOR_VERSION },
       // Settings that change what is attested are part of the provenance (internalParameters).
-      operatorConfig: { allowedPrefixes: config.allowedPrefixes, attestFailedRuns: config.attestFailedRuns, signer: config.signer.kind, ...(config.pipelineRuns.enabled ? { deepInspection: config.pipelineRuns.deepInspection } : {}) },
+      operatorConfig: { allowedPrefixes: config.allowedPrefixes, attestFailedRuns: config.attestFailedRuns, signer: config.signer.kind },
     },
   };
 }
 
-/** The run collections to watch: TaskRuns (and PipelineRuns when on), in all namespaces or in each configured one. */
+/**
+ * The run collections to watch, in all namespaces or in each configured one: TaskRuns and
+ * PipelineRuns (with pipelineRuns.enabled off, PipelineRuns only to release a finalizer of ours).
+ */
 export function runCollections(config: OperatorConfig): Array<{ kind: RunKind; path: string }> {
-  const kinds: RunKind[] = config.pipelineRuns.enabled ? ['TaskRun', 'PipelineRun'] : ['TaskRun'];
+  const kinds: RunKind[] = ['TaskRun', 'PipelineRun'];
   const namespaces: Array<string | undefined> = config.namespaces.length === 0 ? [undefined] : config.namespaces;
   return kinds.flatMap((kind) => namespaces.map((ns) => ({ kind, path: collectionPath(kind, ns) })));
 }

@@ -25,6 +25,7 @@ export function buildConfig(f: Fields): OperatorConfig {
       statementBytes: f.integer('limits.statementBytes', 1024, 64 * 1024 * 1024),
       modelFiles: f.integer('limits.modelFiles', 1),
       modelBytes: f.integer('limits.modelBytes', 1),
+      pipelineTaskRuns: f.integer('limits.pipelineTaskRuns', 1, 100_000),
     },
     seal: buildSeal(f),
     digestConcurrency: f.integer('digestConcurrency', 1, MAX_PARALLEL),

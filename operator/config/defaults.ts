@@ -16,7 +16,7 @@ export function defaultConfig(): OperatorConfig {
     attestFailedRuns: false,
     modelSignature: { enabled: true },
     clockSkewSeconds: 30,
-    limits: { statementBytes: 4 * 1024 * 1024, modelFiles: 10_000, modelBytes: 1024 ** 4 },
+    limits: { statementBytes: 4 * 1024 * 1024, modelFiles: 10_000, modelBytes: 1024 ** 4, pipelineTaskRuns: 500 },
     seal: {},
     digestConcurrency: 4,
     retry: { initialDelayMs: 500, maxDelayMs: 30_000, budgetMs: 600_000 },

@@ -40,7 +40,7 @@ export const SCHEMA: SchemaGroup = {
   attestFailedRuns: 'boolean',
   modelSignature: { enabled: 'boolean' },
   clockSkewSeconds: 'integer',
-  limits: { statementBytes: 'integer', modelFiles: 'integer', modelBytes: 'integer' },
+  limits: { statementBytes: 'integer', modelFiles: 'integer', modelBytes: 'integer', pipelineTaskRuns: 'integer' },
   seal: { keyPath: 'string' },
   digestConcurrency: 'integer',
   retry: { initialDelayMs: 'integer', maxDelayMs: 'integer', budgetMs: 'integer' },

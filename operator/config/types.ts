@@ -19,7 +19,8 @@ export interface OperatorConfig {
   allowedPrefixes: string[];
   /** A model object may be at most this much older than its run's start (clock differences). */
   clockSkewSeconds: number;
-  limits: { statementBytes: number; modelFiles: number; modelBytes: number };
+  /** pipelineTaskRuns: most child runs of one PipelineRun that are read to attest it. */
+  limits: { statementBytes: number; modelFiles: number; modelBytes: number; pipelineTaskRuns: number };
   /** The outcome seal's key file; unset: derived from the signing key (signer kind `key` only). */
   seal: { keyPath?: string };
   storage: StorageSettings;

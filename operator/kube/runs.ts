@@ -85,6 +85,16 @@ export class TektonRuns {
     }
   }
 
+  /** Whether the run exists and matches `labelSelector` (the API server's own matching). */
+  async matches(namespace: string, name: string, labelSelector: string): Promise<boolean> {
+    const list = await this.#api.request<{ items?: unknown[] }>({
+      method: 'GET',
+      path: collectionPath(this.kind, namespace),
+      query: { labelSelector, fieldSelector: `metadata.name=${name}` },
+    });
+    return (list.items ?? []).length > 0;
+  }
+
   /**
    * Applies exactly the metadata we own. The uid precondition makes sure we never write onto a
    * different run that was re-created under the same name.

@@ -4,13 +4,13 @@
 // run (prefixes, object ages, sizes, what already sits at the names next to each model) is
 // checked before the first object is written.
 import { manifestOf, modelNameOf, serializeModelSigningStatement, signModelSigningPayload } from '../../src/model-signing/index.ts';
-import { buildPipelineStatement, buildStatement, serializeStatement, type ProvenanceSettings, type Statement, type TaskRun as ProvenanceTaskRun } from '../../src/provenance/index.ts';
+import { buildPipelineStatement, buildStatement, readPipelineTypeHints, serializeStatement, type ProvenanceSettings, type Statement, type TaskRun as ProvenanceTaskRun } from '../../src/provenance/index.ts';
 import { signStatement, type Signer } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
-import type { ClusterFacts, TaskRun, TektonRuns } from '../kube/index.ts';
+import { controllingPipelineRun, type ClusterFacts, type TaskRun, type TektonRuns } from '../kube/index.ts';
 import { AttestError, measureOutputs, measurePipelineOutputs, outputSchemes, prefixesFor, type MeasureSettings, type MeasuredOutput } from '../../src/attest/index.ts';
-import { readChildren } from './pipeline-children.ts';
+import { readChildRuns, withPlacement } from './pipeline-children.ts';
 import { PrefetchingStorage } from './prefetch.ts';
 import { runFacts } from './run-facts.ts';
 import { hasOurBundle, inspectSlots, needsModelSignature, writeSlots, type Expectation, type InspectedSlots, type Signed } from './store.ts';
@@ -23,6 +23,8 @@ export interface AttestSettings extends MeasureSettings {
   readonly modelSignature: boolean;
   /** A PipelineRun's children are inspected for models, sources and inputs (pipelineRuns.deepInspection). */
   readonly deepInspection: boolean;
+  /** Most child runs a PipelineRun may have (limits.pipelineTaskRuns); checked before any is read. */
+  readonly maxPipelineTaskRuns: number;
 }
 
 export interface AttestDeps {
@@ -53,22 +55,47 @@ export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
   // Independent reads, at once: the Pod and Node, and the models.
   const [facts, outputs] = await Promise.all([runFacts(deps.facts, tr), measureOutputs(run, storage, deps.settings)]);
   const settings = provenanceSettings(deps.settings, tr.metadata.namespace);
-  return store(deps, storage, { invocationId: tr.metadata.uid }, outputs,
+  // A pipeline task attested alone (PipelineRuns off, or its PipelineRun not selected) adopts its
+  // PipelineRun's provenance of ours: still one provenance per model.
+  const parent = controllingPipelineRun(tr.metadata);
+  return store(deps, storage, { invocationId: tr.metadata.uid, ...(parent ? { alsoRuns: [parent.uid] } : {}) }, outputs,
     (output) => buildStatement({ taskRun: run, ...facts, settings, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
 }
 
-/** One provenance per model of the whole PipelineRun, built from every child TaskRun as it stands now. */
-export async function attestPipelineRun(deps: AttestDeps & { readonly taskRuns: TektonRuns }, pr: TaskRun): Promise<Attested> {
+/** What the reconciler knows of a PipelineRun beyond its object. */
+export interface PipelineContext {
+  readonly taskRuns: TektonRuns;
+  /** It announced a model while running (our finalizer holds it, or its results declare one). */
+  readonly announced: boolean;
+}
+
+/**
+ * One provenance per model of the whole PipelineRun, built from every child TaskRun as it stands
+ * now. A PipelineRun in which nothing reports a model is NO_MODEL_OUTPUT (recorded quietly), read
+ * no further than its TaskRuns; a child that is gone or not its own fails a run that has (or
+ * announced) a model.
+ */
+export async function attestPipelineRun(deps: AttestDeps, pr: TaskRun, context: PipelineContext): Promise<Attested> {
   const pipelineRun = pr as unknown as ProvenanceTaskRun;
-  const storage = prefetching(deps);
-  const children = await readChildren(deps.taskRuns, deps.facts, pr);
+  const { present, problems, uninspected } = await readChildRuns(context.taskRuns, pr, deps.settings.maxPipelineTaskRuns);
   const deepInspection = deps.settings.deepInspection;
+  const schemes = outputSchemes(prefixesFor(deps.settings.allowedPrefixes, pr.metadata.namespace));
+  const reported = readPipelineTypeHints(pipelineRun, present, { outputSchemes: schemes, deepInspection }).outputs;
+  if (problems[0] && (reported.length > 0 || context.announced)) throw problems[0];
+  if (reported.length === 0) {
+    const unread = problems.length > 0 ? `; ${problems.length} of its TaskRuns could not be read` : '';
+    throw new AttestError('NO_MODEL_OUTPUT', `neither the PipelineRun nor ${deepInspection ? 'any of its TaskRuns' : 'its results'} reports a model output${unread}`);
+  }
+  const children = await withPlacement(deps.facts, present);
+  const storage = prefetching(deps);
   const outputs = await measurePipelineOutputs(pipelineRun, children, storage, { ...deps.settings, deepInspection });
-  const settings = provenanceSettings(deps.settings, pr.metadata.namespace);
+  const base = provenanceSettings(deps.settings, pr.metadata.namespace);
+  const settings = { ...base, operatorConfig: { ...base.operatorConfig, deepInspection } };
   // A child's provenance of ours (written before PipelineRuns were attested) is this run's too.
   const run = { invocationId: pr.metadata.uid, alsoRuns: children.flatMap((c) => (c.taskRun.metadata?.uid ? [c.taskRun.metadata.uid] : [])) };
+  const others = uninspected.map((r) => ({ pipelineTask: r.pipelineTask, kind: r.kind, name: r.name }));
   return store(deps, storage, run, outputs,
-    (output) => buildPipelineStatement({ pipelineRun, children, settings, deepInspection, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
+    (output) => buildPipelineStatement({ pipelineRun, children, uninspected: others, settings, deepInspection, subjects: [output.subject], siblings: outputs.map((o) => o.subject) }));
 }
 
 function prefetching(deps: AttestDeps): PrefetchingStorage {
@@ -79,25 +106,32 @@ function provenanceSettings(settings: AttestSettings, namespace: string): Proven
   return { ...settings.provenance, outputSchemes: outputSchemes(prefixesFor(settings.allowedPrefixes, namespace)) };
 }
 
-/** Signs and stores each model's statement: every slot inspected before the first write. */
+/**
+ * Signs and stores each model's statement: every statement's size checked and every slot
+ * inspected before the first write. With several models, each statement is built again when it is
+ * signed rather than all held at once (they are deterministic: the same bytes again).
+ */
 async function store(deps: AttestDeps, storage: Storage, run: Pick<Expectation, 'invocationId' | 'alsoRuns'>, outputs: readonly MeasuredOutput[], statementOf: (output: MeasuredOutput) => Statement): Promise<Attested> {
   const { settings } = deps;
-  const planned = outputs.map((output): Planned => {
+  const plan = (output: MeasuredOutput): Planned => {
     const payload = withinLimit(serializeStatement(statementOf(output)), 'provenance', output.uri, settings);
     // From the measurement the provenance's subject came from: the two never disagree.
     const manifestPayload = settings.modelSignature
       ? withinLimit(serializeModelSigningStatement(manifestOf(modelNameOf(output.uri), output.digest)), 'model-signing manifest', output.uri, settings)
       : undefined;
     return { output, payload, ...(manifestPayload ? { manifestPayload } : {}), expect: { ...run, measured: output.digest } };
-  });
+  };
+  const first = outputs.length === 1 ? plan(outputs[0] as MeasuredOutput) : undefined;
+  if (!first) for (const output of outputs) plan(output);
   // Twice the statement (base64 in the bundle) and room for certificates and log entries.
   const ctx = { storage, ownVerifier: deps.ownVerifier, modelSignature: settings.modelSignature, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };
   const slots: InspectedSlots[] = [];
-  for (const p of planned) slots.push(await inspectSlots(ctx, p.output.uri, p.expect));
+  for (const output of outputs) slots.push(await inspectSlots(ctx, output.uri, { ...run, measured: output.digest }));
   const bundles: string[] = [];
   const warnings: string[] = [];
-  for (const [i, p] of planned.entries()) {
+  for (const [i, output] of outputs.entries()) {
     const slot = slots[i] as InspectedSlots;
+    const p = first ?? plan(output);
     const stored = await writeSlots(ctx, slot, await sign(deps.signer, slot, p), p.expect).catch((err: unknown) => {
       // Only a writer racing us between inspection and write gets here with models already done.
       if (bundles.length > 0 && err instanceof Error) err.message += `; provenance for the run's other models was stored first: ${bundles.join(', ')}`;

@@ -43,13 +43,17 @@ interface KindRules {
   readonly hasOutputs: (status: RunStatus) => boolean;
   /** Running and not held yet: hold it, ask the reconciler to look at its children, or nothing. */
   readonly whileRunning: (status: RunStatus) => Action;
+  /** slsa-ml.dev/ values we did not write are overruled (a kind we do not attest is left alone). */
+  readonly overrules: boolean;
 }
 
-const RULES: Record<RunKind | 'PipelineTask', KindRules> = {
-  TaskRun: { hasOutputs: hasOutputHints, whileRunning: (status) => (declaresOutputs(status) ? 'hold' : 'ignore') },
-  PipelineRun: { hasOutputs: () => true, whileRunning: (status) => (pipelineDeclaresOutputs(status) ? 'hold' : 'check-hold') },
+const RULES: Record<RunKind | 'PipelineTask' | 'PipelineRunOff', KindRules> = {
+  TaskRun: { hasOutputs: hasOutputHints, whileRunning: (status) => (declaresOutputs(status) ? 'hold' : 'ignore'), overrules: true },
+  PipelineRun: { hasOutputs: () => true, whileRunning: (status) => (pipelineDeclaresOutputs(status) ? 'hold' : 'check-hold'), overrules: true },
   // A TaskRun controlled by a PipelineRun: attested at the pipeline level, so nothing to do here.
-  PipelineTask: { hasOutputs: () => false, whileRunning: () => 'ignore' },
+  PipelineTask: { hasOutputs: () => false, whileRunning: () => 'ignore', overrules: true },
+  // PipelineRuns with pipelineRuns.enabled off: only a finalizer of ours (from when it was on) is released.
+  PipelineRunOff: { hasOutputs: () => false, whileRunning: () => 'ignore', overrules: false },
 };
 
 export function classify(obj: ObjectWithMeta, options: ClassifyOptions, kind: RunKind = 'TaskRun'): Action {
@@ -65,7 +69,8 @@ export function classify(obj: ObjectWithMeta, options: ClassifyOptions, kind: Ru
 }
 
 function rulesFor(obj: ObjectWithMeta, options: ClassifyOptions, kind: RunKind): KindRules {
-  return RULES[kind === 'TaskRun' && options.pipelineRuns === true && isPipelineTask(obj) ? 'PipelineTask' : kind];
+  if (kind === 'PipelineRun') return RULES[options.pipelineRuns === true ? 'PipelineRun' : 'PipelineRunOff'];
+  return RULES[options.pipelineRuns === true && isPipelineTask(obj) ? 'PipelineTask' : 'TaskRun'];
 }
 
 /** A TaskRun that a PipelineRun controls (Tekton's ownerReference). */
@@ -75,7 +80,7 @@ export function isPipelineTask(obj: ObjectWithMeta): boolean {
 
 function whenFinished(meta: Meta, status: RunStatus, succeeded: boolean, options: ClassifyOptions, rules: KindRules): Action | undefined {
   if (rules.hasOutputs(status) && (succeeded || options.attestFailedRuns)) return 'attest';
-  return hasForeignValues(meta) ? 'overrule' : undefined;
+  return rules.overrules && hasForeignValues(meta) ? 'overrule' : undefined;
 }
 
 function whileRunning(meta: Meta, status: RunStatus, holding: boolean, options: ClassifyOptions, rules: KindRules): Action {
@@ -102,7 +107,7 @@ export function declaresOutputs(status: RunStatus): boolean {
 }
 
 /** A Pipeline whose own results announce a model (re-exported from a task). */
-function pipelineDeclaresOutputs(status: RunStatus): boolean {
+export function pipelineDeclaresOutputs(status: RunStatus): boolean {
   return hintNamed(status.pipelineSpec?.results ?? []);
 }
 

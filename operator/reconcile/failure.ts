@@ -20,6 +20,8 @@ export const FAILURE_CODES = [
   // A PipelineRun's child TaskRun is gone, or is not the one Tekton created for it.
   'CHILD_TASKRUN_MISSING',
   'CHILD_NOT_OWNED',
+  // More child runs than limits.pipelineTaskRuns.
+  'PIPELINE_TOO_LARGE',
   'FOREIGN_OUTCOME',
   'SIGNING_FAILED',
   // Retried; seen in a final reason only inside RETRY_BUDGET_EXHAUSTED or FINALIZER_TIMEOUT.
@@ -31,7 +33,7 @@ export const FAILURE_CODES = [
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
 /** Why a run was skipped: nothing to attest and nothing wrong. */
-export const SKIP_CODES = ['NO_BUILD_ARTIFACT'] as const;
+export const SKIP_CODES = ['NO_BUILD_ARTIFACT', 'NO_MODEL_OUTPUT'] as const;
 export type SkipCode = (typeof SKIP_CODES)[number];
 
 export class ReconcileFailure extends Error {

@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import type { Signer } from '../../src/signing/index.ts';
 import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
-import type { ClusterFacts, EventRecorder, OwnedMetadata, RunKind, TaskRun, TektonRuns } from '../kube/index.ts';
+import { controllingPipelineRun, type ClusterFacts, type EventRecorder, type OwnedMetadata, type RunKind, type TaskRun, type TektonRuns } from '../kube/index.ts';
 import { attest, attestPipelineRun, type AttestDeps, type Attested, type AttestSettings } from './attest.ts';
-import { classify, declaresOutputs, hasSealedOutcome, isPipelineTask } from './classify.ts';
+import { classify, declaresOutputs, hasSealedOutcome, isPipelineTask, pipelineDeclaresOutputs } from './classify.ts';
 import { anyChildDeclaresOutputs } from './pipeline-children.ts';
 import { ReconcileFailure, toFailure } from './failure.ts';
 import { ANNOTATION, FINALIZER, KEY_PREFIX, outcomeMetadata, outcomeValues, valuesOn, type Outcome } from './outcome.ts';
@@ -27,6 +27,8 @@ export interface ReconcileSettings extends AttestSettings {
   readonly requestDeadlineMs: number;
   /** PipelineRuns are attested as one run; their child TaskRuns are not attested on their own. */
   readonly pipelineRuns: boolean;
+  /** The watches' label selector: a PipelineRun it does not select is not attested (its children then are, on their own). */
+  readonly labelSelector: string;
 }
 
 export interface ReconcileMetrics {
@@ -80,7 +82,8 @@ export class Reconciler {
     if (!tr) return 'done';
     const settings = this.#deps.settings();
     const signing = this.#deps.signing();
-    const options = { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer, seal: signing.seal, pipelineRuns: settings.pipelineRuns };
+    const pipelineRuns = await this.#attestedAsPipeline(kind, tr, settings);
+    const options = { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer, seal: signing.seal, pipelineRuns };
     switch (classify(tr, options, kind)) {
       case 'ignore':
         return 'done';
@@ -117,8 +120,9 @@ export class Reconciler {
       const { bundles, warnings } = await untilAborted(this.#attestRun(deps, tr), signal, deadlineMs);
       outcome = { kind: 'signed', bundles, ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}) };
     } catch (err) {
-      if ((err as { name?: string; code?: string }).name === 'AttestError' && (err as { code?: string }).code === 'NO_OUTPUTS') {
-        outcome = { kind: 'skipped', code: 'NO_BUILD_ARTIFACT', reason: (err as Error).message };
+      const code = (err as { name?: string; code?: string }).name === 'AttestError' ? (err as { code?: string }).code : undefined;
+      if (code === 'NO_OUTPUTS' || code === 'NO_MODEL_OUTPUT') {
+        outcome = { kind: 'skipped', code: code === 'NO_OUTPUTS' ? 'NO_BUILD_ARTIFACT' : 'NO_MODEL_OUTPUT', reason: (err as Error).message };
       } else {
         const failure = this.#giveUpOrRetry(tr, toFailure(err), settings, attempt);
         if (!failure) {
@@ -133,7 +137,24 @@ export class Reconciler {
   }
 
   #attestRun(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
-    return tr.kind === 'PipelineRun' ? attestPipelineRun({ ...deps, taskRuns: this.#deps.runs.TaskRun }, tr) : attest(deps, tr);
+    if (kindOf(tr) === 'TaskRun') return attest(deps, tr);
+    // It announced a model while running: a child missing now makes its provenance partial.
+    const announced = (tr.metadata.finalizers ?? []).includes(FINALIZER) || pipelineDeclaresOutputs(tr.status ?? {});
+    return attestPipelineRun(deps, tr, { taskRuns: this.#deps.runs.TaskRun, announced });
+  }
+
+  /**
+   * Whether PipelineRuns decide for this run: for a PipelineRun, whether it is attested as one run
+   * (on, and selected by the label selector); for a TaskRun a PipelineRun controls, whether that
+   * PipelineRun is (else the TaskRun is attested on its own). With a label selector, the API
+   * server says whether the PipelineRun matches it.
+   */
+  async #attestedAsPipeline(kind: RunKind, tr: TaskRun, settings: ReconcileSettings): Promise<boolean> {
+    if (!settings.pipelineRuns) return false;
+    if (settings.labelSelector === '') return true;
+    const name = kind === 'PipelineRun' ? tr.metadata.name : controllingPipelineRun(tr.metadata)?.name;
+    if (name === undefined) return true;
+    return this.#deps.runs.PipelineRun.matches(tr.metadata.namespace, name, settings.labelSelector);
   }
 
   /**
@@ -174,8 +195,12 @@ export class Reconciler {
   async #record(tr: TaskRun, outcome: Outcome, seal: OutcomeSeal, log: RunLog): Promise<void> {
     const values = outcomeValues(outcome);
     const event = eventFor(outcome);
-    await this.#deps.events.record(tr, event, eventId(tr.metadata.uid, values.signed, event.message))
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'could not record the Event'));
+    // A PipelineRun in which nothing reports a model is marked (so it is not read again) without an Event.
+    const quiet = outcome.kind === 'skipped' && outcome.code === 'NO_MODEL_OUTPUT';
+    if (!quiet) {
+      await this.#deps.events.record(tr, event, eventId(tr.metadata.uid, values.signed, event.message))
+        .catch((err: unknown) => log.warn({ err: String(err) }, 'could not record the Event'));
+    }
     const metadata = outcomeMetadata(values, seal.seal(tr.metadata.uid, values));
     const leftovers = leftoverKeys(tr, metadata);
     const runs = this.#deps.runs[kindOf(tr)];
@@ -183,6 +208,7 @@ export class Reconciler {
     await runs.applyMetadata(tr, metadata);
     const completed = completionTime(tr);
     this.#deps.metrics.outcome(outcome, completed === undefined ? undefined : Math.max(0, (this.#now() - completed) / 1000));
+    if (quiet) return;
     if (outcome.kind === 'signed') {
       log.info({ provenance: outcome.bundles, ...(outcome.warning ? { warning: outcome.warning } : {}) }, 'provenance stored');
     } else {

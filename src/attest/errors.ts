@@ -1,6 +1,8 @@
 // Why a finished run's outputs cannot be attested, or its provenance not stored. Never retried.
 export type AttestErrorCode =
   | 'NO_OUTPUTS'
+  // A PipelineRun in which nothing at all reports a model (not an error; the operator records it quietly).
+  | 'NO_MODEL_OUTPUT'
   | 'PREFIX_NOT_ALLOWED'
   | 'DIGEST_MISMATCH'
   | 'MODEL_PREDATES_RUN'

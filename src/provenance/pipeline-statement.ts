@@ -28,7 +28,7 @@ export function buildPipelineStatement(input: BuildPipelineStatementInput): Stat
   const buildDefinition: BuildDefinition = {
     buildType: PIPELINE_BUILD_TYPE,
     externalParameters: externalParameters(pr, 'PipelineRun'),
-    internalParameters: pipelineInternalParameters(pr, children, settings.operatorConfig),
+    internalParameters: pipelineInternalParameters(pr, children, settings.operatorConfig, input.uninspected ?? []),
   };
   const dependencies = pipelineDependencies(pr, children, hints);
   if (dependencies.length > 0) buildDefinition.resolvedDependencies = dependencies;
@@ -54,8 +54,9 @@ export function buildPipelineStatement(input: BuildPipelineStatementInput): Stat
  * What the platform decided: per child TaskRun, the node pool, machine and accelerators its own
  * Pod ran on (a GPU training task between CPU tasks), its attempts, and the tasks Tekton skipped.
  */
-function pipelineInternalParameters(pr: PipelineRun, children: readonly PipelineChild[], operatorConfig: Record<string, unknown> | undefined): JsonObject {
+function pipelineInternalParameters(pr: PipelineRun, children: readonly PipelineChild[], operatorConfig: Record<string, unknown> | undefined, uninspected: NonNullable<BuildPipelineStatementInput['uninspected']>): JsonObject {
   const params: JsonObject = { tasks: children.map(taskFacts) };
+  if (uninspected.length > 0) params.uninspectedRuns = uninspected.map((r) => ({ pipelineTask: r.pipelineTask, kind: r.kind, name: r.name }));
   const skipped = arrayField(pr.status, 'skippedTasks').flatMap((s): JsonObject[] => {
     const name = stringField(s, 'name');
     if (!name) return [];

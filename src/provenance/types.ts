@@ -93,6 +93,8 @@ export interface BuildPipelineStatementInput {
   pipelineRun: PipelineRun;
   /** Every child TaskRun, in the PipelineRun's childReferences order. */
   children: PipelineChild[];
+  /** Children of other kinds (CustomRun, a child PipelineRun): named in the statement, not inspected. */
+  uninspected?: Array<{ pipelineTask: string; kind: string; name: string }>;
   settings: ProvenanceSettings;
   /** Read the child TaskRuns' results too, type hints and byproducts (Chains' deep inspection); default true. */
   deepInspection?: boolean;

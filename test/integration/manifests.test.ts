@@ -85,7 +85,8 @@ describe('installing from a release', () => {
     const docs = objects(read('release.yaml'));
     assert.deepEqual(kinds(docs), [
       'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service',
-      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
+      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
     ]);
     const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: Array<{ image: string; securityContext: Record<string, unknown> }>; securityContext: Record<string, unknown> } } } };
     assert.deepEqual(deployment.spec.template.spec.containers.map((c) => c.image), [SAMPLE_IMAGE]);

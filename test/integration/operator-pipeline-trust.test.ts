@@ -6,10 +6,14 @@
 // pruned before the PipelineRun is attested fails the run by name: no provenance from partial data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { bindTenant, testEnv, uniqueName } from '../harness/index.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
-import { TASKS, pipelineRun, playSteps, sha256, trainingPipeline, upload } from '../support/tekton-pipelines.ts';
+import { TASKS, pipeline, pipelineRun, playSteps, sha256, trainingPipeline, upload } from '../support/tekton-pipelines.ts';
 import { applyObjects, createRun, isDone, readStatement, supplyOutcomes, tektonNamespace, waitForRun, type Manifest, type PodHandler, type TektonRun } from '../support/tekton-runs.ts';
 import { stepEnv } from '../support/tekton-runs.ts';
 
@@ -46,10 +50,10 @@ interface TenantRun {
 }
 
 /** As the tenant: applies the Tasks and Pipeline, creates the PipelineRun; Tekton runs it; `until` decides when to look. */
-async function runAsTenant(hint: string, options: { handler?: (play: PodHandler, ns: string) => PodHandler; annotations?: Record<string, string>; until?: (run: TektonRun) => boolean } = {}): Promise<TenantRun> {
+async function runAsTenant(hint: string, options: { handler?: (play: PodHandler, ns: string) => PodHandler; annotations?: Record<string, string>; until?: (run: TektonRun) => boolean; pipe?: Manifest } = {}): Promise<TenantRun> {
   const ns = await tektonNamespace(env, hint);
   await bindTenant(env, ns);
-  const pipe: Manifest = trainingPipeline();
+  const pipe: Manifest = options.pipe ?? trainingPipeline();
   await applyObjects(tenant, ns, [...TASKS, pipe]);
   const uploaded = new Map<string, Buffer>();
   const play = playSteps(env, uploaded);
@@ -172,6 +176,123 @@ describe('a hostile tenant against pipeline-level provenance', () => {
     assert.equal(statement.predicate.runDetails.metadata?.invocationId, upload.metadata.uid);
   });
 
+  it('admission: only the Tekton controller makes a TaskRun the child of a PipelineRun; pipelines still run and are signed under the policy', async () => {
+    const ns = await tektonNamespace(env, 'pl-children-vap');
+    await bindTenant(env, ns);
+    await bindPipelineChildrenPolicy(ns);
+    const pr = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: 'trusted-run', uid: '11111111-2222-4333-8444-555555555555', controller: true, blockOwnerDeletion: true };
+    const forged = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'trusted-run-train', namespace: ns, ownerReferences: [pr] }, spec: { taskRef: { name: 'train' } } };
+    const objects = KubernetesObjectApi.makeApiClient(tenant);
+    assert.equal(await deniedBy(objects.create(forged as KubernetesObject)), 'Forbidden', 'created as a child');
+    await objects.create({ ...forged, metadata: { name: 'plain', namespace: ns } });
+    const adopt = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'plain', namespace: ns, ownerReferences: [pr] } } as KubernetesObject;
+    assert.equal(await deniedBy(objects.patch(adopt, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply)), 'Forbidden', 'made a child later');
+    // Tekton's own children pass: the same pipeline, as the tenant starts it, is attested.
+    await applyObjects(tenant, ns, [...TASKS, trainingPipeline()]);
+    const uploaded = new Map<string, Buffer>();
+    const runner = supplyOutcomes(env, ns, playSteps(env, uploaded));
+    try {
+      const created = await createRun(tenant, ns, pipelineRun('train-pipeline', `gs://${env.bucket}/${prefix}/${ns}`));
+      const ref = { kind: 'PipelineRun', namespace: ns, name: created.metadata.name } as const;
+      await waitForRun(admin, ref, isDone, { runner, timeoutMs: 90_000 });
+      const done = await waitForRun(admin, ref, decided, { timeoutMs: 60_000 });
+      assert.equal(outcomeOf(done), 'true', reasonOf(done));
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('without the policy, refuses a TaskRun the tenant re-created under a finished child\'s name with a forged owner', async () => {
+    await operator?.stop('SIGTERM');
+    operator = undefined;
+    const { ns, pr } = await runAsTenant('pl-recreated', { until: () => true });
+    const train = (await childrenOf(ns, pr.metadata.name)).find((c) => c.metadata.labels?.['tekton.dev/pipelineTask'] === 'train');
+    assert.ok(train);
+    const api = admin.makeApiClient(CustomObjectsApi);
+    await api.deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: train.metadata.name });
+    // The API server records times to the second: the look-alike comes a second after the PipelineRun completed.
+    await sleep(1100);
+    const owner = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: pr.metadata.name, uid: pr.metadata.uid ?? '', controller: true };
+    await createRun(tenant, ns, { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: train.metadata.name, ownerReferences: [owner] }, spec: { taskRef: { name: 'train' } } });
+    operator = await startOurOperator();
+    const after = await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name: pr.metadata.name }, decided, { timeoutMs: 60_000 });
+    assert.equal(outcomeOf(after), 'failed');
+    assert.match(reasonOf(after), new RegExp(`^CHILD_NOT_OWNED: pipeline task train \\(TaskRun ${train.metadata.name}\\) was created at .*, after the PipelineRun completed`));
+  });
+
+  it('marks a PipelineRun in which nothing reports a model quietly (skipped NO_MODEL_OUTPUT, no Event)', async () => {
+    const evaluateOnly = pipeline({
+      name: 'train-pipeline',
+      reexport: false,
+      tasks: [
+        { name: 'fetch', taskRef: { name: 'fetch-source' }, params: [{ name: 'url', value: '$(params.git-url)' }] },
+        { name: 'train', runAfter: ['fetch'], taskRef: { name: 'train' } },
+        { name: 'evaluate', runAfter: ['train'], taskRef: { name: 'evaluate' } },
+      ],
+    });
+    const { ns, pr } = await runAsTenant('pl-no-model', { pipe: evaluateOnly });
+    assert.equal(outcomeOf(pr), 'skipped');
+    assert.match(reasonOf(pr), /^NO_MODEL_OUTPUT: neither the PipelineRun nor any of its TaskRuns reports a model output/);
+    const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${pr.metadata.name}` });
+    assert.deepEqual(events.items.filter((e) => e.reportingComponent === 'slsa-ml.dev/operator').map((e) => e.reason), []);
+  });
+
+  it('with a label selector that the PipelineRun does not match, attests its selected TaskRuns on their own and leaves the PipelineRun alone', async () => {
+    await operator?.stop('SIGTERM');
+    operator = await startOurOperator({ labelSelector: 'team=vision' });
+    const team = { 'team': 'vision' };
+    // Tekton copies a Task's labels onto its TaskRuns: the Tasks are selected, the PipelineRun is not.
+    const labelled = TASKS.map((t) => ({ ...t, metadata: { ...t.metadata, labels: team } }));
+    const ns = await tektonNamespace(env, 'pl-selector');
+    await bindTenant(env, ns);
+    await applyObjects(tenant, ns, [...labelled, trainingPipeline()]);
+    const uploaded = new Map<string, Buffer>();
+    const runner = supplyOutcomes(env, ns, playSteps(env, uploaded));
+    try {
+      const created = await createRun(tenant, ns, pipelineRun('train-pipeline', `gs://${env.bucket}/${prefix}/${ns}`));
+      await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name: created.metadata.name }, isDone, { runner, timeoutMs: 90_000 });
+      const upload = (await childrenOf(ns, created.metadata.name)).find((c) => c.metadata.labels?.['tekton.dev/pipelineTask'] === 'upload');
+      assert.ok(upload);
+      const child = await waitForRun(admin, { kind: 'TaskRun', namespace: ns, name: upload.metadata.name }, decided, { timeoutMs: 30_000 });
+      assert.equal(outcomeOf(child), 'true', reasonOf(child));
+      const statement = await readStatement(env, child.metadata.annotations?.['slsa-ml.dev/bundle'] ?? '');
+      assert.equal(statement.predicate.buildDefinition.buildType, 'https://slsa-ml.dev/buildtypes/tekton-training/v1');
+      const pr = await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name: created.metadata.name }, () => true);
+      assert.equal(outcomeOf(pr), undefined);
+      assert.deepEqual(pr.metadata.finalizers ?? [], [], 'never held');
+    } finally {
+      await runner.stop();
+      await operator.stop('SIGTERM');
+      operator = await startOurOperator();
+    }
+  });
+
+  it('with pipelineRuns turned off, releases the finalizer it put on a running PipelineRun, and attests its TaskRuns on their own', async () => {
+    let ns = '';
+    let name = '';
+    const { uploaded } = await runAsTenant('pl-turned-off', {
+      handler: (play) => async (pod) => {
+        if (pod.pipelineTask === 'upload') {
+          ns = pod.namespace;
+          name = pod.pipelineRun ?? '';
+          await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name }, (r) => (r.metadata.finalizers ?? []).includes('slsa-ml.dev/provenance'), { timeoutMs: 30_000 });
+          await operator?.stop('SIGTERM');
+          operator = await startOurOperator({ pipelineRuns: { enabled: false } });
+        }
+        return play(pod);
+      },
+      until: () => true,
+    });
+    const pr = await waitForRun(admin, { kind: 'PipelineRun', namespace: ns, name }, (r) => !(r.metadata.finalizers ?? []).includes('slsa-ml.dev/provenance'), { timeoutMs: 30_000 });
+    assert.equal(outcomeOf(pr), undefined);
+    const upload = (await childrenOf(ns, name)).find((c) => c.metadata.labels?.['tekton.dev/pipelineTask'] === 'upload');
+    const child = await waitForRun(admin, { kind: 'TaskRun', namespace: ns, name: upload?.metadata.name ?? '' }, decided, { timeoutMs: 30_000 });
+    assert.equal(outcomeOf(child), 'true', reasonOf(child));
+    assert.equal(child.metadata.annotations?.['slsa-ml.dev/bundle'], `${[...uploaded.keys()][0] ?? ''}.sigstore.json`);
+    await operator?.stop('SIGTERM');
+    operator = await startOurOperator();
+  });
+
   it('fails a PipelineRun whose child TaskRun was pruned before it was attested, naming the child, and writes nothing', async () => {
     await operator?.stop('SIGTERM');
     operator = undefined;
@@ -187,3 +308,41 @@ describe('a hostile tenant against pipeline-level provenance', () => {
     assert.equal(await contentOf(`${uri ?? ''}.sigstore.json`), undefined);
   });
 });
+
+/** manifests/base/pipeline-children-policy.yaml, bound to one namespace (the other tests make children by hand). */
+async function bindPipelineChildrenPolicy(ns: string): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(admin);
+  const file = join(import.meta.dirname, '..', '..', 'manifests', 'base', 'pipeline-children-policy.yaml');
+  const policy = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as KubernetesObject).find((d) => d.kind === 'ValidatingAdmissionPolicy');
+  assert.ok(policy);
+  await objects.patch(policy, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
+  await objects.patch({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: `pipeline-children-${ns}` },
+    spec: { policyName: 'slsa-ml-pipeline-children', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+  } as KubernetesObject, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
+  // Policies take effect asynchronously: wait until a probe is refused.
+  const probe = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'probe', namespace: ns, ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: 'p', uid: '00000000-0000-4000-8000-000000000000', controller: true }] }, spec: { taskRef: { name: 'train' } } };
+  let last: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    last = await deniedBy(KubernetesObjectApi.makeApiClient(tenant).create(probe));
+    if (last === 'Forbidden') return;
+    if (last === undefined) await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'probe' });
+    await sleep(200);
+  }
+  assert.fail(`the pipeline-children policy never took effect; the probe's last answer: ${last ?? 'created'}`);
+}
+
+/** 'Forbidden' for this policy's denial, undefined when the write went through. */
+async function deniedBy(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ApiException)) throw err;
+    const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { reason?: string; message?: string };
+    if (err.code === 403 && /only the Tekton controller makes a TaskRun the child of a PipelineRun/.test(body.message ?? '')) return 'Forbidden';
+    return `${err.code} ${body.reason ?? ''} ${body.message ?? ''}`;
+  }
+}

@@ -131,9 +131,12 @@ describe('release.yaml (manifests/base) beside a values file', () => {
     const subjects = baseObjects.flatMap((o) => (o.kind.endsWith('Binding') && 'subjects' in o ? (o.subjects as Array<Record<string, string>>) : []));
     assert.equal(subjects.length, 2);
     for (const s of subjects) assert.deepEqual(s, { kind: 'ServiceAccount', ...OPERATOR_SA });
-    const policies = baseObjects.filter((o) => o.kind === 'ValidatingAdmissionPolicy').map((o) => JSON.stringify(o));
+    const policies = baseObjects.filter((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata?.name !== 'slsa-ml-pipeline-children').map((o) => JSON.stringify(o));
     assert.equal(policies.length, 2);
     for (const p of policies) assert.ok(p.includes(`system:serviceaccount:${OPERATOR_SA.namespace}:${OPERATOR_SA.name}`));
+    // The third names Tekton's controller: the only writer of a TaskRun's PipelineRun owner.
+    const children = baseObjects.find((o) => o.metadata?.name === 'slsa-ml-pipeline-children' && o.kind === 'ValidatingAdmissionPolicy');
+    assert.ok(JSON.stringify(children).includes('system:serviceaccount:tekton-pipelines:tekton-pipelines-controller'));
   });
 
   it('waits for the seal key Secret, and mounts the signing key Secret only if there is one', () => {
