@@ -13,6 +13,8 @@ export interface PipelineInput {
   readonly pipelineRun: PipelineRun;
   /** In the order of the PipelineRun's status.childReferences. */
   readonly children: PipelineChild[];
+  /** Children that are not TaskRuns (custom runs, child PipelineRuns): named in the statement, not inspected, as the operator does. */
+  readonly uninspected: Array<{ pipelineTask: string; kind: string; name: string }>;
 }
 
 interface Given {
@@ -32,7 +34,8 @@ export async function readPipelineInput(pipelineRunPath: string, taskRunPaths: r
   for (const g of taskRuns) {
     if (g.object.kind !== 'TaskRun') throw new InputError('BAD_KUBE_OBJECT', `${g.where}: holds a ${kindOf(g.object)}; give only the PipelineRun and its TaskRuns`);
   }
-  return { pipelineRun, children: matchChildren(pipelineRun, byName(taskRuns)) };
+  const uninspected = otherChildren(pipelineRun);
+  return { pipelineRun, children: matchChildren(pipelineRun, byName(taskRuns)), uninspected };
 }
 
 async function readGiven(flag: string, path: string, io: CliIo): Promise<Given[]> {
@@ -98,16 +101,22 @@ interface ChildReference {
   readonly pipelineTask: string;
 }
 
+/** A Custom Task's run or a child PipelineRun holds no steps or type hints the statement could record: it is only named. */
+function otherChildren(pipelineRun: PipelineRun): PipelineInput['uninspected'] {
+  const status = isRecord(pipelineRun.status) ? pipelineRun.status : {};
+  const references = Array.isArray(status.childReferences) ? status.childReferences : [];
+  return references.flatMap((ref) => {
+    if (!isRecord(ref) || ref.kind === undefined || ref.kind === 'TaskRun' || typeof ref.name !== 'string') return [];
+    return [{ pipelineTask: typeof ref.pipelineTaskName === 'string' ? ref.pipelineTaskName : '', kind: String(ref.kind), name: ref.name }];
+  });
+}
+
 function childReferences(pipelineRun: PipelineRun, self: string): ChildReference[] {
   const status = isRecord(pipelineRun.status) ? pipelineRun.status : {};
   const references = Array.isArray(status.childReferences) ? status.childReferences : [];
-  return references.map((ref, i): ChildReference => {
+  return references.filter((ref) => !isRecord(ref) || ref.kind === 'TaskRun' || ref.kind === undefined).map((ref, i): ChildReference => {
     const at = `${self}: status.childReferences[${i}]`;
     if (!isRecord(ref) || typeof ref.name !== 'string' || ref.name === '') throw new InputError('BAD_PIPELINERUN', `${at} has no name`);
-    // A Custom Task's run holds no steps or type hints the statement could record.
-    if (ref.kind !== 'TaskRun') {
-      throw new InputError('BAD_PIPELINERUN', `${at} is ${ref.name}, a ${JSON.stringify(ref.kind ?? 'child without a kind')}: only PipelineRuns whose children are all TaskRuns are attested`);
-    }
     if (typeof ref.pipelineTaskName !== 'string' || ref.pipelineTaskName === '') throw new InputError('BAD_PIPELINERUN', `${at} (TaskRun ${ref.name}) has no pipelineTaskName`);
     return { name: ref.name, pipelineTask: ref.pipelineTaskName };
   });

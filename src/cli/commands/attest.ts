@@ -183,12 +183,12 @@ async function readRun(flags: ParsedFlags, io: CliIo): Promise<AttestedRun> {
 }
 
 async function readPipelineRun(path: string, flags: ParsedFlags, io: CliIo): Promise<AttestedRun> {
-  const { pipelineRun, children } = await readPipelineInput(path, flags.lists.get('taskruns') ?? [], io);
+  const { pipelineRun, children, uninspected } = await readPipelineInput(path, flags.lists.get('taskruns') ?? [], io);
   const deepInspection = !flags.booleans.has('no-deep-inspection');
   return {
     measure: (storage, allowedPrefixes) => measurePipelineOutputs(pipelineRun, children, storage, { allowedPrefixes, deepInspection }),
     config: { deepInspection },
-    statement: (settings, subject, siblings) => buildPipelineStatement({ pipelineRun, children, settings, subjects: [subject], siblings, deepInspection }),
+    statement: (settings, subject, siblings) => buildPipelineStatement({ pipelineRun, children, uninspected, settings, subjects: [subject], siblings, deepInspection }),
   };
 }
 
