@@ -6,11 +6,9 @@
 // pruned before the PipelineRun is attested fails the run by name: no provenance from partial data.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { bindPolicyToNamespace, deniedBy } from '../support/admission.ts';
 import { bindTenant, testEnv, uniqueName } from '../harness/index.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 import { TASKS, pipeline, pipelineRun, playSteps, sha256, trainingPipeline, upload } from '../support/tekton-pipelines.ts';
@@ -24,6 +22,8 @@ const prefix = uniqueName('op-pipeline-trust');
 
 let keys: SigningKeys;
 let operator: OperatorProcess | undefined;
+
+const CHILDREN_POLICY = /only the Tekton controller makes a TaskRun the child of a PipelineRun/;
 
 const outcomeOf = (run: TektonRun): string | undefined => run.metadata.annotations?.['slsa-ml.dev/signed'];
 const reasonOf = (run: TektonRun): string => run.metadata.annotations?.['slsa-ml.dev/reason'] ?? '';
@@ -179,14 +179,19 @@ describe('a hostile tenant against pipeline-level provenance', () => {
   it('admission: only the Tekton controller makes a TaskRun the child of a PipelineRun; pipelines still run and are signed under the policy', async () => {
     const ns = await tektonNamespace(env, 'pl-children-vap');
     await bindTenant(env, ns);
-    await bindPipelineChildrenPolicy(ns);
+    const probe = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'probe', namespace: ns, ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: 'p', uid: '00000000-0000-4000-8000-000000000000', controller: true }] }, spec: { taskRef: { name: 'train' } } };
+    await bindPolicyToNamespace(admin, 'pipeline-children-policy.yaml', ns, {
+      attempt: () => KubernetesObjectApi.makeApiClient(tenant).create(probe),
+      undo: () => admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'probe' }),
+      message: CHILDREN_POLICY,
+    });
     const pr = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: 'trusted-run', uid: '11111111-2222-4333-8444-555555555555', controller: true, blockOwnerDeletion: true };
     const forged = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'trusted-run-train', namespace: ns, ownerReferences: [pr] }, spec: { taskRef: { name: 'train' } } };
     const objects = KubernetesObjectApi.makeApiClient(tenant);
-    assert.equal(await deniedBy(objects.create(forged as KubernetesObject)), 'Forbidden', 'created as a child');
+    assert.equal(await deniedBy(objects.create(forged as KubernetesObject), CHILDREN_POLICY), 'Forbidden', 'created as a child');
     await objects.create({ ...forged, metadata: { name: 'plain', namespace: ns } });
     const adopt = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'plain', namespace: ns, ownerReferences: [pr] } } as KubernetesObject;
-    assert.equal(await deniedBy(objects.patch(adopt, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply)), 'Forbidden', 'made a child later');
+    assert.equal(await deniedBy(objects.patch(adopt, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply), CHILDREN_POLICY), 'Forbidden', 'made a child later');
     // Tekton's own children pass: the same pipeline, as the tenant starts it, is attested.
     await applyObjects(tenant, ns, [...TASKS, trainingPipeline()]);
     const uploaded = new Map<string, Buffer>();
@@ -308,41 +313,3 @@ describe('a hostile tenant against pipeline-level provenance', () => {
     assert.equal(await contentOf(`${uri ?? ''}.sigstore.json`), undefined);
   });
 });
-
-/** manifests/base/pipeline-children-policy.yaml, bound to one namespace (the other tests make children by hand). */
-async function bindPipelineChildrenPolicy(ns: string): Promise<void> {
-  const objects = KubernetesObjectApi.makeApiClient(admin);
-  const file = join(import.meta.dirname, '..', '..', 'manifests', 'base', 'pipeline-children-policy.yaml');
-  const policy = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as KubernetesObject).find((d) => d.kind === 'ValidatingAdmissionPolicy');
-  assert.ok(policy);
-  await objects.patch(policy, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
-  await objects.patch({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name: `pipeline-children-${ns}` },
-    spec: { policyName: 'slsa-ml-pipeline-children', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
-  } as KubernetesObject, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
-  // Policies take effect asynchronously: wait until a probe is refused.
-  const probe = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'probe', namespace: ns, ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: 'p', uid: '00000000-0000-4000-8000-000000000000', controller: true }] }, spec: { taskRef: { name: 'train' } } };
-  let last: string | undefined;
-  for (let i = 0; i < 100; i++) {
-    last = await deniedBy(KubernetesObjectApi.makeApiClient(tenant).create(probe));
-    if (last === 'Forbidden') return;
-    if (last === undefined) await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name: 'probe' });
-    await sleep(200);
-  }
-  assert.fail(`the pipeline-children policy never took effect; the probe's last answer: ${last ?? 'created'}`);
-}
-
-/** 'Forbidden' for this policy's denial, undefined when the write went through. */
-async function deniedBy(call: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof ApiException)) throw err;
-    const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { reason?: string; message?: string };
-    if (err.code === 403 && /only the Tekton controller makes a TaskRun the child of a PipelineRun/.test(body.message ?? '')) return 'Forbidden';
-    return `${err.code} ${body.reason ?? ''} ${body.message ?? ''}`;
-  }
-}

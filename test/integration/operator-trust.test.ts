@@ -13,11 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
-import { readFileSync } from 'node:fs';
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { bindTenant, testEnv, uniqueName } from '../harness/index.ts';
 import { cli, signRun } from '../support/cli.ts';
+import { bindPolicyToNamespace, deniedBy } from '../support/admission.ts';
 import { cosignVerifyAttestation } from '../support/cosign.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 import { createTaskRun, trainingTaskRun, type TaskRunObject } from '../support/tekton.ts';
@@ -30,7 +29,6 @@ const env = testEnv();
 const admin = env.kubeConfig('admin');
 const tenant = env.kubeConfig('tenant');
 const prefix = uniqueName('trust');
-const repo = join(import.meta.dirname, '..', '..');
 const TASKRUNS = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
 const LIMITS = { statementBytes: 64 * 1024, modelFiles: 5, modelBytes: 10_000 };
 
@@ -137,16 +135,16 @@ describe('a hostile tenant against the operator', () => {
       const task = { apiVersion: 'tekton.dev/v1', kind: 'Task', metadata: { name: 'train-model', namespace: ns, labels: { 'slsa-ml.dev/provenance': 'signed' } }, spec: { steps: [{ name: 'train', image: 'python:3.11-slim', script: 'true' }] } };
       const pipelineRun = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'p', namespace: ns, annotations: { 'slsa-ml.dev/signed': 'true' } }, spec: { pipelineRef: { name: 'x' } } };
       for (const object of [task, pipelineRun]) {
-        assert.equal(await deniedBy(objects.create(object as KubernetesObject)), 'Forbidden', `${object.kind} with slsa-ml.dev/ metadata`);
+        assert.equal(await deniedBy(objects.create(object as KubernetesObject), RESERVED_KEYS), 'Forbidden', `${object.kind} with slsa-ml.dev/ metadata`);
       }
       const tr = trainingTaskRun(ns, 'preset');
       tr.metadata = { ...tr.metadata, ...forged };
-      assert.equal(await deniedBy(createTaskRun(tenant, tr)), 'Forbidden', 'TaskRun created with the outcome');
+      assert.equal(await deniedBy(createTaskRun(tenant, tr), RESERVED_KEYS), 'Forbidden', 'TaskRun created with the outcome');
       await createTaskRun(tenant, trainingTaskRun(ns, 'later'));
       const patch = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'later', namespace: ns, labels: { 'slsa-ml.dev/provenance': 'signed' } } } as KubernetesObject;
-      assert.equal(await deniedBy(objects.patch(patch, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply)), 'Forbidden', 'label added later');
+      assert.equal(await deniedBy(objects.patch(patch, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply), RESERVED_KEYS), 'Forbidden', 'label added later');
       // Tekton itself (admin here) copying such keys onto a TaskRun is refused the same way.
-      assert.equal(await deniedBy(KubernetesObjectApi.makeApiClient(admin).patch(patch, undefined, undefined, 'tekton-pipelines-controller', true, PatchStrategy.ServerSideApply)), 'Forbidden', 'propagation');
+      assert.equal(await deniedBy(KubernetesObjectApi.makeApiClient(admin).patch(patch, undefined, undefined, 'tekton-pipelines-controller', true, PatchStrategy.ServerSideApply), RESERVED_KEYS), 'Forbidden', 'propagation');
       // Unrelated metadata is untouched by the policy.
       await objects.patch({ ...patch, metadata: { ...patch.metadata, labels: { team: 'vision' } } }, undefined, undefined, 'tenant', true, PatchStrategy.ServerSideApply);
     });
@@ -356,39 +354,14 @@ describe('a hostile tenant against the operator', () => {
 
 /** The reserved-keys policy from manifests/base, bound to one namespace (a cluster-wide binding would block the other tests' attacks). */
 async function applyReservedKeysPolicy(ns: string): Promise<void> {
-  const objects = KubernetesObjectApi.makeApiClient(admin);
-  const docs = parseAllDocuments(readFileSync(join(repo, 'manifests', 'base', 'reserved-keys-policy.yaml'), 'utf8')).map((d) => d.toJS() as KubernetesObject);
-  const policy = docs.find((d) => d.kind === 'ValidatingAdmissionPolicy');
-  assert.ok(policy);
-  await objects.patch(policy, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
-  await objects.patch({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name: `reserved-keys-${ns}` },
-    spec: { policyName: 'slsa-ml-reserved-keys', validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
-  } as KubernetesObject, undefined, undefined, 'slsa-ml-test', true, PatchStrategy.ServerSideApply);
-  // Policies take effect asynchronously: wait until a probe is refused.
   const probe = trainingTaskRun(ns, 'probe');
   probe.metadata.annotations = { 'slsa-ml.dev/signed': 'true' };
-  for (let i = 0; i < 100; i++) {
-    const denied = await deniedBy(createTaskRun(tenant, probe));
-    if (denied === 'Forbidden') return;
-    if (denied === undefined) await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...TASKRUNS, namespace: ns, name: 'probe' });
-    await sleep(200);
-  }
-  assert.fail('the reserved-keys policy never took effect');
+  await bindPolicyToNamespace(admin, 'reserved-keys-policy.yaml', ns, {
+    attempt: () => createTaskRun(tenant, probe),
+    undo: () => admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...TASKRUNS, namespace: ns, name: 'probe' }),
+    message: RESERVED_KEYS,
+  });
 }
 
-/** The reason of a refused write ('Forbidden' for a policy denial), or undefined when it went through. */
-async function deniedBy(call: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof ApiException)) throw err;
-    const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { reason?: string; message?: string };
-    if (err.code === 403 && /slsa-ml\.dev\/ are written only by the slsa-ml operator/.test(body.message ?? '')) return 'Forbidden';
-    return `${err.code} ${body.reason ?? ''} ${body.message ?? ''}`;
-  }
-}
+const RESERVED_KEYS = /slsa-ml\.dev\/ are written only by the slsa-ml operator/;
 

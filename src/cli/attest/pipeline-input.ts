@@ -107,7 +107,7 @@ function otherChildren(pipelineRun: PipelineRun): PipelineInput['uninspected'] {
   const references = Array.isArray(status.childReferences) ? status.childReferences : [];
   return references.flatMap((ref) => {
     if (!isRecord(ref) || ref.kind === undefined || ref.kind === 'TaskRun' || typeof ref.name !== 'string') return [];
-    return [{ pipelineTask: typeof ref.pipelineTaskName === 'string' ? ref.pipelineTaskName : '', kind: String(ref.kind), name: ref.name }];
+    return [{ pipelineTask: typeof ref.pipelineTaskName === 'string' ? ref.pipelineTaskName : '', kind: typeof ref.kind === 'string' ? ref.kind : '', name: ref.name }];
   });
 }
 
