@@ -50,8 +50,8 @@ export function slsaMl(options: { workers: number; nodeOptions?: string; checkou
       });
       return {
         pid: child.pid,
-        // Leading and its watch has listed the TaskRuns: it reconciles from here on.
-        ready: (timeoutMs = 60_000) => child.waitFor('slsa-ml ready', () => child.output().includes('"message":"listed"'), timeoutMs),
+        // Leading and its watch has listed the TaskRuns (it lists PipelineRuns too, each with a line of its own).
+        ready: (timeoutMs = 60_000) => child.waitFor('slsa-ml ready', () => /"message":"listed"[^\n]*"path":"[^"]*\/taskruns"|"path":"[^"]*\/taskruns"[^\n]*"message":"listed"/.test(child.output()), timeoutMs),
         output: () => child.output(),
         stop: () => child.stop('SIGTERM'),
       };

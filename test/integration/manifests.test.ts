@@ -106,7 +106,7 @@ describe('installing from a release', () => {
     it(`kubectl apply -f release.yaml -f values-${signer}.yaml, and the seal key Secret: the API server accepts every object (server-side dry run)`, async () => {
       const out = await ok(kubectl(['apply', '--dry-run=server', '-f', asset('release.yaml'), '-f', asset(`values-${signer}.yaml`)]));
       const applied = out.trim().split('\n').filter((l) => l.endsWith('(server dry run)'));
-      assert.equal(applied.length, 14, out);
+      assert.equal(applied.length, 16, out);
       assert.match(out, /^configmap\/slsa-ml-config (created|configured|unchanged) \(server dry run\)$/m);
       assert.match(out, /^serviceaccount\/slsa-ml-operator (created|configured|unchanged) \(server dry run\)$/m);
       assert.match(out, /^deployment\.apps\/slsa-ml-operator (created|configured|unchanged) \(server dry run\)$/m);
@@ -138,7 +138,7 @@ describe('installing from a release', () => {
 
   it('the same with server-side apply, as GitOps tools do', async () => {
     const out = await ok(kubectl(['apply', '--server-side', '--field-manager', 'slsa-ml-test', '--force-conflicts', '--dry-run=server', '-f', asset('release.yaml'), '-f', asset('values-kms.yaml')]));
-    assert.equal(out.trim().split('\n').filter((l) => / serverside-applied \(server dry run\)$/.test(l)).length, 14, out);
+    assert.equal(out.trim().split('\n').filter((l) => / serverside-applied \(server dry run\)$/.test(l)).length, 16, out);
   });
 
   describe('the optional monitoring components, against the real PodMonitoring and ServiceMonitor CRDs', () => {
@@ -162,7 +162,7 @@ describe('installing from a release', () => {
       }));
       const rendered = await ok(command(kubectlPath(), ['kustomize', dir]));
       const docs = objects(rendered);
-      assert.equal(docs.length, 16);
+      assert.equal(docs.length, 18);
       for (const kind of ['PodMonitoring', 'ServiceMonitor', 'ConfigMap', 'ServiceAccount', 'Deployment']) assert.ok(kinds(docs).includes(kind), kind);
       const scraped = docs.filter((d) => ['PodMonitoring', 'ServiceMonitor'].includes(String(d.kind))) as unknown as Array<{ spec: { selector: unknown; endpoints: unknown } }>;
       for (const monitor of scraped) {

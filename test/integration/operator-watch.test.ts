@@ -16,12 +16,13 @@ const env = testEnv();
 const admin = env.kubeConfig('admin');
 const prefix = uniqueName('watch');
 
-interface LogLine { message?: string; end?: string; objects?: number; via?: string }
+interface LogLine { message?: string; path?: string; end?: string; objects?: number; via?: string }
 
+/** The operator's lines with this message about its TaskRun watch (it watches PipelineRuns too, each with lines of its own). */
 function logLines(operator: OperatorProcess, message: string): LogLine[] {
   return operator.output().split('\n').filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine)
-    .filter((l) => l.message === message);
+    .filter((l) => l.message === message && typeof l.path === 'string' && l.path.endsWith('/taskruns'));
 }
 
 const lists = (operator: OperatorProcess): LogLine[] => logLines(operator, 'listed');
