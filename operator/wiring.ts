@@ -26,6 +26,9 @@ export function buildStorage(config: OperatorConfig): Storage {
  */
 export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal' | 'deadlines'>): Promise<SigningSetup> {
   const settings = config.signer;
+  // Before any key is read or any KMS or Fulcio call is made: a missing seal key is a configuration
+  // mistake, and is named as one (not as the credentials error the signer would meet first).
+  if (settings.kind !== 'key' && config.seal.keyPath === undefined) throw missingSealKey();
   const requestTimeoutMs = config.deadlines.requestSeconds * 1000;
   // A PEM file, a cosign-encrypted key (COSIGN_PASSWORD or signer.passwordPath), or a Chains signing-secrets directory.
   const key = settings.kind === 'key'
@@ -82,10 +85,12 @@ function buildSeal(keyPath: string | undefined, privateKey: KeyObject | undefine
   } catch (err) {
     throw new ConfigError('seal.keyPath', `cannot use ${keyPath} as the outcome seal key: ${(err as Error).message}`);
   }
-  if (privateKey === undefined) {
-    throw new ConfigError('seal.keyPath', 'is required unless signer.kind is key: the operator-only key that seals recorded outcomes (a Secret file with a random line of at least 32 bytes)');
-  }
+  if (privateKey === undefined) throw missingSealKey();
   return new OutcomeSeal([sealKeyFromSigningKey(privateKey.export({ type: 'pkcs8', format: 'der' }))]);
+}
+
+function missingSealKey(): ConfigError {
+  return new ConfigError('seal.keyPath', 'is required unless signer.kind is key: the operator-only key that seals recorded outcomes (a Secret file with a random line of at least 32 bytes)');
 }
 
 export function reconcileSettings(config: OperatorConfig): ReconcileSettings {

@@ -9,10 +9,19 @@ export function parseConfigFile(text: string, origin: string): RawTree {
   try {
     doc = parse(text);
   } catch (err) {
-    throw new ConfigError('', `not valid YAML: ${(err as Error).message}`, { cause: err, origin });
+    throw new ConfigError('', `not valid YAML: ${yamlProblem(err)}`, { cause: err, origin });
   }
   if (doc === null || doc === undefined) return {};
   return readGroup(doc, SCHEMA, [], origin);
+}
+
+/**
+ * The parser's first line, which already says where ("… at line 2, column 8:"), without the
+ * colon and the excerpt that follow it: a one-line reason for a log line or an Event.
+ */
+function yamlProblem(err: unknown): string {
+  const first = ((err as Error).message ?? String(err)).split('\n')[0] ?? '';
+  return first.replace(/:\s*$/, '');
 }
 
 function readGroup(value: unknown, group: SchemaGroup, path: readonly string[], origin: string): RawTree {

@@ -54,3 +54,32 @@ describe('when the operator cannot start', () => {
     assert.equal(line?.severity, 'CRITICAL');
   });
 });
+
+describe('when the configuration is wrong, the line says what to fix', () => {
+  const kubeconfig = async (): Promise<string> => {
+    const path = join(dir, 'kubeconfig');
+    await writeFile(path, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    return path;
+  };
+
+  it('names the missing seal key of a KMS signer before any KMS call is tried', async () => {
+    const config = join(dir, 'kms.yaml');
+    await writeFile(config, 'leaderElection:\n  enabled: false\nsigner:\n  kind: kms\n  keyName: gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1\n  apiEndpoint: 127.0.0.1:1\n');
+    const run = await operator(config, { KUBECONFIG: await kubeconfig() });
+    assert.equal(run.code, 2, run.stdout);
+    const last = jsonLines(run.stdout).at(-1);
+    assert.equal(last?.code, 'INVALID_CONFIG');
+    assert.match(String(last?.message), /seal\.keyPath.*is required unless signer\.kind is key/);
+    assert.doesNotMatch(String(last?.message), /cloudkms|credential|ECONNREFUSED/i);
+  });
+
+  it('says where a YAML mistake is, in one line that does not end in a dangling excerpt', async () => {
+    const config = join(dir, 'broken.yaml');
+    await writeFile(config, 'signer:\n kind: key\n  keyPath: /k\n');
+    const run = await operator(config, {});
+    assert.equal(run.code, 2, run.stdout);
+    const message = String(jsonLines(run.stdout).at(-1)?.message);
+    assert.match(message, /not valid YAML: Nested mappings are not allowed in compact mappings at line 2, column 8 \(from \S+broken\.yaml\)$/);
+    assert.doesNotMatch(message, /\n/);
+  });
+});
