@@ -2,17 +2,16 @@
 // bundle's publicKey.hint is the hex sha256 of the public key as PEM SubjectPublicKeyInfo, the
 // way Python's cryptography writes it. `model_signing verify key` refuses a non-empty hint that
 // differs ("Key mismatch"), so the PEM is re-encoded here: a KMS key's PEM may be laid out otherwise.
-import { createHash, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 
-import type { KeyNaming } from '../signing/index.ts';
+import { pemSha256Hint, type KeyNaming } from '../signing/index.ts';
 
 /** The last key's hint: a signer names the same key with every signature. */
 let last: { pem: string; hint: string } | undefined;
 
 export function modelSigningKeyHint(publicKeyPem: string): string {
   if (last?.pem !== publicKeyPem) {
-    const pem = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'pem' });
-    last = { pem: publicKeyPem, hint: createHash('sha256').update(pem).digest('hex') };
+    last = { pem: publicKeyPem, hint: pemSha256Hint(createPublicKey(publicKeyPem)) };
   }
   return last.hint;
 }

@@ -20,6 +20,15 @@ export function sshFingerprint(publicKey: KeyObject): string {
   return 'SHA256:' + createHash('sha256').update(wire).digest('base64').replace(/=+$/, '');
 }
 
+/**
+ * How model_signing names a key (sign_ec_key.py): the bundle's publicKey.hint is the hex sha256 of
+ * the public key as PEM SubjectPublicKeyInfo, the way Python's cryptography writes it (re-encoded
+ * here: a KMS key's PEM may be laid out otherwise).
+ */
+export function pemSha256Hint(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'pem' })).digest('hex');
+}
+
 /** Throws KEY_UNSUPPORTED unless the key is an EC key on P-256, the only curve we sign with. */
 export function assertP256(key: KeyObject): void {
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {

@@ -2,7 +2,7 @@ export { createSigner } from './config.ts';
 export type { SignerConfig } from './config.ts';
 export { DEFAULT_REQUEST_TIMEOUT_MS } from './deadline.ts';
 export { SigningError } from './errors.ts';
-export { sshFingerprint } from './fingerprint.ts';
+export { pemSha256Hint, sshFingerprint } from './fingerprint.ts';
 export { firstCause } from './first-cause.ts';
 export { decryptCosignKey, encryptCosignKey } from './keys/cosign-format.ts';
 export { generateSigningKeyPair } from './keys/generate.ts';

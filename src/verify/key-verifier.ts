@@ -5,7 +5,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 import type { TrustMaterial } from '@sigstore/verify';
 
-import { isPrivateKeyLabel, pemLabel, preAuthEncoding, sshFingerprint } from '../signing/index.ts';
+import { isPrivateKeyLabel, pemLabel, pemSha256Hint, preAuthEncoding, sshFingerprint } from '../signing/index.ts';
 import type { Envelope, EnvelopeSignature, ProvenanceDocument } from './document.ts';
 import { VerifyError } from './errors.ts';
 import { failed, passed, type CheckOutcome } from './result.ts';
@@ -13,6 +13,12 @@ import type { SignatureVerdict, SignatureVerifier } from './signature-verifier.t
 import { isOutcome, readBundle, verifyBundle } from './sigstore-verify.ts';
 
 const NO_THRESHOLDS = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
+
+/** The bundle's verificationMaterial.publicKey.hint, or '' (a bare envelope has none). */
+function bundleHint(document: ProvenanceDocument): string {
+  const material = document.bundleJson?.verificationMaterial as { publicKey?: { hint?: unknown } } | undefined;
+  return typeof material?.publicKey?.hint === 'string' ? material.publicKey.hint : '';
+}
 
 export class PublicKeyVerifier implements SignatureVerifier {
   readonly #key: KeyObject;
@@ -36,7 +42,7 @@ export class PublicKeyVerifier implements SignatureVerifier {
     const outcome = document.bundleJson ? this.#verifyBundle(document.bundleJson) : this.#verifyEnvelope(document.envelope);
     const signature = document.envelope.signatures[0];
     if (outcome.ok) return Promise.resolve({ outcome, signer: { kind: 'key', fingerprint: this.#fingerprint }, publicKeyPem: this.#publicKeyPem() });
-    return Promise.resolve({ outcome: signature ? this.#explain(outcome, signature) : outcome });
+    return Promise.resolve({ outcome: signature ? this.#explain(outcome, signature, bundleHint(document)) : outcome });
   }
 
   #verifyBundle(json: Readonly<Record<string, unknown>>): CheckOutcome {
@@ -56,12 +62,17 @@ export class PublicKeyVerifier implements SignatureVerifier {
     return ok ? passed(`signed by ${this.#fingerprint}`) : failed('SIGNATURE_INVALID', 'signature does not verify');
   }
 
-  // A keyid names the signing key: when it names another key, "wrong key" says more than "bad signature".
-  #explain(outcome: CheckOutcome, signature: EnvelopeSignature): CheckOutcome {
-    if (outcome.ok || outcome.code !== 'SIGNATURE_INVALID' || signature.keyid === '' || signature.keyid === this.#fingerprint) {
-      return outcome;
-    }
-    return failed('WRONG_KEY', `signed by key ${signature.keyid}, expected ${this.#fingerprint}`);
+  /**
+   * A keyid (cosign's convention) or a bundle hint (model_signing's: the hex sha256 of the key's
+   * PEM, with an empty keyid) names the signing key: when it names another key than ours, "wrong
+   * key" says more than "bad signature". Neither is authenticated; they only explain a failure.
+   */
+  #explain(outcome: CheckOutcome, signature: EnvelopeSignature, hint: string): CheckOutcome {
+    if (outcome.ok || outcome.code !== 'SIGNATURE_INVALID') return outcome;
+    const named = signature.keyid !== '' ? signature.keyid : hint;
+    if (named === '' || named === this.#fingerprint || named === pemSha256Hint(this.#key)) return outcome;
+    const ours = signature.keyid !== '' ? this.#fingerprint : pemSha256Hint(this.#key);
+    return failed('WRONG_KEY', `signed by key ${named}, expected ${ours}`);
   }
 
   #publicKeyPem(): string {

@@ -83,12 +83,13 @@ describe('when a model has a model signature next to its provenance', () => {
     assert.ok(verdict.checks.some((c) => c.name === 'subject' && !c.ok));
   });
 
-  it('fails when the model signature is not by whom the user trusts, though the provenance verifies', async () => {
+  it('fails when the model signature is by another key than the one trusted, and says so (WRONG_KEY), though the provenance verifies', async () => {
     const m = await model(other);
     const { code, verdict } = await verify(m.path);
     assert.equal(code, 1);
     assert.equal(verdict.checks.every((c) => c.ok), true);
-    assert.deepEqual(failed(verdict.modelSignature?.checks ?? []), ['signature:SIGNATURE_INVALID']);
+    // model_signing names its key by the bundle's hint (the keyid stays empty): that hint names the other key.
+    assert.deepEqual(failed(verdict.modelSignature?.checks ?? []), ['signature:WRONG_KEY']);
     const human = await cli(['verify', m.path, '--key', key.publicPath]);
     assert.match(human.stdout, /NOT VERIFIED: failed model signature signature\n$/);
   });

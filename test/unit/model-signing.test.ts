@@ -126,10 +126,14 @@ describe('verifying a model signature', () => {
     assert.ok((await verifyModelSignature({ signature, trust: await trustOperator(), model: withAssets })).ok);
   });
 
-  it('fails for another key, and says which check refused a tampered key hint', async () => {
+  it('fails for another key, naming it by its hint (WRONG_KEY), and says which check refused a tampered key hint', async () => {
     const trust = await trustOperator();
     const foreign = await verifyModelSignature({ signature: await signKey(manifestOf('model.pth', singleFile), tenant), trust, model: singleFile });
-    assert.deepEqual(failures(foreign), ['signature:SIGNATURE_INVALID']);
+    assert.deepEqual(failures(foreign), ['signature:WRONG_KEY']);
+    // Without a hint, nothing names the key: the signature simply does not verify.
+    const unnamed = JSON.parse(await signKey(manifestOf('model.pth', singleFile), tenant)) as { verificationMaterial: { publicKey: { hint: string } } };
+    unnamed.verificationMaterial.publicKey.hint = '';
+    assert.deepEqual(failures(await verifyModelSignature({ signature: JSON.stringify(unnamed), trust, model: singleFile })), ['signature:SIGNATURE_INVALID']);
     const bundle = JSON.parse(await signKey(manifestOf('model.pth', singleFile))) as { verificationMaterial: { publicKey: { hint: string } } };
     bundle.verificationMaterial.publicKey.hint = hex('another key');
     assert.deepEqual(failures(await verifyModelSignature({ signature: JSON.stringify(bundle), trust, model: singleFile })), ['keyHint:KEY_HINT_MISMATCH']);
