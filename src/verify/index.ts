@@ -10,7 +10,7 @@ export { GITHUB_BUILD_TYPE, buildTypeOf, githubWorkflowOf, isGithubStatement } f
 export type { GithubWorkflow } from './github-statement.ts';
 export type { IdentityPolicy } from './identity-verifier.ts';
 export type { Check, CheckOutcome, SignerIdentity, VerificationResult } from './result.ts';
-export { failed, passed } from './result.ts';
+export { failed, passed, warned } from './result.ts';
 export type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
 export { sourceCommit, splitSourceUri } from './source-uri.ts';
 export type { SourceUri } from './source-uri.ts';

@@ -3,7 +3,8 @@
 import type { GithubCertificateFields } from './github-certificate.ts';
 import type { InTotoStatement } from './statement.ts';
 
-export type CheckOutcome = { readonly ok: true; readonly detail?: string } | { readonly ok: false; readonly code: string; readonly reason: string };
+/** A passed check may carry a warning: nothing failed, but a person should look (verify prints WARN). */
+export type CheckOutcome = { readonly ok: true; readonly detail?: string; readonly warning?: string } | { readonly ok: false; readonly code: string; readonly reason: string };
 
 export interface Check {
   readonly name: string;
@@ -11,6 +12,7 @@ export interface Check {
   readonly code?: string;
   readonly reason?: string;
   readonly detail?: string;
+  readonly warning?: string;
 }
 
 /** Who produced the verified signature. */
@@ -35,6 +37,10 @@ export interface VerificationResult {
 
 export function passed(detail?: string): CheckOutcome {
   return detail === undefined ? { ok: true } : { ok: true, detail };
+}
+
+export function warned(warning: string): CheckOutcome {
+  return { ok: true, warning };
 }
 
 export function failed(code: string, reason: string): CheckOutcome {

@@ -152,6 +152,27 @@ describe('when a file model or its provenance was tampered with', () => {
     assert.deepEqual(run.failed, { subject: 'SUBJECT_MISMATCH' });
   });
 
+  it('provenance copied next to a byte-identical copy of the model at another path: verifies with a WARN naming both paths, fails with --strict', async () => {
+    const signed = await fileModel();
+    const copy = join(await mkdtemp(join(root, 'copy-')), 'renamed_model.pth');
+    await copyFile(signed.path, copy);
+    await copyFile(`${signed.path}.sigstore.json`, `${copy}.sigstore.json`);
+    const human = await cli(['verify', copy, '--key', key.publicPath]);
+    assert.equal(human.code, 0, human.stdout);
+    assert.match(human.stdout, /^ {2}WARN {2}subjectName +the subject with these bytes names .*pytorch_model\.pth, not .*renamed_model\.pth: this provenance was made for a model at another path/m);
+    const json = await verifyJson(copy);
+    const check = (json.verdict.checks as Array<{ name: string; ok: boolean; warning?: string }>).find((c) => c.name === 'subjectName');
+    assert.equal(check?.ok, true);
+    assert.match(check?.warning ?? '', /made for a model at another path/);
+    const strict = await verifyJson(copy, '--strict');
+    assert.equal(strict.code, 1);
+    assert.deepEqual(strict.failed, { subjectName: 'SUBJECT_NAME_MISMATCH' });
+    // The model where it was signed: no warning.
+    const original = await cli(['verify', signed.path, '--key', key.publicPath, '--strict']);
+    assert.equal(original.code, 0, original.stdout);
+    assert.match(original.stdout, /^ {2}PASS {2}subjectName +a subject names pytorch_model\.pth$/m);
+  });
+
   it('signed by another key: signature fails with WRONG_KEY and no statement details are shown', async () => {
     const model = await fileModel({}, otherKey.privatePem);
     const run = await verifyJson(model.path);

@@ -3,6 +3,7 @@
 // OpenSSF model-signing signature (MODEL.sig) when there is one, and prints the verdict.
 import { verifyProvenance, type SignatureVerifier, type StatementCheck, type VerificationResult } from '../../verify/index.ts';
 import { modelFilesCheck, policyChecks } from '../../policy/index.ts';
+import { subjectNameCheck } from '../verify/subject-name.ts';
 import type { ModelDigest } from '../../digest/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import type { Command } from '../command.ts';
@@ -26,6 +27,7 @@ const FLAGS: FlagSpecs = {
   'model-signature': { type: 'string' },
   'require-model-signature': { type: 'boolean' },
   json: { type: 'boolean' },
+  strict: { type: 'boolean' },
 };
 
 const HELP = `Usage: slsa-ml verify MODEL [flags]
@@ -51,6 +53,9 @@ Input and output:
   --provenance PATH|URI         the provenance file (a Sigstore bundle or a DSSE envelope)
   --model-signature PATH|URI    the model-signing signature (default MODEL.sig, checked if present)
   --require-model-signature     fail unless a model-signing signature is present and verifies
+  --strict                      fail when the subject with the model's bytes names another path
+                                (a genuine provenance copied next to a copy of the model); a warning
+                                otherwise
 ${STORAGE_HELP}
   --json                        print the verdict as JSON on stdout
   -h, --help                    show this help
@@ -97,7 +102,7 @@ async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
       required: flags.booleans.has('require-model-signature'), trust: verifier, measure: measurement.measure,
     });
     if (source.found) {
-      const result = await verifyModel({ model, policies, provenance: source.content, trust: verifier, measure: measurement.measure });
+      const result = await verifyModel({ model, policies, provenance: source.content, trust: verifier, measure: measurement.measure, strict: flags.booleans.has('strict') });
       report = { model: model.uri, provenance: source.uri, result, modelSignature: await modelSignature() };
     } else {
       const reason = `no provenance next to the model: looked for ${source.searched.join(' and ')}`;
@@ -116,6 +121,8 @@ interface VerifyModelInput {
   readonly provenance: Buffer;
   readonly trust: SignatureVerifier;
   readonly measure: () => Promise<ModelDigest>;
+  /** A subject naming another path fails (SUBJECT_NAME_MISMATCH) instead of warning. */
+  readonly strict: boolean;
 }
 
 async function verifyModel(input: VerifyModelInput): Promise<VerificationResult> {
@@ -123,7 +130,7 @@ async function verifyModel(input: VerifyModelInput): Promise<VerificationResult>
     provenance: input.provenance,
     trust: input.trust,
     artifact: input.measure,
-    policies: [...(input.model.directory ? [modelFilesCheck(input.measure)] : []), ...input.policies],
+    policies: [subjectNameCheck(input.model, input.measure, input.strict), ...(input.model.directory ? [modelFilesCheck(input.measure)] : []), ...input.policies],
   });
 }
 

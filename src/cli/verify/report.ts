@@ -23,7 +23,7 @@ export function renderHuman(report: VerifyReport): string {
   const { result } = report;
   const width = Math.max(...result.checks.map((c) => c.name.length), 8);
   const lines = [`model       ${report.model}`, `provenance  ${report.provenance ?? '(none found)'}`];
-  for (const check of result.checks) lines.push(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.name.padEnd(width)}  ${describe(check)}`.trimEnd());
+  for (const check of result.checks) lines.push(`  ${check.ok ? (check.warning ? 'WARN' : 'PASS') : 'FAIL'}  ${check.name.padEnd(width)}  ${describe(check)}`.trimEnd());
   lines.push(...context(result));
   lines.push(...modelSignatureLines(report.modelSignature, describe, signerText));
   const failedChecks = [...result.checks.filter((c) => !c.ok).map((c) => c.name), ...modelSignatureFailures(report.modelSignature)];
@@ -76,7 +76,7 @@ function workflowJson(workflow: GithubWorkflow, run: string | undefined): Record
 }
 
 function describe(check: Check): string {
-  if (check.ok) return check.detail ?? '';
+  if (check.ok) return check.warning ?? check.detail ?? '';
   return `${check.reason ?? 'failed'}${check.code ? ` [${check.code}]` : ''}`;
 }
 
