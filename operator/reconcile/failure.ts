@@ -11,6 +11,8 @@ export const FAILURE_CODES = [
   'PREFIX_NOT_ALLOWED',
   'DIGEST_MISMATCH',
   'MODEL_NOT_FOUND',
+  // Replaced or deleted while it was measured: retried (a fresh attempt measures what is there then).
+  'MODEL_CHANGED',
   'MODEL_UNREADABLE',
   'MODEL_PREDATES_RUN',
   'MODEL_TOO_MANY_FILES',
@@ -58,7 +60,7 @@ const BY_ERROR_NAME: Record<string, (e: LibraryError) => { code: FailureCode; re
   AttestError: (e) => ({ code: isFailureCode(e.code) ? e.code : 'INTERNAL' }),
   HintError: () => ({ code: 'MALFORMED_HINT' }),
   ProvenanceError: () => ({ code: 'MALFORMED_HINT' }),
-  DigestError: (e) => ({ code: e.code === 'NOT_FOUND' ? 'MODEL_NOT_FOUND' : 'MODEL_UNREADABLE' }),
+  DigestError: (e) => (e.code === 'MODEL_CHANGED' ? { code: 'MODEL_CHANGED', retryable: true } : { code: e.code === 'NOT_FOUND' ? 'MODEL_NOT_FOUND' : 'MODEL_UNREADABLE' }),
   StorageError: (e) => (e.code === 'NOT_FOUND' ? { code: 'MODEL_NOT_FOUND' } : { code: 'MODEL_UNREADABLE', retryable: e.retryable === true }),
   SigningError: (e) => ({ code: 'SIGNING_FAILED', retryable: e.retryable === true }),
 };

@@ -71,5 +71,19 @@ function pinned(loc: StorageLocation, obj: StoredObject): string {
 
 async function hashObject(storage: Storage, uri: string, onBytes: BytesCallback, signal: AbortSignal): Promise<HashResult> {
   throwIfAborted(signal);
-  return hashStream(await storage.openRead(uri), onBytes, signal);
+  try {
+    return await hashStream(await storage.openRead(uri), onBytes, signal);
+  } catch (err) {
+    // The generation the listing saw is gone: the object was replaced or deleted while it was measured.
+    const loc = parseStorageUri(uri);
+    if (isNotFound(err) && loc.scheme === 'gs' && loc.generation !== undefined) {
+      const { generation, ...unpinned } = loc;
+      throw new DigestError('MODEL_CHANGED', `${formatStorageUri(unpinned)} was replaced or deleted while it was being measured (generation ${generation} is gone)`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { name?: string; code?: string } | undefined)?.name === 'StorageError' && (err as { code?: string }).code === 'NOT_FOUND';
 }

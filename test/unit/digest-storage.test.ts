@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 
 import { DigestError, digestLocalPath, digestStorage } from '../../src/digest/index.ts';
 import { createStorage, parseStorageUri, StorageError } from '../../src/storage/index.ts';
+import { toFailure } from '../../operator/reconcile/index.ts';
 import type { Created, Storage, StoredObject } from '../../src/storage/index.ts';
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -125,6 +126,31 @@ describe('when a model prefix in storage is digested', () => {
     const bucket = new MemoryBucket().put('m/a', 'x', '17').put('m/b', 'y', '18');
     await digestStorage(bucket, 'gs://bucket/m/');
     assert.deepEqual(bucket.reads.sort(), ['gs://bucket/m/a#17', 'gs://bucket/m/b#18']);
+  });
+
+  it('names a model replaced or deleted while it was measured MODEL_CHANGED (its listed generation is gone), and the operator retries it', async () => {
+    const bucket = new MemoryBucket().put('m/a', 'x', '17').put('m/b', 'y', '18');
+    // Replaced after the listing saw generation 18: reading #18 now answers 404.
+    const list = bucket.list.bind(bucket);
+    bucket.list = async function* (uri: string) {
+      for await (const o of list(uri)) yield o;
+      bucket.put('m/b', 'replaced', '19');
+    };
+    await assert.rejects(digestStorage(bucket, 'gs://bucket/m/'), (e: unknown) => e instanceof DigestError && e.code === 'MODEL_CHANGED' && /gs:\/\/bucket\/m\/b was replaced or deleted while it was being measured \(generation 18 is gone\)/.test(e.message));
+    const single = new MemoryBucket().put('w.pth', 'x', '5');
+    const stat = single.stat.bind(single);
+    single.stat = async (uri: string) => {
+      const found = await stat(uri);
+      single.objects.delete('w.pth');
+      return found;
+    };
+    const err = await digestStorage(single, 'gs://bucket/w.pth').catch((e: unknown) => e);
+    assert.ok(err instanceof DigestError && err.code === 'MODEL_CHANGED', String(err));
+    const failure = toFailure(err);
+    assert.deepEqual([failure.code, failure.retryable], ['MODEL_CHANGED', true]);
+    // Never there at all is still MODEL_NOT_FOUND, for good.
+    const missing = toFailure(await digestStorage(new MemoryBucket(), 'gs://bucket/none.pth').catch((e: unknown) => e));
+    assert.deepEqual([missing.code, missing.retryable], ['MODEL_NOT_FOUND', false]);
   });
 
   it('refuses names that no directory can hold', async () => {
