@@ -1,13 +1,17 @@
 // file:// objects for running without a cloud. Create-only writes are atomic: the bytes go
 // to a temp file in the same directory and are link()ed into place, so a crash never leaves
-// a half-written object under the final name and an existing object is never replaced.
+// a half-written object under the final name and an existing object is never replaced. Under a
+// storage root, objects are written and opened through the descriptor of their directory,
+// reached from the root without following a link (file-under-root.ts): a directory swapped for a
+// symlink while we work cannot lead a write or a read out of the root.
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, realpath, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StorageError } from './errors.ts';
+import { descriptorsAvailable, inDirectory, openBelow, openDirectory } from './file-under-root.ts';
 import { createdAt, walkPrefix } from './file-walk.ts';
 import { fromFsError, unsupported } from './fs-errors.ts';
 import { readBounded, tooLarge } from './read-bounded.ts';
@@ -36,7 +40,7 @@ export class FileStorage implements Storage {
 
   async stat(uri: string): Promise<StoredObject | undefined> {
     try {
-      const { fh, size, created } = await openObject(await this.#path(uri, false), uri);
+      const { fh, size, created } = await this.#openObject(uri);
       await fh.close();
       return { uri, size, created };
     } catch (err) {
@@ -50,12 +54,12 @@ export class FileStorage implements Storage {
   }
 
   async openRead(uri: string): Promise<Readable> {
-    const { fh } = await openObject(await this.#path(uri, false), uri);
+    const { fh } = await this.#openObject(uri);
     return fh.createReadStream({ highWaterMark: READ_CHUNK });
   }
 
   async read(uri: string, maxBytes: number): Promise<Buffer> {
-    const { fh, size } = await openObject(await this.#path(uri, false), uri);
+    const { fh, size } = await this.#openObject(uri);
     if (size > maxBytes) {
       await fh.close();
       throw tooLarge(uri, maxBytes, size);
@@ -66,6 +70,7 @@ export class FileStorage implements Storage {
   /** Reports no checksum: what a local file holds is simply read back where that matters. */
   async createOnly(uri: string, data: Buffer, _contentType: string): Promise<Created> {
     const path = await this.#path(uri, false);
+    if (this.#root !== undefined && descriptorsAvailable) return this.#createUnderRoot(uri, path, data);
     const dir = dirname(path);
     const tmp = join(dir, `.slsa-ml-${randomUUID()}.tmp`);
     try {
@@ -79,6 +84,57 @@ export class FileStorage implements Storage {
     }
     await syncDirectory(dir);
     return {};
+  }
+
+  async #openObject(uri: string): Promise<{ fh: FileHandle; size: number; created: Date }> {
+    const path = await this.#path(uri, false);
+    if (this.#root === undefined || !descriptorsAvailable) return openObject(path, uri);
+    const dir = await this.#directoryOf(uri, path, false);
+    try {
+      return await openObject(inDirectory(dir, basename(path)), uri);
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /** The temp file and the link are made in the directory's descriptor, never through its path. */
+  async #createUnderRoot(uri: string, path: string, data: Buffer): Promise<Created> {
+    const dir = await this.#directoryOf(uri, path, true);
+    const tmp = inDirectory(dir, `.slsa-ml-${randomUUID()}.tmp`);
+    try {
+      await writeDurably(tmp, data);
+      await link(tmp, inDirectory(dir, basename(path)));
+      await dir.sync().catch(() => undefined);
+      return {};
+    } catch (err) {
+      throw fromFsError(err, uri);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+      await dir.close();
+    }
+  }
+
+  /** The directory `path` lies in, opened from the root component by component (made with `create`). */
+  async #directoryOf(uri: string, path: string, create: boolean): Promise<FileHandle> {
+    const rootPath = this.#root as string;
+    if (create) await mkdir(rootPath, { recursive: true }).catch(() => undefined);
+    let root: FileHandle;
+    try {
+      root = await openDirectory(await realpath(rootPath));
+    } catch (err) {
+      throw fromFsError(err, uri);
+    }
+    const components = relative(rootPath, dirname(path)).split('/').filter((c) => c !== '');
+    try {
+      const dir = await openBelow(root, components, create);
+      if (dir !== root) await root.close();
+      return dir;
+    } catch (err) {
+      await root.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'ENOTDIR') throw invalid(uri, `resolves outside the storage root ${rootPath} (a directory on its way is a symbolic link or not a directory)`);
+      throw fromFsError(err, uri);
+    }
   }
 
   async #path(uri: string, prefix: boolean): Promise<string> {

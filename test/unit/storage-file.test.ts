@@ -191,3 +191,41 @@ async function killWriterAfter(target: string, size: number, delayMs: number): P
   });
   await new Promise((resolve) => child.once('exit', resolve));
 }
+
+describe('when a directory under the storage root is swapped for a symlink while writes and reads run', () => {
+  it('never writes or reads outside the root: 0 escapes in 3,000 writes against a swapping loop', { timeout: 120_000 }, async () => {
+    const base = mkdtempSync(join(tmpdir(), 'slsa-ml-swap-'));
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(join(root, 'm'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret'), 'not a model');
+    const storage = createStorage({ fileRoot: root });
+    // Another process flips root/m between the real directory and a link out of the root, as fast as it can.
+    const swapper = spawn('/bin/sh', ['-c', `cd "${root}" && while :; do mv m m.real 2>/dev/null; ln -s "${outside}" m 2>/dev/null; rm -f m; mv m.real m 2>/dev/null; done`], { stdio: 'ignore' });
+    let written = 0;
+    let refused = 0;
+    let readOutside = 0;
+    try {
+      for (let i = 0; i < 3000; i++) {
+        try {
+          await storage.createOnly(`${pathToFileURL(root).href}/m/obj-${i}`, Buffer.from(`object ${i}`), 'application/octet-stream');
+          written++;
+        } catch (err) {
+          assert.ok(err instanceof StorageError, String(err));
+          refused++;
+        }
+        if (i % 10 === 0) {
+          const read = await storage.read(`${pathToFileURL(root).href}/m/secret`, 1024).catch(() => undefined);
+          if (read !== undefined) readOutside++;
+        }
+      }
+    } finally {
+      swapper.kill('SIGKILL');
+    }
+    assert.deepEqual(readdirSync(outside), ['secret'], `written outside the root: ${readdirSync(outside).length - 1} of ${written} writes`);
+    assert.equal(readOutside, 0, 'a read through the link');
+    assert.ok(written > 0 && written + refused === 3000, `${written} written, ${refused} refused`);
+    rmSync(base, { recursive: true, force: true });
+  });
+});
