@@ -89,7 +89,8 @@ export class Controller {
     const options = this.#opts.classifyOptions();
     const action = classify(obj, this.#optionsFor(kind, options), kind);
     // A running PipelineRun is looked at for a hold only when one of its children asks (below).
-    if (action !== 'ignore' && action !== 'check-hold') this.#queue.add(runKey(kind, ns, name));
+    // What a list replays (SYNC) waits behind what the watch reports as it happens.
+    if (action !== 'ignore' && action !== 'check-hold') this.#queue.add(runKey(kind, ns, name), type === 'SYNC' ? 'backlog' : 'now');
     if (kind === 'TaskRun' && options.pipelineRuns === true && options.useFinalizer) this.#onPipelineTask(ns, obj);
   }
 

@@ -61,7 +61,8 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     port: config.http.port,
     host: config.http.host,
     metrics,
-    isReady: () => true,
+    // Ready once leading and the first lists are in (a standby is ready to take over at once).
+    isReady: () => !leading || controller.hasSynced(),
     isHealthy: () => !leading || wedged(controller, config) === undefined,
   });
   metrics.attempts.observe(() => ({ inFlight: controller.attemptsInFlight, oldestSeconds: controller.oldestAttemptMs() / 1000 }));

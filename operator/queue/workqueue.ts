@@ -1,16 +1,23 @@
 // A work queue with controller-runtime's guarantees: a key is queued at most once, is never
 // handed to two workers at once (a key added while in flight runs again after it finishes),
-// and retries back off per key.
+// and retries back off per key. Two lanes: what the watch reports as it happens goes before the
+// backlog a list brings (at start-up, after a relist), so a run that completes now never waits
+// behind hundreds of re-checks of runs settled long ago.
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 
 export type Handler = (key: string) => Promise<'done' | 'retry'>;
 
+/** `now`: a watch event (or a retry); `backlog`: an object a list replayed. */
+export type Priority = 'now' | 'backlog';
+
 export class WorkQueue {
   readonly #policy: BackoffPolicy;
-  readonly #queue: string[] = [];
-  readonly #queued = new Set<string>();
+  readonly #now: string[] = [];
+  readonly #backlog: string[] = [];
+  /** Each queued key once, with the lane it is to be taken from (an entry in the other lane is stale). */
+  readonly #queued = new Map<string, Priority>();
   readonly #inFlight = new Set<string>();
-  readonly #dirty = new Set<string>();
+  readonly #dirty = new Map<string, Priority>();
   readonly #failures = new Map<string, number>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #onDepth: (depth: number) => void;
@@ -24,18 +31,26 @@ export class WorkQueue {
     this.#onError = hooks.onError ?? (() => undefined);
   }
 
-  add(key: string): void {
+  add(key: string, priority: Priority = 'now'): void {
     if (this.#shuttingDown) return;
     if (this.#inFlight.has(key)) {
-      this.#dirty.add(key);
+      if (this.#dirty.get(key) !== 'now') this.#dirty.set(key, priority);
       return;
     }
-    if (this.#queued.has(key)) return;
+    const queued = this.#queued.get(key);
+    // Already waiting in the backlog: an event about it moves it up (its backlog entry goes stale).
+    if (queued === 'backlog' && priority === 'now') {
+      this.#queued.set(key, 'now');
+      this.#now.push(key);
+      this.#wake?.();
+      return;
+    }
+    if (queued !== undefined) return;
     // Backing off: a watch event or a relist must not cut the wait short; the timer adds it.
     if (this.#timers.has(key)) return;
-    this.#queued.add(key);
-    this.#queue.push(key);
-    this.#onDepth(this.#queue.length);
+    this.#queued.set(key, priority);
+    (priority === 'now' ? this.#now : this.#backlog).push(key);
+    this.#onDepth(this.#queued.size);
     this.#wake?.();
   }
 
@@ -63,7 +78,7 @@ export class WorkQueue {
   }
 
   get depth(): number {
-    return this.#queue.length;
+    return this.#queued.size;
   }
 
   get inFlight(): number {
@@ -97,19 +112,33 @@ export class WorkQueue {
         this.#inFlight.delete(key);
         if (result === 'done') this.forget(key);
         else this.addRateLimited(key);
-        if (this.#dirty.delete(key)) this.add(key);
+        const dirty = this.#dirty.get(key);
+        if (dirty !== undefined) {
+          this.#dirty.delete(key);
+          this.add(key, dirty);
+        }
       }
     }
+  }
+
+  /** The next key, the `now` lane first; entries whose key moved lanes (or left) are skipped. */
+  #take(): string | undefined {
+    for (const [lane, name] of [[this.#now, 'now'], [this.#backlog, 'backlog']] as const) {
+      for (let key = lane.shift(); key !== undefined; key = lane.shift()) {
+        if (this.#queued.get(key) === name) return key;
+      }
+    }
+    return undefined;
   }
 
   async #next(): Promise<string | undefined> {
     for (;;) {
       if (this.#shuttingDown) return undefined;
-      const key = this.#queue.shift();
+      const key = this.#take();
       if (key !== undefined) {
         this.#queued.delete(key);
         this.#inFlight.add(key);
-        this.#onDepth(this.#queue.length);
+        this.#onDepth(this.#queued.size);
         return key;
       }
       await new Promise<void>((resolve) => {

@@ -98,6 +98,30 @@ describe('the work queue', () => {
     assert.ok((attempts[1] ?? 0) - (attempts[0] ?? 0) >= 200, 'the second attempt waited for its backoff');
   });
 
+  it('takes what the watch reports now before the backlog a list replayed, and moves a backlog key up when an event names it', async () => {
+    const queue = new WorkQueue(policy);
+    const order: string[] = [];
+    for (let i = 0; i < 300; i++) queue.add(`old/${i}`, 'backlog');
+    queue.add('old/250', 'backlog'); // queued once
+    assert.equal(queue.depth, 300);
+    const done = queue.run(1, async (key) => {
+      order.push(key);
+      if (key === 'old/0') {
+        queue.add('new/completed', 'now');
+        queue.add('old/299', 'now');
+      }
+      await sleep(0);
+      return 'done';
+    });
+    while (order.length < 301) await sleep(5);
+    queue.shutDown();
+    await done;
+    // The first backlog key was in flight; right after it, the new completion and the key an event moved up.
+    assert.deepEqual(order.slice(0, 3), ['old/0', 'new/completed', 'old/299']);
+    assert.equal(order.length, 301, 'every key once: the moved key\'s backlog entry was skipped');
+    assert.equal(new Set(order).size, 301);
+  });
+
   it('caps backoff at the maximum delay', () => {
     assert.equal(backoffDelay({ initialDelayMs: 100, maxDelayMs: 1000 }, 1, () => 0.5), 100);
     assert.equal(backoffDelay({ initialDelayMs: 100, maxDelayMs: 1000 }, 3, () => 0.5), 400);
