@@ -19,6 +19,14 @@ export interface OperatorArgs {
 export async function runOperator(args: OperatorArgs): Promise<void> {
   let config = loadConfig(args.configPath, process.env);
   const logger = createLogger({ level: config.logLevel });
+  // A signal during start-up (keys read, clients built, nothing watched or written yet) ends the
+  // process at once and cleanly; once the controller exists, a graceful shutdown takes over.
+  let onSignal = (signal: string): void => {
+    logger.info({ signal }, 'stopped during start-up');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   logProcessWarnings(logger);
   const metrics = createMetrics();
   const identity = process.env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
@@ -128,8 +136,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     logger.info('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  onSignal = (signal) => void shutdown(signal);
 
   if (elector) {
     await elector.run();

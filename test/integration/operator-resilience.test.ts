@@ -52,6 +52,8 @@ describe('operator resilience', () => {
       await operator.stop('SIGKILL');
       operator = await startOperator(env, operatorConfig({ workers: 4 }));
     }
+    // The last one finishes the burst; its SIGTERM below must meet a started operator, not one still loading.
+    await operator.ready();
     const observed = await waitAllDecided(ns, runs, 60_000);
     const code = await operator.stop('SIGTERM');
     assert.deepEqual({ failed: observed.failed, pending: observed.pending }, { failed: [], pending: [] }, operator.output().slice(-3000));
