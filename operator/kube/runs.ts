@@ -1,12 +1,12 @@
 // TaskRun and PipelineRun reads (always live, never from a cache) and our own metadata, written
 // with server-side apply under our field manager so we never touch fields other actors own. One
 // class for both kinds: they differ only in their collection and in what the reconciler makes of them.
+import type { RunKind } from '../../src/provenance/index.ts';
 import { ApiStatusError, type KubeApi } from './api.ts';
 
-export const FIELD_MANAGER = 'slsa-ml-operator';
+export type { RunKind };
 
-/** The Tekton run kinds the operator attests. */
-export type RunKind = 'TaskRun' | 'PipelineRun';
+export const FIELD_MANAGER = 'slsa-ml-operator';
 
 const PLURAL: Record<RunKind, string> = { TaskRun: 'taskruns', PipelineRun: 'pipelineruns' };
 

@@ -9,6 +9,7 @@
 // caller decides whether that makes the provenance partial.
 import type { PipelineChild, TaskRun as ProvenanceTaskRun } from '../../src/provenance/index.ts';
 import { controllingPipelineRun, type ClusterFacts, type TaskRun, type TektonRuns } from '../kube/index.ts';
+import { declaresOutputs } from './classify.ts';
 import { ReconcileFailure } from './failure.ts';
 import { runFacts } from './run-facts.ts';
 
@@ -115,10 +116,10 @@ function trimmed(tr: TaskRun): ProvenanceTaskRun {
 }
 
 /** Whether any child declares a model output while running (status.taskSpec): then the PipelineRun is held. */
-export async function anyChildDeclaresOutputs(taskRuns: TektonRuns, pr: TaskRun, declares: (status: never) => boolean): Promise<boolean> {
+export async function anyChildDeclaresOutputs(taskRuns: TektonRuns, pr: TaskRun): Promise<boolean> {
   for (const ref of childReferences(pr).filter((r) => r.kind === 'TaskRun')) {
     const tr = await taskRuns.get(pr.metadata.namespace, ref.name);
-    if (tr && controllingPipelineRun(tr.metadata)?.uid === pr.metadata.uid && declares((tr.status ?? {}) as never)) return true;
+    if (tr && controllingPipelineRun(tr.metadata)?.uid === pr.metadata.uid && declaresOutputs(tr.status ?? {})) return true;
   }
   return false;
 }

@@ -9,7 +9,7 @@ import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
 import { controllingPipelineRun, type ClusterFacts, type EventRecorder, type OwnedMetadata, type RunKind, type TaskRun, type TektonRuns } from '../kube/index.ts';
 import { attest, attestPipelineRun, type AttestDeps, type Attested, type AttestSettings } from './attest.ts';
-import { classify, declaresOutputs, hasSealedOutcome, isPipelineTask, pipelineDeclaresOutputs } from './classify.ts';
+import { classify, hasSealedOutcome, isPipelineTask, pipelineDeclaresOutputs } from './classify.ts';
 import { anyChildDeclaresOutputs } from './pipeline-children.ts';
 import { ReconcileFailure, toFailure } from './failure.ts';
 import { ANNOTATION, FINALIZER, KEY_PREFIX, outcomeMetadata, outcomeValues, valuesOn, type Outcome } from './outcome.ts';
@@ -88,7 +88,7 @@ export class Reconciler {
       case 'ignore':
         return 'done';
       case 'check-hold':
-        if (await anyChildDeclaresOutputs(this.#deps.runs.TaskRun, tr, declaresOutputs)) await runs.applyMetadata(tr, { finalizers: [FINALIZER] });
+        if (await anyChildDeclaresOutputs(this.#deps.runs.TaskRun, tr)) await runs.applyMetadata(tr, { finalizers: [FINALIZER] });
         return 'done';
       case 'hold':
         await runs.applyMetadata(tr, { finalizers: [FINALIZER] });

@@ -1,6 +1,6 @@
 // What policy reads from a verified SLSA v1 statement, converted once from the predicate's
 // loose JSON into our own shape. A field of the wrong type reads as absent.
-import { ANNOTATION, PIPELINE_BUILD_TYPE } from '../provenance/index.ts';
+import { ANNOTATION, PIPELINE_BUILD_TYPE, type RunKind } from '../provenance/index.ts';
 import { buildTypeOf, githubWorkflowOf, isGithubStatement, sourceCommit, splitSourceUri, type GithubWorkflow, type InTotoStatement } from '../verify/index.ts';
 
 export interface Dependency {
@@ -12,7 +12,7 @@ export interface Dependency {
 }
 
 /** Which Tekton run a statement describes; GitHub Actions statements describe none. */
-export type RunKind = 'TaskRun' | 'PipelineRun';
+export type { RunKind };
 
 export interface StatementFacts {
   readonly buildType?: string;
