@@ -8,7 +8,7 @@ import { Controller } from './controller.ts';
 import { ClusterFacts, EventRecorder, KubeApi, TektonRuns, loadKubeConfig } from './kube/index.ts';
 import { LeaderElector } from './leader/index.ts';
 import { createLogger, createMetrics, logProcessWarnings, startHealthServer, type Metrics } from './observability/index.ts';
-import { Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
+import { defaultInstallationName, ForeignOutcomes, Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
 import { buildSigningSetup, buildStorage, reconcileSettings, runCollections } from './wiring.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
@@ -30,7 +30,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   logProcessWarnings(logger);
   const metrics = createMetrics();
   const identity = process.env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
-  logger.info({ version: OPERATOR_VERSION, identity, namespaces: config.namespaces, signer: config.signer.kind }, 'slsa-ml operator starting');
+  logger.info({ version: OPERATOR_VERSION, identity, installation: config.installation.name ?? defaultInstallationName(config.builderId), namespaces: config.namespaces, signer: config.signer.kind }, 'slsa-ml operator starting');
 
   const kc = loadKubeConfig({ requestMs: config.deadlines.requestSeconds * 1000 });
   const api = new KubeApi(kc, { requestMs: config.deadlines.requestSeconds * 1000 });
@@ -40,6 +40,10 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   // their watch would leave pipeline models attested at neither level.
   const pipelineRuns = config.pipelineRuns.enabled;
   const labelSelector = config.labelSelector;
+  const foreign = new ForeignOutcomes({
+    count: (decision) => metrics.foreignOutcomes.inc(decision),
+    summary: (fields) => logger.warn({ ...fields, installation: signing.seal.installation }, 'outcomes sealed by another installation or an unknown key: do two installations watch the same namespaces? (docs/operator.md, "Running several installations")'),
+  });
   const reconciler = new Reconciler({
     runs: { TaskRun: new TektonRuns(api, 'TaskRun'), PipelineRun: new TektonRuns(api, 'PipelineRun') },
     facts: new ClusterFacts(api),
@@ -49,6 +53,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     settings: () => ({ ...reconcileSettings(config), pipelineRuns, labelSelector }),
     metrics: reconcileMetrics(metrics),
     logger,
+    foreign,
   });
   const controller = new Controller({
     kubeConfig: kc,
@@ -57,7 +62,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     workers: config.workers,
     retry: config.retry,
     watch: config.watch,
-    classifyOptions: () => ({ attestFailedRuns: config.attestFailedRuns, useFinalizer: config.finalizer.enabled, seal: signing.seal, pipelineRuns }),
+    classifyOptions: () => ({ attestFailedRuns: config.attestFailedRuns, useFinalizer: config.finalizer.enabled, seal: signing.seal, pipelineRuns, judged: (uid, seal) => foreign.judged(uid, seal) }),
     reconciler,
     logger,
     onQueueDepth: (depth) => metrics.queueDepth.set(depth),
@@ -83,7 +88,8 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     : () => undefined;
 
   async function applyConfig(next: OperatorConfig): Promise<void> {
-    if (JSON.stringify([next.signer, next.seal, next.deadlines]) !== JSON.stringify([config.signer, config.seal, config.deadlines])) signing = await buildSigningSetup(next);
+    const signingKeys = (c: OperatorConfig): string => JSON.stringify([c.signer, c.seal, c.deadlines, c.installation, c.builderId, c.previousPublicKeyPaths]);
+    if (signingKeys(next) !== signingKeys(config)) signing = await buildSigningSetup(next);
     if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
     const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
       .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));

@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { createSigner, fetchKmsPublicKey, parsePrivateKey, readSigningKey, tokenFromFile, tokenFromGceMetadata, type KeySignerConfig, type Signer } from '../src/signing/index.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
 import type { SignatureVerifier } from '../src/verify/index.ts';
+import { anyOfVerifiers } from '../src/verify/any-verifier.ts';
 import { publicKeyVerifierOnDemand } from '../src/verify/on-demand.ts';
 import { ConfigError, type OperatorConfig, type SignerSettings } from './config/index.ts';
 import { collectionPath, type RunKind } from './kube/index.ts';
-import { OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile, type ReconcileSettings, type SigningSetup } from './reconcile/index.ts';
+import { defaultInstallationName, OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile, type ReconcileSettings, type SigningSetup } from './reconcile/index.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
 export function buildStorage(config: OperatorConfig): Storage {
@@ -24,7 +25,7 @@ export function buildStorage(config: OperatorConfig): Storage {
  * Signer, own-signature verifier and seal, from one configuration; secrets are read once and never
  * logged. Every request the signer makes ends after `requestTimeoutMs`.
  */
-export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal' | 'deadlines'>): Promise<SigningSetup> {
+export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal' | 'deadlines' | 'installation' | 'builderId' | 'previousPublicKeyPaths'>): Promise<SigningSetup> {
   const settings = config.signer;
   // Before any key is read or any KMS or Fulcio call is made: a missing seal key is a configuration
   // mistake, and is named as one (not as the credentials error the signer would meet first).
@@ -36,7 +37,11 @@ export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 
     : undefined;
   const privateKey = key ? parsePrivateKey(key.keyPem, key.password) : undefined;
   const signer = await buildSigner(settings, key, requestTimeoutMs);
-  return { signer, ownVerifier: await buildOwnVerifier(settings, privateKey, requestTimeoutMs), seal: buildSeal(config.seal.keyPath, privateKey) };
+  const previous = previousKeyVerifiers(config.previousPublicKeyPaths);
+  const current = await buildOwnVerifier(settings, privateKey, requestTimeoutMs);
+  const own = [...(current ? [current] : []), ...previous];
+  const installation = config.installation.name ?? defaultInstallationName(config.builderId);
+  return { signer, ownVerifier: own.length > 0 ? anyOfVerifiers(own) : undefined, seal: buildSeal(config.seal.keyPath, privateKey, installation) };
 }
 
 async function buildSigner(settings: SignerSettings, key: KeySignerConfig | undefined, requestTimeoutMs: number): Promise<Signer> {
@@ -79,14 +84,29 @@ function pem(publicKey: KeyObject): string {
   return publicKey.export({ type: 'spki', format: 'pem' }).toString();
 }
 
-function buildSeal(keyPath: string | undefined, privateKey: KeyObject | undefined): OutcomeSeal {
+/** The keys this installation signed with before (a rotation): what they signed is still ours. */
+function previousKeyVerifiers(paths: readonly string[]): SignatureVerifier[] {
+  return paths.map((path, i) => {
+    let pemText: string;
+    try {
+      pemText = readFileSync(path, 'utf8');
+      createPublicKey(pemText);
+    } catch (err) {
+      throw new ConfigError(`previousPublicKeyPaths[${i}]`, `cannot use ${path} as a public key: ${(err as Error).message}`);
+    }
+    if (/PRIVATE KEY/.test(pemText)) throw new ConfigError(`previousPublicKeyPaths[${i}]`, `${path} holds a private key; give the public key (cosign.pub) of the key signed with before`);
+    return publicKeyVerifierOnDemand(pemText);
+  });
+}
+
+function buildSeal(keyPath: string | undefined, privateKey: KeyObject | undefined, installation: string): OutcomeSeal {
   try {
-    if (keyPath !== undefined) return new OutcomeSeal(sealKeysFromFile(readFileSync(keyPath, 'utf8')));
+    if (keyPath !== undefined) return new OutcomeSeal(sealKeysFromFile(readFileSync(keyPath, 'utf8')), installation);
   } catch (err) {
     throw new ConfigError('seal.keyPath', `cannot use ${keyPath} as the outcome seal key: ${(err as Error).message}`);
   }
   if (privateKey === undefined) throw missingSealKey();
-  return new OutcomeSeal([sealKeyFromSigningKey(privateKey.export({ type: 'pkcs8', format: 'der' }))]);
+  return new OutcomeSeal([sealKeyFromSigningKey(privateKey.export({ type: 'pkcs8', format: 'der' }))], installation);
 }
 
 function missingSealKey(): ConfigError {

@@ -84,7 +84,7 @@ export const pipelineRunName = (i: number): string => `pipe-${String(i).padStart
  */
 export async function fillPipelineRuns(api: KubeApi, w: PipelineWorkload, progress: (done: number) => void): Promise<void> {
   if (w.childrenPerRun < 1 || w.childrenPerRun > TASKS.length) throw new Error(`--children must be 1..${TASKS.length}`);
-  const seal = new OutcomeSeal([Buffer.from(BENCH_SEAL_KEY, 'utf8')]);
+  const seal = new OutcomeSeal([Buffer.from(BENCH_SEAL_KEY, 'utf8')], 'bench');
   const filler = 'r'.repeat(w.largeBytes);
   const prs = collection(w.namespace, 'pipelineruns');
   const trs = collection(w.namespace, 'taskruns');

@@ -28,6 +28,8 @@ export function buildConfig(f: Fields): OperatorConfig {
       pipelineTaskRuns: f.integer('limits.pipelineTaskRuns', 1, 100_000),
     },
     seal: buildSeal(f),
+    installation: buildInstallation(f),
+    previousPublicKeyPaths: f.list('previousPublicKeyPaths', absolutePath),
     digestConcurrency: f.integer('digestConcurrency', 1, MAX_PARALLEL),
     retry: {
       initialDelayMs: f.integer('retry.initialDelayMs', 1, DAY_MS),
@@ -63,6 +65,11 @@ function buildStorage(f: Fields): StorageSettings {
 function buildSeal(f: Fields): OperatorConfig['seal'] {
   const keyPath = f.optionalString('seal.keyPath', absolutePath);
   return keyPath === undefined ? {} : { keyPath };
+}
+
+function buildInstallation(f: Fields): OperatorConfig['installation'] {
+  const name = f.optionalString('installation.name', dnsLabel);
+  return name === undefined ? {} : { name };
 }
 
 function buildLeaderElection(f: Fields): LeaderElectionSettings {

@@ -18,6 +18,8 @@ export function defaultConfig(): OperatorConfig {
     clockSkewSeconds: 30,
     limits: { statementBytes: 4 * 1024 * 1024, modelFiles: 10_000, modelBytes: 1024 ** 4, pipelineTaskRuns: 500 },
     seal: {},
+    installation: {},
+    previousPublicKeyPaths: [],
     digestConcurrency: 4,
     retry: { initialDelayMs: 500, maxDelayMs: 30_000, budgetMs: 600_000 },
     workers: 4,

@@ -42,6 +42,8 @@ export const SCHEMA: SchemaGroup = {
   clockSkewSeconds: 'integer',
   limits: { statementBytes: 'integer', modelFiles: 'integer', modelBytes: 'integer', pipelineTaskRuns: 'integer' },
   seal: { keyPath: 'string' },
+  installation: { name: 'string' },
+  previousPublicKeyPaths: 'list',
   digestConcurrency: 'integer',
   retry: { initialDelayMs: 'integer', maxDelayMs: 'integer', budgetMs: 'integer' },
   workers: 'integer',

@@ -23,6 +23,16 @@ export interface OperatorConfig {
   limits: { statementBytes: number; modelFiles: number; modelBytes: number; pipelineTaskRuns: number };
   /** The outcome seal's key file; unset: derived from the signing key (signer kind `key` only). */
   seal: { keyPath?: string };
+  /**
+   * The name this installation's seals carry, so that another installation meeting its outcomes can
+   * say whose they are; unset: derived from builderId.
+   */
+  installation: { name?: string };
+  /**
+   * Public keys (PEM files) of this installation's earlier signing keys (or KMS key versions):
+   * provenance and model signatures they made are recognised as this operator's own.
+   */
+  previousPublicKeyPaths: string[];
   storage: StorageSettings;
   signer: SignerSettings;
   /** SLSA `runDetails.builder.id`: identifies this operator installation. */

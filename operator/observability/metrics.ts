@@ -2,6 +2,7 @@
 // one). Label values come from closed sets so cardinality stays bounded.
 import { addProcessMetrics, Registry } from './prometheus.ts';
 import { FAILURE_CODES } from '../reconcile/failure.ts';
+import { FOREIGN_DECISIONS, type ForeignDecision } from '../reconcile/foreign-outcomes.ts';
 import { OPERATOR_VERSION } from '../version.ts';
 
 export type AttestationOutcome = 'signed' | 'failed' | 'skipped';
@@ -24,6 +25,8 @@ export interface Metrics {
   readonly queueDepth: { set(depth: number): void };
   readonly leader: { set(leading: boolean): void };
   readonly watchRestarts: { inc(): void };
+  /** Outcomes sealed by another installation (or a key no longer held), by what this one did. */
+  readonly foreignOutcomes: { inc(decision: ForeignDecision): void };
   /** Reads attempts in flight and the oldest one's age (seconds) when scraped. */
   readonly attempts: { observe(read: () => { inFlight: number; oldestSeconds: number }): void };
 }
@@ -38,6 +41,7 @@ export function createMetrics(): Metrics {
   const queueDepth = registry.gauge('slsa_ml_queue_depth', 'TaskRun keys waiting in the work queue.');
   const leader = registry.gauge('slsa_ml_leader', '1 while this replica holds the leader lease, else 0.');
   const watchRestarts = registry.counter('slsa_ml_watch_restarts_total', 'TaskRun watches restarted.');
+  const foreignOutcomes = registry.counter('slsa_ml_foreign_outcomes_total', 'Outcomes sealed by another installation or a key this one no longer holds, by decision (left, agreed, resealed, overruled).', 'decision');
   // Constant 1; the labels say which build runs, so dashboards can join on it and a rollout shows.
   registry.gauge('slsa_ml_build_info', 'Always 1; labels name the running slsa-ml version and Node.js version.', { read: () => 1, labels: { version: OPERATOR_VERSION, nodejs: process.version } });
   let readAttempts = (): { inFlight: number; oldestSeconds: number } => ({ inFlight: 0, oldestSeconds: 0 });
@@ -48,6 +52,7 @@ export function createMetrics(): Metrics {
   for (const reason of FAILURE_REASONS) failures.inc(reason, 0);
   retries.inc('', 0);
   watchRestarts.inc('', 0);
+  for (const decision of FOREIGN_DECISIONS) foreignOutcomes.inc(decision, 0);
   return {
     registry,
     attestations: { inc: (outcome) => attestations.inc(OUTCOMES.includes(outcome) ? outcome : 'failed') },
@@ -57,6 +62,7 @@ export function createMetrics(): Metrics {
     queueDepth: { set: (depth) => queueDepth.set(depth) },
     leader: { set: (leading) => leader.set(leading ? 1 : 0) },
     watchRestarts: { inc: () => watchRestarts.inc() },
+    foreignOutcomes: { inc: (decision) => foreignOutcomes.inc(decision) },
     attempts: { observe: (read) => { readAttempts = read; } },
   };
 }

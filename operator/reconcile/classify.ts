@@ -5,7 +5,7 @@
 // never on its own: one provenance per model, whichever level reports it.
 import { isTypeHintOutputName } from './hints.ts';
 import { ANNOTATION, FINALIZER, KEY_PREFIX, valuesOn } from './outcome.ts';
-import type { OutcomeSeal } from './seal.ts';
+import { parseSeal, type OutcomeSeal } from './seal.ts';
 import { controllingPipelineRun, type ObjectWithMeta, type RunKind } from '../kube/index.ts';
 
 export type Action =
@@ -14,6 +14,9 @@ export type Action =
   | 'attest' // finished with model outputs and no outcome of ours yet
   | 'overrule' // finished, nothing to attest, but carries slsa-ml.dev/ values we did not write
   | 'release' // our outcome is recorded (or there is nothing to attest) but our finalizer is still on it
+  // finished, with an outcome sealed by a seal that is not ours (another installation, a rotated-out
+  // key, or a forgery): the reconciler decides whether to leave it or record its own
+  | 'judge'
   // A running PipelineRun whose own results announce no model: hold it if a child TaskRun declares one
   // (only a child's event asks; the reconciler reads the children).
   | 'check-hold';
@@ -24,6 +27,8 @@ export interface ClassifyOptions {
   readonly seal: OutcomeSeal;
   /** PipelineRuns are attested as one run (pipelineRuns.enabled). */
   readonly pipelineRuns?: boolean;
+  /** Whether this process already judged this very seal on this run (and left it): not queued again. */
+  readonly judged?: (uid: string, seal: string) => boolean;
 }
 
 interface Named { name?: unknown }
@@ -45,15 +50,18 @@ interface KindRules {
   readonly whileRunning: (status: RunStatus) => Action;
   /** slsa-ml.dev/ values we did not write are overruled (a kind we do not attest is left alone). */
   readonly overrules: boolean;
+  /** An outcome another seal made is judged against our own attestation (only where we attest). */
+  readonly judges: boolean;
 }
 
 const RULES: Record<RunKind | 'PipelineTask' | 'PipelineRunOff', KindRules> = {
-  TaskRun: { hasOutputs: hasOutputHints, whileRunning: (status) => (declaresOutputs(status) ? 'hold' : 'ignore'), overrules: true },
-  PipelineRun: { hasOutputs: () => true, whileRunning: (status) => (pipelineDeclaresOutputs(status) ? 'hold' : 'check-hold'), overrules: true },
-  // A TaskRun controlled by a PipelineRun: attested at the pipeline level, so nothing to do here.
-  PipelineTask: { hasOutputs: () => false, whileRunning: () => 'ignore', overrules: true },
+  TaskRun: { hasOutputs: hasOutputHints, whileRunning: (status) => (declaresOutputs(status) ? 'hold' : 'ignore'), overrules: true, judges: true },
+  PipelineRun: { hasOutputs: () => true, whileRunning: (status) => (pipelineDeclaresOutputs(status) ? 'hold' : 'check-hold'), overrules: true, judges: true },
+  // A TaskRun controlled by a PipelineRun: attested at the pipeline level, so nothing to do here
+  // (and any outcome on it, sealed or not, is removed: it has none of its own).
+  PipelineTask: { hasOutputs: () => false, whileRunning: () => 'ignore', overrules: true, judges: false },
   // PipelineRuns with pipelineRuns.enabled off: only a finalizer of ours (from when it was on) is released.
-  PipelineRunOff: { hasOutputs: () => false, whileRunning: () => 'ignore', overrules: false },
+  PipelineRunOff: { hasOutputs: () => false, whileRunning: () => 'ignore', overrules: false, judges: false },
 };
 
 export function classify(obj: ObjectWithMeta, options: ClassifyOptions, kind: RunKind = 'TaskRun'): Action {
@@ -68,6 +76,15 @@ export function classify(obj: ObjectWithMeta, options: ClassifyOptions, kind: Ru
   return whenFinished(meta, status, succeeded === 'True', options, rules) ?? settled;
 }
 
+/**
+ * The seal an outcome carries, when it is well formed; whose it is, is for OutcomeSeal.verify to
+ * say. One we cannot verify is another installation's, ours under a key we no longer hold, or a forgery.
+ */
+export function carriedSeal(meta: Meta): string | undefined {
+  const seal = meta.annotations?.[ANNOTATION.seal];
+  return valuesOn(meta) !== undefined && parseSeal(seal) !== undefined ? seal : undefined;
+}
+
 function rulesFor(obj: ObjectWithMeta, options: ClassifyOptions, kind: RunKind): KindRules {
   if (kind === 'PipelineRun') return RULES[options.pipelineRuns === true ? 'PipelineRun' : 'PipelineRunOff'];
   return RULES[options.pipelineRuns === true && isPipelineTask(obj) ? 'PipelineTask' : 'TaskRun'];
@@ -79,6 +96,8 @@ export function isPipelineTask(obj: ObjectWithMeta): boolean {
 }
 
 function whenFinished(meta: Meta, status: RunStatus, succeeded: boolean, options: ClassifyOptions, rules: KindRules): Action | undefined {
+  const seal = rules.judges ? carriedSeal(meta) : undefined;
+  if (seal !== undefined) return options.judged?.(meta.uid ?? '', seal) === true ? undefined : 'judge';
   if (rules.hasOutputs(status) && (succeeded || options.attestFailedRuns)) return 'attest';
   return rules.overrules && hasForeignValues(meta) ? 'overrule' : undefined;
 }

@@ -9,11 +9,13 @@ import type { Storage } from '../../src/storage/index.ts';
 import type { SignatureVerifier } from '../../src/verify/index.ts';
 import { controllingPipelineRun, type ClusterFacts, type EventRecorder, type OwnedMetadata, type RunKind, type TaskRun, type TektonRuns } from '../kube/index.ts';
 import { attest, attestPipelineRun, type AttestDeps, type Attested, type AttestSettings } from './attest.ts';
-import { classify, hasSealedOutcome, isPipelineTask, pipelineDeclaresOutputs } from './classify.ts';
+import { classify, hasSealedOutcome, isPipelineTask, pipelineDeclaresOutputs, carriedSeal, type ClassifyOptions } from './classify.ts';
+import type { ForeignOutcomes } from './foreign-outcomes.ts';
 import { anyChildDeclaresOutputs } from './pipeline-children.ts';
 import { ReconcileFailure, toFailure } from './failure.ts';
-import { ANNOTATION, FINALIZER, KEY_PREFIX, outcomeMetadata, outcomeValues, valuesOn, type Outcome } from './outcome.ts';
-import type { OutcomeSeal } from './seal.ts';
+import { ANNOTATION, FINALIZER, KEY_PREFIX, outcomeMetadata, outcomeValues, valuesOn, type Outcome, type OutcomeValues } from './outcome.ts';
+import type { ForeignDecision } from './foreign-outcomes.ts';
+import { parseSeal, type OutcomeSeal } from './seal.ts';
 
 export interface ReconcileSettings extends AttestSettings {
   readonly attestFailedRuns: boolean;
@@ -52,6 +54,8 @@ export interface ReconcilerDeps {
   readonly settings: () => ReconcileSettings;
   readonly metrics: ReconcileMetrics;
   readonly logger: Logger;
+  /** Outcomes sealed by someone else, judged once per run and seal. */
+  readonly foreign: ForeignOutcomes;
   readonly now?: () => number;
 }
 
@@ -83,7 +87,7 @@ export class Reconciler {
     const settings = this.#deps.settings();
     const signing = this.#deps.signing();
     const pipelineRuns = await this.#attestedAsPipeline(kind, tr, settings);
-    const options = { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer, seal: signing.seal, pipelineRuns };
+    const options: ClassifyOptions = { attestFailedRuns: settings.attestFailedRuns, useFinalizer: settings.useFinalizer, seal: signing.seal, pipelineRuns, judged: (uid, seal) => this.#deps.foreign.judged(uid, seal) };
     switch (classify(tr, options, kind)) {
       case 'ignore':
         return 'done';
@@ -94,23 +98,88 @@ export class Reconciler {
         await runs.applyMetadata(tr, { finalizers: [FINALIZER] });
         return 'done';
       case 'release':
-        await runs.applyMetadata(tr, sealedOutcome(tr, signing.seal));
+        // A sealed outcome (ours, or one we judged and left) is kept; anything else is left out.
+        await runs.applyMetadata(tr, carriedSeal(tr.metadata) !== undefined ? standingOutcome(tr) : {});
         return 'done';
       case 'overrule':
         await this.#overrule(tr, kind, settings, signing.seal);
         return 'done';
       case 'attest':
         return this.#attest(tr, settings, signing, attempt);
+      case 'judge':
+        return this.#judge(tr, kind, { options, settings, signing }, attempt);
     }
   }
 
   async #attest(tr: TaskRun, settings: ReconcileSettings, signing: SigningSetup, attempt: number): Promise<'done' | 'retry'> {
+    const outcome = await this.#outcomeOf(tr, settings, signing, attempt);
+    if (outcome === 'retry') return 'retry';
+    await this.#record(tr, outcome, signing.seal, this.#log(tr));
+    return 'done';
+  }
+
+  /**
+   * A finished run whose outcome carries a seal that is not ours. A negative outcome (failed,
+   * skipped) is left as it is: it vouches for nothing, and overruling it is what made two
+   * installations relabel each other's runs in a loop. A `signed` one is checked against our own
+   * attestation: the same values are left (re-sealed once when the seal names this installation:
+   * our own outcome under a seal key we no longer hold), different ones are overruled. Neither a
+   * tenant nor another installation can make us vouch for anything we did not attest ourselves.
+   */
+  async #judge(tr: TaskRun, kind: RunKind, ctx: { options: ClassifyOptions; settings: ReconcileSettings; signing: SigningSetup }, attempt: number): Promise<'done' | 'retry'> {
+    const { options, settings, signing } = ctx;
+    const seal = carriedSeal(tr.metadata) as string;
+    const claimed = parseSeal(seal)?.installation;
+    const named = claimed === undefined ? 'an operator before installation names (v1 seal)' : `installation ${claimed}`;
+    const theirs = valuesOn(tr.metadata) as OutcomeValues;
+    const decided = async (decision: ForeignDecision, message: string): Promise<void> => {
+      this.#deps.foreign.decided(decision, tr.metadata.uid, seal, claimed ?? 'v1', tr.metadata.namespace);
+      this.#log(tr).warn({ sealedBy: claimed ?? 'v1', decision, outcome: theirs.signed }, message);
+      if (decision === 'resealed') return;
+      const event = { type: 'Warning' as const, reason: 'ForeignOutcome', message: `outcome sealed by ${named}, not by this installation (${signing.seal.installation}): ${message}` };
+      await this.#deps.events.record(tr, event, eventId(tr.metadata.uid, decision, event.message)).catch(() => undefined);
+    };
+    if (theirs.signed !== 'true') {
+      await decided('left', `its ${theirs.signed} outcome was left as it is (see docs/operator.md, "Running several installations")`);
+      await this.#keepForeign(tr, kind);
+      return 'done';
+    }
+    // What we would record ourselves, with the outcome keys out of the way.
+    const bare = withoutOutcome(tr);
+    if (classify(bare, { ...options, judged: undefined }, kind) !== 'attest') {
+      await this.#overrule(tr, kind, settings, signing.seal);
+      await decided('overruled', 'it says signed, but this run has nothing this installation attests');
+      return 'done';
+    }
+    const ours = await this.#outcomeOf(tr, settings, signing, attempt);
+    if (ours === 'retry') return 'retry';
+    if (!sameValues(outcomeValues(ours), theirs)) {
+      await this.#record(tr, ours, signing.seal, this.#log(tr));
+      await decided('overruled', `this installation's own attestation differs, so its outcome was recorded instead: ${outcomeValues(ours).signed}`);
+      return 'done';
+    }
+    if ((claimed === undefined || claimed === signing.seal.installation) && !this.#deps.foreign.resealedBefore(tr.metadata.uid)) {
+      await this.#deps.runs[kind].applyMetadata(tr, outcomeMetadata(theirs, signing.seal.seal(tr.metadata.uid, theirs)));
+      await decided('resealed', 'our own outcome under a seal key this operator no longer holds: it attests the same, so it was sealed again with the current key');
+      return 'done';
+    }
+    await decided('agreed', 'this installation attests the same provenance, so it was left as it is');
+    await this.#keepForeign(tr, kind);
+    return 'done';
+  }
+
+  /** Our finalizer released from a run whose outcome we left, with that outcome kept as it is. */
+  async #keepForeign(tr: TaskRun, kind: RunKind): Promise<void> {
+    if ((tr.metadata.finalizers ?? []).includes(FINALIZER)) await this.#deps.runs[kind].applyMetadata(tr, standingOutcome(tr));
+  }
+
+  /** What this operator would record for a finished run: attests it, or 'retry' for a transient fault. */
+  async #outcomeOf(tr: TaskRun, settings: ReconcileSettings, signing: SigningSetup, attempt: number): Promise<Outcome | 'retry'> {
     const log = this.#log(tr);
     const deadlineMs = this.#deadlineMs(tr, settings);
     if (deadlineMs <= 0) {
       // Deleted and held long enough: let it go now rather than start an attempt that would outlive the hold.
-      await this.#record(tr, { kind: 'failed', code: 'FINALIZER_TIMEOUT', reason: `deleted ${settings.maxHoldSeconds}s ago and not attested yet; released without provenance` }, signing.seal, log);
-      return 'done';
+      return { kind: 'failed', code: 'FINALIZER_TIMEOUT', reason: `deleted ${settings.maxHoldSeconds}s ago and not attested yet; released without provenance` };
     }
     let outcome: Outcome;
     try {
@@ -132,8 +201,7 @@ export class Reconciler {
         outcome = { kind: 'failed', code: failure.code, reason: failure.message };
       }
     }
-    await this.#record(tr, outcome, signing.seal, log);
-    return 'done';
+    return outcome;
   }
 
   #attestRun(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
@@ -306,9 +374,26 @@ function eventId(uid: string, kind: string, message: string): string {
 
 /** Our outcome as it stands, re-applied only when it carries our seal; anything else is left out. */
 function sealedOutcome(tr: TaskRun, seal: OutcomeSeal): OwnedMetadata {
+  return hasSealedOutcome(tr.metadata, seal) ? standingOutcome(tr) : {};
+}
+
+/**
+ * The outcome as it stands with the seal it carries, re-applied when we release our finalizer: an
+ * apply leaves out what it does not name, and this one must not take a sealed outcome away.
+ */
+function standingOutcome(tr: TaskRun): OwnedMetadata {
   const values = valuesOn(tr.metadata);
-  if (!values || !hasSealedOutcome(tr.metadata, seal)) return {};
-  return outcomeMetadata(values, tr.metadata.annotations?.[ANNOTATION.seal] ?? '');
+  return values ? outcomeMetadata(values, tr.metadata.annotations?.[ANNOTATION.seal] ?? '') : {};
+}
+
+function sameValues(a: OutcomeValues, b: OutcomeValues): boolean {
+  return a.signed === b.signed && a.label === b.label && (a.bundle ?? '') === (b.bundle ?? '') && (a.reason ?? '') === (b.reason ?? '');
+}
+
+/** The run as it would look with no outcome on it: what we would decide ourselves. */
+function withoutOutcome(tr: TaskRun): TaskRun {
+  const strip = (m: Record<string, string> | undefined): Record<string, string> => Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !k.startsWith(KEY_PREFIX)));
+  return { ...tr, metadata: { ...tr.metadata, annotations: strip(tr.metadata.annotations), labels: strip(tr.metadata.labels) } };
 }
 
 /**

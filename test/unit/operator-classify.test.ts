@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { classify, OutcomeSeal } from '../../operator/reconcile/index.ts';
 import { outcomeMetadata, outcomeValues } from '../../operator/reconcile/outcome.ts';
 
-const seal = new OutcomeSeal([randomBytes(32)]);
+const seal = new OutcomeSeal([randomBytes(32)], 'test');
 const opts = { attestFailedRuns: false, useFinalizer: true, seal };
 const output = [{ name: 'model_ARTIFACT_OUTPUTS' }];
 const UID = '6f1c2a3e-0000-4000-8000-000000000001';
@@ -83,16 +83,29 @@ describe('deciding what a TaskRun needs', () => {
   it('when a tenant pre-sets the outcome, it still attests: unsealed values decide nothing', () => {
     const forged = { annotations: { 'slsa-ml.dev/signed': 'true', 'slsa-ml.dev/bundle': 'gs://elsewhere/x.sigstore.json' }, labels: { 'slsa-ml.dev/provenance': 'signed' } };
     assert.equal(classify(tr('True', forged), opts), 'attest');
-    // A seal copied from another TaskRun (other UID) does not transfer.
-    assert.equal(classify(tr('True', recorded('signed', 'another-uid')), opts), 'attest');
+    // A seal copied from another TaskRun (other UID) does not transfer: it is judged against our own attestation.
+    assert.equal(classify(tr('True', recorded('signed', 'another-uid')), opts), 'judge');
     // Sealed values with one of them changed afterwards are not ours either.
     const tampered = recorded('failed');
     tampered.annotations['slsa-ml.dev/signed'] = 'true';
     tampered.labels['slsa-ml.dev/provenance'] = 'signed';
-    assert.equal(classify(tr('True', tampered), opts), 'attest');
+    assert.equal(classify(tr('True', tampered), opts), 'judge');
     // A seal made with another key (another installation) is not ours.
-    const other = new OutcomeSeal([randomBytes(32)]);
-    assert.equal(classify(tr('True', recorded('signed')), { ...opts, seal: other }), 'attest');
+    const other = new OutcomeSeal([randomBytes(32)], 'test');
+    assert.equal(classify(tr('True', recorded('signed')), { ...opts, seal: other }), 'judge');
+  });
+
+  it('judges an outcome another seal made once: a seal this process judged and left is settled', () => {
+    const theirs = recorded('signed');
+    const other = new OutcomeSeal([randomBytes(32)], 'staging');
+    const seal = theirs.annotations['slsa-ml.dev/seal'] as string;
+    assert.equal(classify(tr('True', theirs), { ...opts, seal: other, judged: () => false }), 'judge');
+    assert.equal(classify(tr('True', theirs), { ...opts, seal: other, judged: (uid, s) => uid === UID && s === seal }), 'ignore');
+    assert.equal(classify(tr('True', { ...theirs, finalizers: ['slsa-ml.dev/provenance'] }), { ...opts, seal: other, judged: () => true }), 'release');
+    // Judged is about that very seal: a new one on the same run is judged again.
+    assert.equal(classify(tr('True', theirs), { ...opts, seal: other, judged: (_uid, s) => s === 'v2.staging.other' }), 'judge');
+    // A running run is held as any other, and judged once it finishes.
+    assert.equal(classify(tr('Unknown', theirs), { ...opts, seal: other }), 'hold');
   });
 
   it('overrules foreign slsa-ml.dev/ values on a finished run it has nothing to attest for', () => {
@@ -150,6 +163,6 @@ describe('deciding what a PipelineRun and its child TaskRuns need', () => {
 
   it('takes a sealed outcome on a PipelineRun as recorded, and a forged one as nothing', () => {
     assert.equal(classify(pr('True', recorded('signed')), pipelines, 'PipelineRun'), 'ignore');
-    assert.equal(classify(pr('True', { ...recorded('signed', 'another-uid'), finalizers: ['slsa-ml.dev/provenance'] }), pipelines, 'PipelineRun'), 'attest');
+    assert.equal(classify(pr('True', { ...recorded('signed', 'another-uid'), finalizers: ['slsa-ml.dev/provenance'] }), pipelines, 'PipelineRun'), 'judge');
   });
 });
