@@ -42,6 +42,11 @@ See docs/configuration.md for every key.`);
     process.stdout.write(`${startupFailure(err)}\n`);
     process.exit((err as { code?: unknown }).code === 'INVALID_CONFIG' ? 2 : 1);
   }
+} else if (command === 'seal-key') {
+  const { runSealKey } = await import('./seal-key-command.ts');
+  const { code, out } = await runSealKey(rest, process.env);
+  (code === 0 ? process.stdout : process.stderr).write(`${out}\n`);
+  process.exitCode = code;
 } else {
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
