@@ -64,3 +64,10 @@ function optionCounts(tokens: ReadonlyArray<{ kind: string; name?: string }>): M
   }
   return counts;
 }
+
+/** A count such as --concurrency: a whole number from 1 to `max`. */
+export function wholeNumber(flag: string, value: string, max = 256): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} ${value}: must be a whole number from 1 to ${max}`);
+  return n;
+}

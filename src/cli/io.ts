@@ -6,12 +6,20 @@ export interface Output {
   readonly columns?: number;
 }
 
+/** Where SIGTERM and SIGINT arrive: the process, or a test's own emitter. */
+export interface SignalSource {
+  on(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  off(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+}
+
 export interface CliIo {
   readonly stdout: Output;
   readonly stderr: Output;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly stdin?: NodeJS.ReadableStream;
+  /** Commands that clean up on a signal (pull) listen here; default the process. */
+  readonly signals?: SignalSource;
   now(): Date;
 }
 

@@ -4,14 +4,16 @@
 // unless SLSA_ML_DEBUG is set.
 import { attestCommand } from './commands/attest.ts';
 import { keygenCommand } from './commands/keygen.ts';
+import { pullCommand } from './commands/pull.ts';
 import { queryCommand } from './commands/query.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { versionCommand } from './commands/version.ts';
 import type { Command } from './command.ts';
-import { EXIT, RefusedError, UsageError, hasCode } from './errors.ts';
+import { errorReport } from './error-report.ts';
+import { EXIT } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
 
-const COMMANDS: ReadonlyArray<Command> = [verifyCommand, queryCommand, attestCommand, keygenCommand, versionCommand];
+const COMMANDS: ReadonlyArray<Command> = [verifyCommand, pullCommand, queryCommand, attestCommand, keygenCommand, versionCommand];
 
 export async function main(argv: string[]): Promise<number> {
   quietKnownLibraryWarnings();
@@ -61,21 +63,10 @@ function help(name: string | undefined, args: readonly string[], io: CliIo): num
 }
 
 function report(command: Command, err: unknown, io: CliIo): number {
-  const prefix = `slsa-ml ${command.name}: `;
   if (io.env.SLSA_ML_DEBUG) io.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  if (err instanceof UsageError) {
-    io.stderr.write(`${prefix}${err.message}\nRun 'slsa-ml ${command.name} --help' for usage.\n`);
-    return EXIT.usage;
-  }
-  if (err instanceof RefusedError) {
-    io.stderr.write(`${prefix}refused: ${err.message}\n`);
-    return EXIT.failed;
-  }
-  // Library errors (storage, digest, signing, provenance, policy) carry a code and a message
-  // that names what failed; anything else is a bug, but still gets one line by default.
-  const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(hasCode(err) ? `${prefix}${message}\n` : `${prefix}internal error: ${message} (set SLSA_ML_DEBUG=1 for details)\n`);
-  return EXIT.usage;
+  const { text, code } = errorReport(command.name, err);
+  io.stderr.write(text);
+  return code;
 }
 
 function topLevelHelp(): string {

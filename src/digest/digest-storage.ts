@@ -1,6 +1,7 @@
 // Measures a model in object storage: one object by its sha256, a prefix (URI ending in "/")
 // by the model-signing root digest of the objects under it. Each object is read at the
-// generation the listing saw, so an object replaced mid-digest cannot mix two versions.
+// generation the listing saw, so an object replaced mid-digest cannot mix two versions. With
+// `copyTo`, each object is also written out as it is hashed (slsa-ml pull).
 import { formatStorageUri, objectName, parseStorageUri } from '../storage/index.ts';
 import type { Storage, StorageLocation, StoredObject } from '../storage/index.ts';
 import { concurrencyOf, digestFiles } from './digest-files.ts';
@@ -8,7 +9,7 @@ import { DigestError, throwIfAborted } from './errors.ts';
 import { checkRelativePath, isIgnored } from './model-path.ts';
 import { ProgressTracker } from './progress.ts';
 import { hashStream } from './sha256.ts';
-import type { BytesCallback, DigestOptions, HashResult, ModelDigest } from './types.ts';
+import type { BytesCallback, CopySink, DigestOptions, HashResult, ModelDigest } from './types.ts';
 
 interface ModelObject {
   path: string;
@@ -23,7 +24,7 @@ export async function digestStorage(storage: Storage, uri: string, opts: DigestO
   const loc = parseStorageUri(uri);
   if (!uri.endsWith('/')) return digestObject(storage, uri, loc, opts);
   const objects = await listModelObjects(storage, uri, loc, opts);
-  return digestFiles(uri, objects, (o, onBytes, signal) => hashObject(storage, o.readUri, onBytes, signal), opts);
+  return digestFiles(uri, objects, (o, onBytes, signal) => hashObject(storage, { uri: o.readUri, path: o.path, onBytes, signal, copyTo: opts.copyTo }), opts);
 }
 
 async function digestObject(storage: Storage, uri: string, loc: StorageLocation, opts: DigestOptions): Promise<ModelDigest> {
@@ -35,7 +36,8 @@ async function digestObject(storage: Storage, uri: string, loc: StorageLocation,
   const tracker = new ProgressTracker(found.size, 1, opts.onProgress);
   tracker.start();
   const signal = opts.signal ?? new AbortController().signal;
-  const r = await hashObject(storage, pinned(loc, found), (n) => tracker.addBytes(n), signal);
+  const name = objectName(loc).split('/').pop() ?? '';
+  const r = await hashObject(storage, { uri: pinned(loc, found), path: name, onBytes: (n) => tracker.addBytes(n), signal, copyTo: opts.copyTo });
   tracker.fileDone();
   throwIfAborted(opts.signal);
   return { kind: 'file', sha256: r.sha256, fileCount: 1, totalBytes: r.size };
@@ -69,10 +71,21 @@ function pinned(loc: StorageLocation, obj: StoredObject): string {
   return formatStorageUri({ ...loc, generation: obj.generation });
 }
 
-async function hashObject(storage: Storage, uri: string, onBytes: BytesCallback, signal: AbortSignal): Promise<HashResult> {
+interface ObjectRead {
+  readonly uri: string;
+  /** Model-relative path, for the copy. */
+  readonly path: string;
+  readonly onBytes: BytesCallback;
+  readonly signal: AbortSignal;
+  readonly copyTo: CopySink | undefined;
+}
+
+async function hashObject(storage: Storage, read: ObjectRead): Promise<HashResult> {
+  const { uri, signal } = read;
   throwIfAborted(signal);
+  const copy = await read.copyTo?.open(read.path);
   try {
-    return await hashStream(await storage.openRead(uri), onBytes, signal);
+    return await hashStream(await storage.openRead(uri), read.onBytes, signal, copy);
   } catch (err) {
     // The generation the listing saw is gone: the object was replaced or deleted while it was measured.
     const loc = parseStorageUri(uri);
@@ -81,6 +94,8 @@ async function hashObject(storage: Storage, uri: string, onBytes: BytesCallback,
       throw new DigestError('MODEL_CHANGED', `${formatStorageUri(unpinned)} was replaced or deleted while it was being measured (generation ${generation} is gone)`, { cause: err });
     }
     throw err;
+  } finally {
+    await copy?.close();
   }
 }
 

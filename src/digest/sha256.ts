@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DigestError, throwIfAborted } from './errors.ts';
 import { CHUNK_SIZE, checkRegular, openError, openFlags, readError, returnBuffers, takeBuffer } from './open-rules.ts';
-import type { BytesCallback, HashResult } from './types.ts';
+import type { BytesCallback, CopyTarget, HashResult } from './types.ts';
 
 export async function sha256Stream(stream: NodeJS.ReadableStream | Readable): Promise<string> {
   return (await hashStream(stream)).sha256;
@@ -16,10 +16,12 @@ export async function sha256File(path: string): Promise<string> {
   return (await hashFile(path, { followSymlink: true })).sha256;
 }
 
+/** `copy`: each chunk is written there before it is hashed, and the next read waits for the write. */
 export async function hashStream(
   stream: NodeJS.ReadableStream | Readable,
   onBytes?: BytesCallback,
   signal?: AbortSignal,
+  copy?: CopyTarget,
 ): Promise<HashResult> {
   throwIfAborted(signal);
   const hash = createHash('sha256');
@@ -33,6 +35,7 @@ export async function hashStream(
       if (!(chunk instanceof Uint8Array)) {
         throw new DigestError('BAD_STREAM', 'stream yields text, not bytes: digests are defined over bytes');
       }
+      if (copy) await copy.write(chunk);
       hash.update(chunk);
       size += chunk.length;
       onBytes?.(chunk.length);

@@ -34,6 +34,24 @@ export interface DigestOptions {
    * is hashed; throw to refuse the model (e.g. too many files, or an object older than the run).
    */
   admit?: (object: StoredObject) => void;
+  /**
+   * Storage models only: every chunk is also written here as it is hashed, so the copy holds
+   * exactly the bytes measured and nothing is read twice (slsa-ml pull).
+   */
+  copyTo?: CopySink;
+}
+
+/** Where a measured model's files are copied: one target per file, by its model-relative path. */
+export interface CopySink {
+  /** `path`: POSIX path relative to the model root; a single-file model's own name. */
+  open(path: string): Promise<CopyTarget>;
+}
+
+export interface CopyTarget {
+  /** Resolves once the chunk is written: the next chunk is read only then (memory stays flat). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Called once, whether the copy finished or failed. */
+  close(): Promise<void>;
 }
 
 /** Bytes hashed so far for one file; called as data flows. */

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from '../command.ts';
 import { EXIT, InputError, UsageError } from '../errors.ts';
-import { parseFlags, type FlagSpecs } from '../flags.ts';
+import { parseFlags, wholeNumber, type FlagSpecs } from '../flags.ts';
 import type { CliIo } from '../io.ts';
 import { parseRules, usage } from '../policy-flags.ts';
 import type { Inspection } from '../query/inspect.ts';
@@ -79,7 +79,7 @@ async function runQuery(args: readonly string[], io: CliIo): Promise<number> {
   if (selectors.dependencies.length === 0 && selectors.images.length === 0) {
     throw new UsageError("say what to look for: --dependency 'pkg:pypi/torch@<2.6.0' and/or --image sha256:HEX");
   }
-  const concurrency = positiveInt('--concurrency', flags.strings.get('concurrency') ?? '8');
+  const concurrency = wholeNumber('--concurrency', flags.strings.get('concurrency') ?? '8');
   const verifier = await verifierFromFlags(flags, io);
   const storage = storageFromFlags(flags, io);
   const answer = newAnswer(under);
@@ -141,10 +141,4 @@ function underUri(value: string | undefined, cwd: string): string {
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new UsageError(`--under ${value}: only gs://, file:// and local directories are supported`);
   return `${pathToFileURL(resolve(cwd, value)).href.replace(/\/?$/, '/')}`;
-}
-
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new UsageError(`${flag} ${value}: must be a whole number from 1 to 256`);
-  return n;
 }

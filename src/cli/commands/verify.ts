@@ -1,33 +1,22 @@
 // slsa-ml verify <model>: finds the model's provenance, checks its signature against whom the
 // user trusts, recomputes the model's digest, applies the policy flags, checks the model's
 // OpenSSF model-signing signature (MODEL.sig) when there is one, and prints the verdict.
-import { verifyProvenance, type SignatureVerifier, type StatementCheck, type VerificationResult } from '../../verify/index.ts';
-import { modelFilesCheck, policyChecks } from '../../policy/index.ts';
-import { subjectNameCheck } from '../verify/subject-name.ts';
-import type { ModelDigest } from '../../digest/index.ts';
-import type { Storage } from '../../storage/index.ts';
 import type { Command } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { parseFlags, type FlagSpecs } from '../flags.ts';
 import type { CliIo } from '../io.ts';
-import { measureModel, resolveModel, type ModelTarget } from '../model-target.ts';
-import { POLICY_FLAGS, POLICY_HELP, policyFromFlags } from '../policy-flags.ts';
-import { progressBar } from '../progress.ts';
-import { findProvenance } from '../provenance-source.ts';
-import { checkModelSignature, type ModelSignatureReport } from '../verify/model-signature.ts';
-import { STORAGE_FLAGS, STORAGE_HELP, storageFromFlags } from '../storage-flags.ts';
-import { TRUST_FLAGS, TRUST_HELP, verifierFromFlags } from '../trust-flags.ts';
+import { measureModel, resolveModel } from '../model-target.ts';
+import { POLICY_HELP } from '../policy-flags.ts';
+import { STORAGE_HELP } from '../storage-flags.ts';
+import { TRUST_HELP } from '../trust-flags.ts';
+import { measurer } from '../verify/measurer.ts';
 import { renderHuman, renderJson, reportOk, type VerifyReport } from '../verify/report.ts';
+import { TARGET_HELP, VERIFY_FLAGS, verificationFromFlags } from '../verify/verify-flags.ts';
+import { verifyTarget } from '../verify/verify-target.ts';
 
 const FLAGS: FlagSpecs = {
-  ...TRUST_FLAGS,
-  ...POLICY_FLAGS,
-  ...STORAGE_FLAGS,
-  provenance: { type: 'string' },
-  'model-signature': { type: 'string' },
-  'require-model-signature': { type: 'boolean' },
+  ...VERIFY_FLAGS,
   json: { type: 'boolean' },
-  strict: { type: 'boolean' },
 };
 
 const HELP = `Usage: slsa-ml verify MODEL [flags]
@@ -50,12 +39,7 @@ ${TRUST_HELP}
 ${POLICY_HELP}
 
 Input and output:
-  --provenance PATH|URI         the provenance file (a Sigstore bundle or a DSSE envelope)
-  --model-signature PATH|URI    the model-signing signature (default MODEL.sig, checked if present)
-  --require-model-signature     fail unless a model-signing signature is present and verifies
-  --strict                      fail when the subject with the model's bytes names another path
-                                (a genuine provenance copied next to a copy of the model); a warning
-                                otherwise
+${TARGET_HELP}
 ${STORAGE_HELP}
   --json                        print the verdict as JSON on stdout
   -h, --help                    show this help
@@ -89,59 +73,15 @@ async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   const [modelArg, ...extra] = flags.positionals;
   if (modelArg === undefined) throw new UsageError('missing MODEL: give a local path, a file:// URI or a gs:// URI');
   if (extra.length > 0) throw new UsageError(`one MODEL at a time; unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}`);
-  const policies = policyChecks(policyFromFlags(flags, io));
-  const verifier = await verifierFromFlags(flags, io);
-  const storage = storageFromFlags(flags, io);
+  const { policies, verifier, storage, options } = await verificationFromFlags(flags, io);
   const model = await resolveModel(modelArg, storage, io.cwd);
-  const source = await findProvenance(storage, model.uri, flags.strings.get('provenance'), io.cwd);
-  const measurement = measurer(model, storage, io);
+  const measurement = measurer(model.uri, io, (opts) => measureModel(model, storage, opts));
   let report: VerifyReport;
   try {
-    const modelSignature = (): Promise<ModelSignatureReport> => checkModelSignature({
-      storage, modelUri: model.uri, explicit: flags.strings.get('model-signature'), cwd: io.cwd,
-      required: flags.booleans.has('require-model-signature'), trust: verifier, measure: measurement.measure,
-    });
-    if (source.found) {
-      const result = await verifyModel({ model, policies, provenance: source.content, trust: verifier, measure: measurement.measure, strict: flags.booleans.has('strict') });
-      report = { model: model.uri, provenance: source.uri, result, modelSignature: await modelSignature() };
-    } else {
-      const reason = `no provenance next to the model: looked for ${source.searched.join(' and ')}`;
-      report = { model: model.uri, result: { ok: false, checks: [{ name: 'provenance', ok: false, code: 'PROVENANCE_NOT_FOUND', reason }] }, modelSignature: await modelSignature() };
-    }
+    report = await verifyTarget({ storage, model, trust: verifier, policies, measure: measurement.measure, options, cwd: io.cwd });
   } finally {
     measurement.finish();
   }
   io.stdout.write(flags.booleans.has('json') ? renderJson(report) : renderHuman(report));
   return reportOk(report) ? EXIT.ok : EXIT.failed;
-}
-
-interface VerifyModelInput {
-  readonly model: ModelTarget;
-  readonly policies: StatementCheck[];
-  readonly provenance: Buffer;
-  readonly trust: SignatureVerifier;
-  readonly measure: () => Promise<ModelDigest>;
-  /** A subject naming another path fails (SUBJECT_NAME_MISMATCH) instead of warning. */
-  readonly strict: boolean;
-}
-
-async function verifyModel(input: VerifyModelInput): Promise<VerificationResult> {
-  return verifyProvenance({
-    provenance: input.provenance,
-    trust: input.trust,
-    artifact: input.measure,
-    policies: [subjectNameCheck(input.model, input.measure, input.strict), ...(input.model.directory ? [modelFilesCheck(input.measure)] : []), ...input.policies],
-  });
-}
-
-/**
- * The model measured once, on first need (after a signature verified), for the provenance's
- * subject and files checks and the model signature's files check alike.
- */
-function measurer(model: ModelTarget, storage: Storage, io: CliIo): { measure: () => Promise<ModelDigest>; finish: () => void } {
-  const label = model.uri.replace(/\/$/, '').split('/').pop() ?? model.uri;
-  const bar = progressBar(io.stderr, label);
-  let measuring: Promise<ModelDigest> | undefined;
-  const measure = (): Promise<ModelDigest> => (measuring ??= measureModel(model, storage, bar.onProgress ? { onProgress: bar.onProgress } : {}).finally(() => bar.finish()));
-  return { measure, finish: () => bar.finish() };
 }
