@@ -89,8 +89,9 @@ export class Controller {
     const options = this.#opts.classifyOptions();
     const action = classify(obj, this.#optionsFor(kind, options), kind);
     // A running PipelineRun is looked at for a hold only when one of its children asks (below).
-    // What a list replays (SYNC) waits behind what the watch reports as it happens.
-    if (action !== 'ignore' && action !== 'check-hold') this.#queue.add(runKey(kind, ns, name), type === 'SYNC' ? 'backlog' : 'now');
+    // What a list replays (SYNC) waits behind what the watch reports as it happens — except a hold:
+    // a run that started while we were away may finish any moment, and holding it is one cheap write.
+    if (action !== 'ignore' && action !== 'check-hold') this.#queue.add(runKey(kind, ns, name), laneFor(type, action));
     if (kind === 'TaskRun' && options.pipelineRuns === true && options.useFinalizer) this.#onPipelineTask(ns, obj);
   }
 
@@ -123,4 +124,8 @@ export class Controller {
       this.#attempts.delete(key);
     }
   }
+}
+
+function laneFor(type: string, action: string): 'now' | 'backlog' {
+  return type === 'SYNC' && action !== 'hold' ? 'backlog' : 'now';
 }
