@@ -19,7 +19,8 @@ export const TRUST_FLAGS: FlagSpecs = {
 };
 
 export const TRUST_HELP = `Whom to trust (exactly one):
-  --key FILE                    public key (PEM, ECDSA P-256), e.g. cosign.pub (never the private key)
+  --key FILE                    public key (PEM, ECDSA P-256), e.g. cosign.pub (never the private key);
+                                a value beginning with -----BEGIN is the PEM itself
   --kms gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N
                                 the public key of a Cloud KMS key version
   --kms-endpoint URL            Cloud KMS API endpoint (tests, private endpoints)
@@ -30,7 +31,8 @@ export const TRUST_HELP = `Whom to trust (exactly one):
                                 keyless: a regular expression the identity must match
   --certificate-oidc-issuer URL keyless: the OIDC issuer of the identity (required with keyless);
                                 https://token.actions.githubusercontent.com for GitHub Actions
-  --trusted-root FILE           keyless: Sigstore trusted_root.json (Fulcio CAs, Rekor keys)`;
+  --trusted-root FILE           keyless: Sigstore trusted_root.json (Fulcio CAs, Rekor keys); a value
+                                beginning with { is the JSON itself`;
 
 const KEYLESS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'trusted-root'];
 
@@ -44,7 +46,7 @@ export async function trustFromFlags(flags: ParsedFlags, io: CliIo): Promise<Tru
   }
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one way to trust a signer`);
   if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
-  if (key !== undefined) return { kind: 'key', publicKeyPem: (await readUserFile('--key', key, io)).toString('utf8') };
+  if (key !== undefined) return { kind: 'key', publicKeyPem: await fileOrInline('--key', key, io, (v) => v.startsWith('-----BEGIN')) };
   if (kms !== undefined) return kmsKeyFromFlags(kms, flags.strings.get('kms-endpoint'));
   return identityTrust(flags, io);
 }
@@ -77,7 +79,7 @@ async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig
   if (rootPath === undefined) {
     throw new UsageError('keyless verification needs --trusted-root FILE (Sigstore trusted_root.json); slsa-ml never fetches trust roots over the network');
   }
-  const trustedRoot = (await readUserFile('--trusted-root', rootPath, io)).toString('utf8');
+  const trustedRoot = await fileOrInline('--trusted-root', rootPath, io, (v) => v.startsWith('{'));
   return { kind: 'identity', certificateIdentity: exact ?? compile(pattern ?? ''), oidcIssuer: issuer, trustedRoot };
 }
 
@@ -87,4 +89,16 @@ function compile(pattern: string): RegExp {
   } catch (err) {
     throw new UsageError(`--certificate-identity-regexp: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * A file's contents, or the value itself when it already is the contents (a PEM block, a JSON
+ * document): what a cluster-scoped object such as a KServe ClusterStorageContainer can carry in a
+ * literal environment variable, where a mounted file would come from the namespace of whoever
+ * deploys the model. No path begins with `-----BEGIN` or `{`.
+ */
+async function fileOrInline(flag: string, value: string, io: CliIo, inline: (value: string) => boolean): Promise<string> {
+  const trimmed = value.trimStart();
+  if (inline(trimmed)) return trimmed;
+  return (await readUserFile(flag, value, io)).toString('utf8');
 }

@@ -231,6 +231,14 @@ describe('when flags come from the environment (KServe passes only MODEL and DES
     assert.equal(passing.code, 0, passing.stderr);
   });
 
+  it('SLSA_ML_PULL_KEY may hold the PEM itself, as a ClusterStorageContainer sets it', async () => {
+    const model = await fileModel();
+    const ours = await pull(model.path, [], { env: { SLSA_ML_PULL_KEY: key.publicPem } });
+    assert.equal(ours.code, 0, ours.stderr);
+    const theirs = await pull(model.path, [], { env: { SLSA_ML_PULL_KEY: otherKey.publicPem } });
+    await assertRefused(theirs, /signature/);
+  });
+
   it('a flag on the command line wins over its variable, and a trust flag over every trust variable', async () => {
     const model = await fileModel();
     const env = { SLSA_ML_PULL_BUILDER_ID: 'https://slsa-ml.dev/operators/prod', SLSA_ML_PULL_KMS: 'gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1' };

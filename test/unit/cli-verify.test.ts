@@ -72,6 +72,16 @@ describe('when a local file model is as signed', () => {
     assert.equal(run.stderr, '', 'no progress bar when stderr is not a terminal');
   });
 
+  it('takes a --key that is the PEM itself (a literal environment value), and refuses it from another key', async () => {
+    const model = await fileModel();
+    // --key=VALUE: a value that begins with '-' needs the = form (as for any option parser).
+    const inline = await cli(['verify', model.path, `--key=${readFileSync(key.publicPath, 'utf8')}`]);
+    assert.equal(inline.code, 0, inline.stdout + inline.stderr);
+    const other = await cli(['verify', model.path, `--key=${readFileSync(otherKey.publicPath, 'utf8')}`]);
+    assert.equal(other.code, 1, other.stdout + other.stderr);
+    assert.match(other.stdout, /FAIL {2}signature/);
+  });
+
   it('verifies when named by a file:// URI, and passes every policy flag that holds', async () => {
     const model = await fileModel({ namespace: 'team-vision', commit: 'ec0b4f0b5c90ed0fa911a2972ccc452641b31563', finishedOn: '2026-01-10T08:00:00Z' });
     const run = await verifyJson(model.uri,
