@@ -12,7 +12,7 @@ import { controllingPipelineRun, type ClusterFacts, type TaskRun, type TektonRun
 import { AttestError, measureOutputs, measurePipelineOutputs, outputSchemes, prefixesFor, type MeasureSettings, type MeasuredOutput } from '../../src/attest/index.ts';
 import { readChildRuns, withPlacement } from './pipeline-children.ts';
 import { PrefetchingStorage } from './prefetch.ts';
-import { runFacts } from './run-facts.ts';
+import { ownPod, withNode } from './run-facts.ts';
 import { hasOurBundle, inspectSlots, needsModelSignature, writeSlots, type Expectation, type InspectedSlots, type Signed } from './store.ts';
 
 export interface AttestSettings extends MeasureSettings {
@@ -52,8 +52,10 @@ interface Planned {
 export async function attest(deps: AttestDeps, tr: TaskRun): Promise<Attested> {
   const run = tr as unknown as ProvenanceTaskRun;
   const storage = prefetching(deps);
-  // Independent reads, at once: the Pod and Node, and the models.
-  const [facts, outputs] = await Promise.all([runFacts(deps.facts, tr), measureOutputs(run, storage, deps.settings)]);
+  // The Pod first: a run whose status came from a Pod it does not control is refused before any
+  // model is read. Then the Node and the models, at once.
+  const own = await ownPod(deps.facts, tr);
+  const [facts, outputs] = await Promise.all([withNode(deps.facts, own), measureOutputs(run, storage, deps.settings)]);
   const settings = provenanceSettings(deps.settings, tr.metadata.namespace);
   // A pipeline task attested alone (PipelineRuns off, or its PipelineRun not selected) adopts its
   // PipelineRun's provenance of ours: still one provenance per model.
@@ -73,7 +75,8 @@ export interface PipelineContext {
  * One provenance per model of the whole PipelineRun, built from every child TaskRun as it stands
  * now. A PipelineRun in which nothing reports a model is NO_MODEL_OUTPUT (recorded quietly), read
  * no further than its TaskRuns; a child that is gone or not its own fails a run that has (or
- * announced) a model.
+ * announced) a model, and so does a child whose Pod is there and not its own (POD_NOT_OWNED:
+ * every child's results feed the statement), before any model is read.
  */
 export async function attestPipelineRun(deps: AttestDeps, pr: TaskRun, context: PipelineContext): Promise<Attested> {
   const pipelineRun = pr as unknown as ProvenanceTaskRun;

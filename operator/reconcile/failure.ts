@@ -22,6 +22,9 @@ export const FAILURE_CODES = [
   // A PipelineRun's child TaskRun is gone, or is not the one Tekton created for it.
   'CHILD_TASKRUN_MISSING',
   'CHILD_NOT_OWNED',
+  // The Pod a run's (or a child's) status.podName names exists and is not controlled by that
+  // TaskRun's UID (an orphan Tekton adopted, a look-alike): its results are another Pod's.
+  'POD_NOT_OWNED',
   // More child runs than limits.pipelineTaskRuns.
   'PIPELINE_TOO_LARGE',
   'FOREIGN_OUTCOME',

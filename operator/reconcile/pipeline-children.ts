@@ -6,7 +6,8 @@
 // annotations, its full task spec and the like are dropped, so memory follows the statement, not
 // what a tenant packs into its runs); then, only for a run that has a model to attest, the Pod and
 // Node behind each. A child that is gone or another owner controls is reported, not skipped: the
-// caller decides whether that makes the provenance partial.
+// caller decides whether that makes the provenance partial. A child whose Pod another controls
+// refuses the run outright.
 import type { PipelineChild, TaskRun as ProvenanceTaskRun } from '../../src/provenance/index.ts';
 import { controllingPipelineRun, type ClusterFacts, type TaskRun, type TektonRuns } from '../kube/index.ts';
 import { declaresOutputs } from './classify.ts';
@@ -61,12 +62,17 @@ export async function readChildRuns(taskRuns: TektonRuns, pr: TaskRun, limit: nu
   };
 }
 
-/** Adds each child's Pod and Node facts (from the Pod that child controls). */
+/**
+ * Adds each child's Pod and Node facts (from the Pod that child controls). A child whose Pod is
+ * there and controlled by something else throws POD_NOT_OWNED (run-facts.ts): its results are
+ * another Pod's.
+ */
 export async function withPlacement(facts: ClusterFacts, children: readonly PipelineChild[]): Promise<PipelineChild[]> {
   const placed = new Array<PipelineChild>(children.length);
   for (let start = 0; start < children.length; start += READ_CONCURRENCY) {
     await Promise.all(children.slice(start, start + READ_CONCURRENCY).map(async (child, i) => {
-      placed[start + i] = { ...child, ...(await runFacts(facts, child.taskRun as unknown as TaskRun)) };
+      const tr = child.taskRun as unknown as TaskRun;
+      placed[start + i] = { ...child, ...(await runFacts(facts, tr, `pipeline task ${child.pipelineTask} (TaskRun ${tr.metadata.name})`)) };
     }));
   }
   return placed;

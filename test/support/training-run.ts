@@ -168,24 +168,22 @@ export interface HandWrittenOptions {
   /** Who creates the TaskRun (default: admin); its status is always written by the admin. */
   readonly as?: KubeConfig;
   readonly metadata?: Metadata;
-  /** status.podName (default `<name>-pod`, which no one creates). */
-  readonly podName?: string;
   /** How long ago the run completed (default: now). */
   readonly completedAgoMs?: number;
 }
 
 /**
  * For shapes real Tekton cannot produce — a result over the 4096 bytes a termination message
- * carries, a status.podName naming a Pod the run does not control, a run that completed an hour
- * ago: a TaskRun the Tekton controller leaves alone (spec.managedBy), its finished status written
- * by hand through the status subresource.
+ * carries, a run that completed an hour ago: a TaskRun the Tekton controller leaves alone
+ * (spec.managedBy), its finished status written by hand through the status subresource. Its
+ * status.podName, `<name>-pod`, names a Pod no one creates.
  */
 export async function finishRunByHand(env: TestEnv, namespace: string, name: string, results: readonly RunResult[], options: HandWrittenOptions = {}): Promise<TaskRunObject> {
   const admin = env.kubeConfig('admin');
   const tr = trainingTaskRun(namespace, name);
   tr.metadata = { ...tr.metadata, ...options.metadata };
   await createTaskRun(options.as ?? admin, tr);
-  const status = succeededStatus(options.podName ?? `${name}-pod`, [...results]);
+  const status = succeededStatus(`${name}-pod`, [...results]);
   if (options.completedAgoMs !== undefined) {
     status.completionTime = new Date(Date.now() - options.completedAgoMs).toISOString();
     status.startTime = new Date(Date.now() - options.completedAgoMs - 60_000).toISOString();
