@@ -16,6 +16,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOpti
 import { podOutcome } from '../../hack/env/pod-outcome.ts';
 import type { PodRunner } from '../../hack/env/pod-runner.ts';
 import { bindTenant, testEnv, uniqueName } from '../harness/index.ts';
+import { bindPolicyToNamespace, deniedBy } from '../support/admission.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess } from '../support/operator-process.ts';
 import { SOURCE_REPO, TASKS } from '../support/tekton-pipelines.ts';
 import { applyObjects, createRun, getRun, isDone, succeeded, supplyOutcomes, tektonNamespace, waitForRun, type Manifest, type RunRef, type TektonRun } from '../support/tekton-runs.ts';
@@ -233,6 +234,39 @@ describe('a run whose Pod is not its own', () => {
     assert.equal(run.metadata.uid, created.metadata.uid);
 
     await assertTrainRefused(ns, run, /it has no controller \(an orphan, or a Pod created by hand\)/);
+  });
+
+  it('with taskrun-pods-policy.yaml a tenant cannot give its own Pod a controller reference to the TaskRun (the race the POD_NOT_OWNED check cannot see), while Tekton still creates the run\'s Pod', async () => {
+    const ns = await tenantNamespace('pod-policy');
+    const message = /only the Tekton controller makes a Pod belong to a TaskRun/;
+    const owned = (name: string, uid: string): V1Pod => ({
+      metadata: { name, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'tekton-pipelines' }, ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: 'train', uid, controller: true, blockOwnerDeletion: true }] },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'step-train', image: 'python:3.11-slim' }] },
+    });
+    await bindPolicyToNamespace(admin, 'taskrun-pods-policy.yaml', ns, {
+      attempt: () => tenant.makeApiClient(CoreV1Api).createNamespacedPod({ namespace: ns, body: owned('probe-pod', randomUUID()) }),
+      undo: () => core().deleteNamespacedPod({ namespace: ns, name: 'probe-pod' }),
+      message,
+    });
+    // A pending TaskRun gets no Pod from Tekton yet: the tenant is first, as in a slow resolution.
+    const created = await createRun(tenant, ns, { ...TASKRUN, spec: { ...(TASKRUN.spec as object), status: 'TaskRunPending' } });
+    assert.equal(await deniedBy(tenant.makeApiClient(CoreV1Api).createNamespacedPod({ namespace: ns, body: owned('train-pod', created.metadata.uid ?? '') }), message), 'Forbidden');
+
+    const uri = modelUri(ns, 'model.pth');
+    const model = Buffer.from(`weights ${randomUUID()}`);
+    const runner = supplyOutcomes(env, ns, async () => {
+      await uploadModel(env, objectName(uri), model);
+      return { train: { results: { model_ARTIFACT_OUTPUTS: modelOutput(uri, sha256(model)).value } } };
+    });
+    try {
+      await admin.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject({ ...TASKRUNS, namespace: ns, name: 'train', body: [{ op: 'remove', path: '/spec/status' }] }, JSON_PATCH);
+      const done = await waitForRun(admin, ref(ns), (r) => isDone(r) && decided(r), { runner, timeoutMs: 90_000 });
+      assert.equal(outcomeOf(done), 'true', reasonOf(done));
+      const pod = await core().readNamespacedPod({ namespace: ns, name: 'train-pod' });
+      assert.equal(pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid, created.metadata.uid, 'Tekton made the run\'s own Pod');
+    } finally {
+      await runner.stop();
+    }
   });
 
   it('in a PipelineRun, a child TaskRun whose Pod Tekton took from the tenant (a forged source commit) refuses the whole PipelineRun, naming the task; nothing is written', async () => {

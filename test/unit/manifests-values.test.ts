@@ -131,12 +131,15 @@ describe('release.yaml (manifests/base) beside a values file', () => {
     const subjects = baseObjects.flatMap((o) => (o.kind.endsWith('Binding') && 'subjects' in o ? (o.subjects as Array<Record<string, string>>) : []));
     assert.equal(subjects.length, 2);
     for (const s of subjects) assert.deepEqual(s, { kind: 'ServiceAccount', ...OPERATOR_SA });
-    const policies = baseObjects.filter((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata?.name !== 'slsa-ml-pipeline-children').map((o) => JSON.stringify(o));
+    const tekton = ['slsa-ml-pipeline-children', 'slsa-ml-taskrun-pods'];
+    const policies = baseObjects.filter((o) => o.kind === 'ValidatingAdmissionPolicy' && !tekton.includes(o.metadata?.name ?? '')).map((o) => JSON.stringify(o));
     assert.equal(policies.length, 2);
     for (const p of policies) assert.ok(p.includes(`system:serviceaccount:${OPERATOR_SA.namespace}:${OPERATOR_SA.name}`));
-    // The third names Tekton's controller: the only writer of a TaskRun's PipelineRun owner.
-    const children = baseObjects.find((o) => o.metadata?.name === 'slsa-ml-pipeline-children' && o.kind === 'ValidatingAdmissionPolicy');
-    assert.ok(JSON.stringify(children).includes('system:serviceaccount:tekton-pipelines:tekton-pipelines-controller'));
+    // The other two name Tekton's controller: the only writer of a TaskRun's PipelineRun owner and of a Pod's TaskRun owner.
+    for (const name of tekton) {
+      const policy = baseObjects.find((o) => o.metadata?.name === name && o.kind === 'ValidatingAdmissionPolicy');
+      assert.ok(JSON.stringify(policy).includes('system:serviceaccount:tekton-pipelines:tekton-pipelines-controller'), name);
+    }
   });
 
   it('waits for the seal key Secret, and mounts the signing key Secret only if there is one', () => {
