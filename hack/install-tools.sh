@@ -11,6 +11,7 @@
 #   bin/actionlint-<v>                        go install (lints .github/workflows in the tests)
 #   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
 #   tekton-config-<v>/                        its RBAC and ConfigMaps (config/, config/resolvers/)
+#   kserve-crds-<v>/                          KServe's CRDs (config/crd/full) from the KServe Go module
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
 #   venv-training-cpu-<hash>/                 `training`: torch + TensorFlow for CPU (tasks/requirements-cpu.txt),
 #                                             what the demo and tasks/ pytest run
@@ -22,7 +23,7 @@
 #                                                    that Go and Python can build them)
 #        hack/install-tools.sh training-dir | training-cuda-dir   (prints that venv's path)
 # ITEM: kube-apiserver kube-scheduler kubectl etcd fake-gcs-server cosign actionlint tekton tekton-config
-#       tekton-controller tekton-resolvers kwok verifiers training training-cuda
+#       tekton-controller tekton-resolvers kserve kwok verifiers training training-cuda
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -132,6 +133,19 @@ fetch_tekton() {
   mv "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION.tmp" "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION"
 }
 
+# KServe's CRDs (InferenceService, ClusterStorageContainer, ...), for the serving gate's manifests
+# (manifests/serving) to be checked against. The full ones, as KServe installs them: no conversion
+# webhook, one version each.
+fetch_kserve() {
+  local dir
+  dir=$(go mod download -json "github.com/kserve/kserve@$KSERVE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -d "$dir/config/crd/full" ] || fail "no config/crd/full in $dir"
+  rm -rf "$cache/kserve-crds-$KSERVE_VERSION.tmp"
+  mkdir -p "$cache/kserve-crds-$KSERVE_VERSION.tmp"
+  cp "$dir"/config/crd/full/serving.kserve.io_*.yaml "$cache/kserve-crds-$KSERVE_VERSION.tmp/"
+  mv "$cache/kserve-crds-$KSERVE_VERSION.tmp" "$cache/kserve-crds-$KSERVE_VERSION"
+}
+
 tekton_module_dir() {
   go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
 }
@@ -217,6 +231,7 @@ target() {
     tekton) echo "$cache/tekton-pipeline-$TEKTON_PIPELINE_VERSION" ;;
     tekton-config) echo "$cache/tekton-config-$TEKTON_PIPELINE_VERSION" ;;
     tekton-controller | tekton-resolvers) echo "$cache/bin/$1-$TEKTON_PIPELINE_VERSION" ;;
+    kserve) echo "$cache/kserve-crds-$KSERVE_VERSION" ;;
     kwok) echo "$cache/bin/kwok-$KWOK_VERSION" ;;
     verifiers) echo "$(verifiers_dir)/.complete" ;;
     training) echo "$(training_dir)/.complete" ;;
@@ -247,6 +262,7 @@ build() {
     tekton-config) fetch_tekton_config ;;
     tekton-controller) build_tekton controller ;;
     tekton-resolvers) build_tekton resolvers ;;
+    kserve) fetch_kserve ;;
     kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
     verifiers) build_verifiers ;;
     training) build_training ;;
@@ -271,7 +287,7 @@ esac
 
 items=("$@")
 [ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kube-scheduler kubectl fake-gcs-server cosign actionlint tekton tekton-config \
-  tekton-controller tekton-resolvers kwok verifiers training)
+  tekton-controller tekton-resolvers kserve kwok verifiers training)
 for item in "${items[@]}"; do
   t=$(target "$item")
   [ -e "$t" ] && continue

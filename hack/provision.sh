@@ -6,7 +6,7 @@
 #   hack/provision.sh PROFILE|ITEM ...
 # PROFILE:
 #   env    the local environment: etcd kube-apiserver kube-scheduler kubectl fake-gcs-server
-#          tekton tekton-config tekton-controller tekton-resolvers kwok
+#          tekton tekton-config tekton-controller tekton-resolvers kserve kwok
 #   demo   env, cosign (its cross-check) and training (the CPU training venv)
 #   test   what `npm test` runs: demo, actionlint and verifiers (the Python verifiers)
 #   python what tasks/ pytest runs: fake-gcs-server and training
@@ -17,7 +17,7 @@ cache=${SLSA_ML_CACHE:-$HOME/.cache/slsa-ml}
 # shellcheck source=lib/progress.sh
 . "$hack/lib/progress.sh"
 
-env_items=(etcd kube-apiserver kube-scheduler kubectl fake-gcs-server tekton tekton-config tekton-controller tekton-resolvers kwok)
+env_items=(etcd kube-apiserver kube-scheduler kubectl fake-gcs-server tekton tekton-config tekton-controller tekton-resolvers kserve kwok)
 items=()
 for arg in "$@"; do
   case "$arg" in

@@ -14,7 +14,7 @@ async function up(): Promise<void> {
   mkdirSync(cacheDir(), { recursive: true });
   writeFileSync(lastEnvFile, envFile);
   console.error(`slsa-ml local environment up in ${info.startupMs.total} ms (${JSON.stringify(info.startupMs)})`);
-  console.error(`  kube-apiserver ${info.kubeVersion} at ${info.server} (Tekton ${info.tektonVersion} CRDs)`);
+  console.error(`  kube-apiserver ${info.kubeVersion} at ${info.server} (Tekton ${info.tektonVersion} and KServe ${info.kserveVersion} CRDs)`);
   console.error(`  fake-gcs-server at ${info.gcsEndpoint}`);
   console.error(`  contexts: ${Object.keys(info.identities).join(', ')}; stop with: npm run env:down`);
   console.log(`export SLSA_ML_ENV=${envFile}`);

@@ -1,4 +1,4 @@
-// The whole local environment: etcd + kube-apiserver (Tekton CRDs, RBAC identities) +
+// The whole local environment: etcd + kube-apiserver (Tekton and KServe CRDs, RBAC identities) +
 // fake-gcs-server, and the cluster that runs TaskRuns (cluster.ts: the Tekton controller and
 // resolvers, kube-scheduler, kwok with fake GKE node pools). `start` leaves it running and
 // describes it in <stateDir>/env.json; `stop` ends every process it started and removes its
@@ -12,6 +12,7 @@ import { startCluster } from './cluster.ts';
 import { startEtcd } from './etcd.ts';
 import { startFakeGcs } from './fake-gcs.ts';
 import { generateIdentities } from './identities.ts';
+import { installKserveCrds } from './kserve-crds.ts';
 import { startKubeApiserver } from './kube-apiserver.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { startDetached, stopGroup, type Started } from './processes.ts';
@@ -26,6 +27,9 @@ export interface EnvInfo {
   readonly tektonVersion: string;
   readonly gcsEndpoint: string;
   readonly tektonCrds: readonly string[];
+  readonly kserveVersion: string;
+  /** KServe's CRDs (InferenceService, ClusterStorageContainer, ...); no KServe controller runs. */
+  readonly kserveCrds: readonly string[];
   /** The fake GKE nodes kwok runs (node-pools.ts). */
   readonly nodes: readonly string[];
   readonly identities: Readonly<Record<string, string>>;
@@ -73,6 +77,10 @@ async function startIn(stateDir: string): Promise<EnvInfo> {
     writeFileSync(kubeconfig, kubeconfigYaml(api.server, api.caPem, identities), { mode: 0o600 });
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
+    // Nothing else here uses KServe's CRDs: they install while the rest starts, awaited at the end.
+    // Most of their cost is the API server's, processing InferenceService's 1 MB schema.
+    const kserve = timed('kserve-crds', () => installKserveCrds(kc, requireTool(tools.kserveCrdDir, 'kserve')));
+    kserve.catch(() => undefined); // awaited below; this only keeps an earlier failure from leaving it unhandled
     const tektonCrds = await timed('tekton-crds', () => installTektonCrds(kc, requireTool(tools.tektonCrdDir, 'tekton')));
     const restricted = identities.find((i) => i.name === 'restricted');
     await applyRestrictedRbac(kc, restricted?.user ?? '');
@@ -81,6 +89,7 @@ async function startIn(stateDir: string): Promise<EnvInfo> {
       stateDir, tools, server: api.server, caPem: api.caPem, identities, admin: kc, kubeVersion: version.gitVersion,
       started: (proc) => started.push(proc), timed,
     });
+    const kserveCrds = await kserve;
     startupMs.total = Date.now() - t0;
     const info: EnvInfo = {
       stateDir,
@@ -90,6 +99,8 @@ async function startIn(stateDir: string): Promise<EnvInfo> {
       tektonVersion: tools.versions.TEKTON_PIPELINE_VERSION ?? 'unknown',
       gcsEndpoint: gcs.endpoint,
       tektonCrds,
+      kserveVersion: tools.versions.KSERVE_VERSION ?? 'unknown',
+      kserveCrds,
       nodes,
       identities: Object.fromEntries(identities.map((i) => [i.name, i.user])),
       processes: started,

@@ -20,6 +20,8 @@ export interface ToolPaths {
   readonly tektonConfigDir: string;
   readonly tektonController: string;
   readonly tektonResolvers: string;
+  /** KServe's CRDs (config/crd/full of the KServe module). */
+  readonly kserveCrdDir: string;
   readonly kwok: string;
   /** python3 of the virtualenv holding securesystemslib and model-signing. */
   readonly verifierPython: string;
@@ -56,6 +58,7 @@ export function toolPaths(): ToolPaths {
     tektonConfigDir: join(cache, `tekton-config-${v.TEKTON_PIPELINE_VERSION}`),
     tektonController: join(cache, 'bin', `tekton-controller-${v.TEKTON_PIPELINE_VERSION}`),
     tektonResolvers: join(cache, 'bin', `tekton-resolvers-${v.TEKTON_PIPELINE_VERSION}`),
+    kserveCrdDir: join(cache, `kserve-crds-${v.KSERVE_VERSION}`),
     kwok: join(cache, 'bin', `kwok-${v.KWOK_VERSION}`),
     verifierPython: join(venv, 'bin', 'python3'),
     versions: v,

@@ -25,7 +25,7 @@ export async function globalSetup(): Promise<void> {
   }
   process.env.SLSA_ML_TEST_BUCKET = `slsa-ml-test-${randomBytes(4).toString('hex')}`;
   await createBucket(info.gcsEndpoint, process.env.SLSA_ML_TEST_BUCKET, 'slsa-ml-test');
-  console.log(`# kube-apiserver ${info.kubeVersion} at ${info.server}; Tekton ${info.tektonVersion} CRDs; fake-gcs-server at ${info.gcsEndpoint}`);
+  console.log(`# kube-apiserver ${info.kubeVersion} at ${info.server}; Tekton ${info.tektonVersion} and KServe ${info.kserveVersion} CRDs; fake-gcs-server at ${info.gcsEndpoint}`);
   console.log(`# environment start-up: ${JSON.stringify(info.startupMs)}`);
 }
 

@@ -14,7 +14,7 @@ import { cacheDir, pinnedVersions } from '../../hack/env/tools.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const NODE_VERSION = pinnedVersions().NODE_VERSION ?? '';
-const DEMO_ITEMS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kubectl', 'fake-gcs-server', 'tekton', 'tekton-config', 'tekton-controller', 'tekton-resolvers', 'kwok', 'cosign', 'training'];
+const DEMO_ITEMS = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kubectl', 'fake-gcs-server', 'tekton', 'tekton-config', 'tekton-controller', 'tekton-resolvers', 'kserve', 'kwok', 'cosign', 'training'];
 
 let root: string;
 

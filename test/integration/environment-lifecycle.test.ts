@@ -17,6 +17,7 @@ describe('the local environment itself', () => {
       kc.loadFromFile(second.kubeconfig);
       assert.match((await kc.makeApiClient(VersionApi).getCode()).gitVersion, /^v1\.34\./);
       assert.ok(second.processes.every((p) => isAlive(p.pid)));
+      assert.ok(second.kserveCrds.includes('inferenceservices.serving.kserve.io') && second.kserveCrds.includes('clusterstoragecontainers.serving.kserve.io'), second.kserveCrds.join(', '));
     } finally {
       await stopEnvironment(second);
     }

@@ -77,16 +77,16 @@ describe('installing from a release', () => {
     await ok(command('bash', [join(repo, 'hack', 'render-release.sh'), SAMPLE_IMAGE, assets], { ...process.env, KUBECTL: kubectlPath() }));
   });
 
-  it('the release assets are release.yaml, a values file per signer and the monitoring objects', () => {
-    assert.deepEqual(readdirSync(assets).sort(), ['pod-monitoring.yaml', 'release.yaml', 'service-monitor.yaml', ...SIGNERS.map((s) => `values-${s}.yaml`)]);
+  it('the release assets are release.yaml, a values file per signer, the monitoring objects and the serving gate', () => {
+    assert.deepEqual(readdirSync(assets).sort(), ['pod-monitoring.yaml', 'release.yaml', 'service-monitor.yaml', 'serving.yaml', ...SIGNERS.map((s) => `values-${s}.yaml`)]);
   });
 
   it('release.yaml runs the image by digest and holds everything but the per-cluster values', () => {
     const docs = objects(read('release.yaml'));
     assert.deepEqual(kinds(docs), [
       'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service',
-      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy',
-      'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
+      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
     ]);
     const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: Array<{ image: string; securityContext: Record<string, unknown> }>; securityContext: Record<string, unknown> } } } };
     assert.deepEqual(deployment.spec.template.spec.containers.map((c) => c.image), [SAMPLE_IMAGE]);
@@ -106,7 +106,7 @@ describe('installing from a release', () => {
     it(`kubectl apply -f release.yaml -f values-${signer}.yaml, and the seal key Secret: the API server accepts every object (server-side dry run)`, async () => {
       const out = await ok(kubectl(['apply', '--dry-run=server', '-f', asset('release.yaml'), '-f', asset(`values-${signer}.yaml`)]));
       const applied = out.trim().split('\n').filter((l) => l.endsWith('(server dry run)'));
-      assert.equal(applied.length, 16, out);
+      assert.equal(applied.length, 18, out);
       assert.match(out, /^configmap\/slsa-ml-config (created|configured|unchanged) \(server dry run\)$/m);
       assert.match(out, /^serviceaccount\/slsa-ml-operator (created|configured|unchanged) \(server dry run\)$/m);
       assert.match(out, /^deployment\.apps\/slsa-ml-operator (created|configured|unchanged) \(server dry run\)$/m);
@@ -138,7 +138,7 @@ describe('installing from a release', () => {
 
   it('the same with server-side apply, as GitOps tools do', async () => {
     const out = await ok(kubectl(['apply', '--server-side', '--field-manager', 'slsa-ml-test', '--force-conflicts', '--dry-run=server', '-f', asset('release.yaml'), '-f', asset('values-kms.yaml')]));
-    assert.equal(out.trim().split('\n').filter((l) => / serverside-applied \(server dry run\)$/.test(l)).length, 16, out);
+    assert.equal(out.trim().split('\n').filter((l) => / serverside-applied \(server dry run\)$/.test(l)).length, 18, out);
   });
 
   describe('the optional monitoring components, against the real PodMonitoring and ServiceMonitor CRDs', () => {
@@ -162,7 +162,7 @@ describe('installing from a release', () => {
       }));
       const rendered = await ok(command(kubectlPath(), ['kustomize', dir]));
       const docs = objects(rendered);
-      assert.equal(docs.length, 18);
+      assert.equal(docs.length, 20);
       for (const kind of ['PodMonitoring', 'ServiceMonitor', 'ConfigMap', 'ServiceAccount', 'Deployment']) assert.ok(kinds(docs).includes(kind), kind);
       const scraped = docs.filter((d) => ['PodMonitoring', 'ServiceMonitor'].includes(String(d.kind))) as unknown as Array<{ spec: { selector: unknown; endpoints: unknown } }>;
       for (const monitor of scraped) {

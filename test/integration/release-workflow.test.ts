@@ -120,7 +120,7 @@ describe('the release workflow, its shell steps run as the runner runs them', ()
       const { code, output } = await runStep(render, contexts(), repo, jobEnv(temp));
       assert.equal(code, 0, output);
       assert.deepEqual((await readdir(join(temp, 'release'))).sort(), [
-        'pod-monitoring.yaml', 'release.yaml', 'service-monitor.yaml', 'values-key.yaml', 'values-kms.yaml', 'values-sigstore.yaml',
+        'pod-monitoring.yaml', 'release.yaml', 'service-monitor.yaml', 'serving.yaml', 'values-key.yaml', 'values-kms.yaml', 'values-sigstore.yaml',
       ]);
       const release = await readFile(join(temp, 'release', 'release.yaml'), 'utf8');
       assert.deepEqual([...release.matchAll(/^\s*(?:- )?image: (.+)$/gm)].map((m) => m[1]), [`ghcr.io/slsa-ml/slsa-ml@${DIGEST}`]);
@@ -136,7 +136,7 @@ describe('the release workflow, its shell steps run as the runner runs them', ()
       assert.deepEqual(args.slice(0, 7), ['release', 'create', 'v1.2.3', '--repo', 'Slsa-ML/Slsa-ML', '--verify-tag', '--title']);
       assert.ok(!args.includes('--prerelease'));
       assert.deepEqual(args.filter((a) => a.startsWith(join(temp, 'release'))).map((a) => a.slice(temp.length + '/release/'.length)).sort(), [
-        'pod-monitoring.yaml', 'release.yaml', 'service-monitor.yaml', 'values-key.yaml', 'values-kms.yaml', 'values-sigstore.yaml',
+        'pod-monitoring.yaml', 'release.yaml', 'service-monitor.yaml', 'serving.yaml', 'values-key.yaml', 'values-kms.yaml', 'values-sigstore.yaml',
       ]);
       const notes = await readFile(`${recorded}.notes`, 'utf8');
       assert.ok(notes.startsWith('\n### Added\n\n- the thing\n\n## Install'), notes);

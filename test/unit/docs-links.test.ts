@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 
 const repo = join(import.meta.dirname, '..', '..');
-const DOCUMENTS = ['README.md', 'SECURITY.md', 'CHANGELOG.md', 'docs/gke.md', 'docs/configuration.md'];
+const DOCUMENTS = ['README.md', 'SECURITY.md', 'CHANGELOG.md', 'docs/gke.md', 'docs/configuration.md', 'docs/serving.md'];
 
 interface Link { readonly from: string; readonly target: string }
 
