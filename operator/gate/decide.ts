@@ -13,6 +13,10 @@ export type Decision = { readonly allowed: true; readonly models: string[] } | {
 const GATED_SCHEME = 'gs://';
 
 export async function decide(isvc: unknown, check: SummaryCheck, signal: AbortSignal): Promise<Decision> {
+  if ((isvc as { kind?: unknown } | null)?.kind === 'TrainedModel') {
+    // Multi-model serving: KServe's model agent pulls these itself, never through the storage initializer.
+    return { allowed: false, reasons: ['a TrainedModel is loaded by KServe\'s model agent, past the storage initializer: serve it as an InferenceService of its own in a gated namespace'] };
+  }
   const { sources, bypasses } = readInferenceService(isvc);
   const reasons = bypasses.map((b) => `${b.field}: ${b.reason}`);
   if (sources.length === 0 && bypasses.length === 0) reasons.push('names no model (storageUri gs://…): a model that does not come through the storage initializer cannot be checked');

@@ -25,6 +25,7 @@ export interface GateServer {
 }
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const GATED_KINDS = ['InferenceService', 'TrainedModel'];
 
 export async function startGateServer(options: GateServerOptions): Promise<GateServer> {
   const server: Server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
@@ -62,7 +63,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: GateSe
 }
 
 async function judge(review: ReviewRequest, options: GateServerOptions): Promise<{ allowed: boolean; message?: string }> {
-  if (review.kind.kind !== 'InferenceService' || (review.operation !== 'CREATE' && review.operation !== 'UPDATE')) return { allowed: true };
+  if (!GATED_KINDS.includes(review.kind.kind ?? '') || (review.operation !== 'CREATE' && review.operation !== 'UPDATE')) return { allowed: true };
   if (review.operation === 'UPDATE' && !changesModels(review.object, review.oldObject)) return { allowed: true };
   const signal = AbortSignal.timeout(options.deadlineMs);
   const decision = await Promise.race([

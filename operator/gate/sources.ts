@@ -36,9 +36,7 @@ export function readInferenceService(isvc: unknown): InferenceServiceReading {
   const sources: ModelSource[] = [];
   const bypasses: Bypass[] = [];
   const root = object(isvc);
-  for (const key of Object.keys(object(object(root.metadata).annotations))) {
-    if (key.startsWith(INTERNAL_PREFIX)) bypasses.push({ field: `metadata.annotations[${key}]`, reason: `${INTERNAL_PREFIX} annotations are KServe's own; the storage initializer injector reads some of them to skip or redirect the model download` });
-  }
+  internalKeys(object(root.metadata), 'metadata', bypasses);
   const spec = object(root.spec);
   for (const component of COMPONENTS) {
     const part = spec[component];
@@ -48,7 +46,21 @@ export function readInferenceService(isvc: unknown): InferenceServiceReading {
   return { sources, bypasses };
 }
 
+/**
+ * KServe copies an InferenceService's and each component's labels and annotations onto the Pod,
+ * and its injector reads some internal ones (the agent annotation, the local-model label) to skip
+ * the storage initializer or to serve the model from a PVC instead.
+ */
+function internalKeys(meta: Json, path: string, bypasses: Bypass[]): void {
+  for (const field of ['annotations', 'labels'] as const) {
+    for (const key of Object.keys(object(meta[field]))) {
+      if (key.startsWith(INTERNAL_PREFIX)) bypasses.push({ field: `${path}.${field}[${key}]`, reason: `${INTERNAL_PREFIX} keys are KServe's own; its storage initializer injector reads some of them to skip or redirect the model download` });
+    }
+  }
+}
+
 function readComponent(part: Json, path: string, predictor: boolean, out: InferenceServiceReading): void {
+  internalKeys(part, path, out.bypasses);
   for (const name of PREDICTOR_FRAMEWORKS) {
     const framework = part[name];
     if (framework === undefined || framework === null) continue;

@@ -59,7 +59,7 @@ export async function verifierFromFlags(flags: ParsedFlags, io: CliIo): Promise<
   } catch (err) {
     const code = hasCode(err) ? err.code : '';
     const message = (err as Error).message;
-    if (code === 'KEY_INVALID' || code === 'KEY_IS_PRIVATE') throw new UsageError(`--key ${flags.strings.get('key') ?? ''}: ${message}`, { cause: err });
+    if (code === 'KEY_INVALID' || code === 'KEY_IS_PRIVATE') throw new UsageError(`--key ${named(flags.strings.get('key'))}: ${message}`, { cause: err });
     if (code === 'TRUSTED_ROOT_INVALID') throw new UsageError(`--trusted-root ${flags.strings.get('trusted-root') ?? ''}: ${message}`, { cause: err });
     if (code === 'KEY_UNAVAILABLE') throw new InputError(code, `--kms: ${message}`, { cause: err });
     throw err;
@@ -101,4 +101,9 @@ async function fileOrInline(flag: string, value: string, io: CliIo, inline: (val
   const trimmed = value.trimStart();
   if (inline(trimmed)) return trimmed;
   return (await readUserFile(flag, value, io)).toString('utf8');
+}
+
+/** How an error names a --key value: a PEM given inline is not echoed (it is long, and one line of it says nothing). */
+function named(value: string | undefined): string {
+  return value?.trimStart().startsWith('-----BEGIN') === true ? '(inline PEM)' : (value ?? '');
 }

@@ -44,6 +44,15 @@ describe('the serving gate reads an InferenceService', () => {
     ]);
     assert.match(read.bypasses[2]?.reason ?? '', /makes KServe skip injecting the storage initializer/);
   });
+
+  it('names KServe\'s internal labels and annotations on the InferenceService and on a component (the agent annotation, the local-model label)', () => {
+    const service = isvc({ predictor: { annotations: { 'internal.serving.kserve.io/agent': 'true' }, model: { modelFormat: { name: 'pytorch' }, storageUri: GOOD } } });
+    (service as { metadata: Record<string, unknown> }).metadata.labels = { 'internal.serving.kserve.io/localmodel': 'cifar10' };
+    assert.deepEqual(readInferenceService(service).bypasses.map((b) => b.field), [
+      'metadata.labels[internal.serving.kserve.io/localmodel]',
+      'spec.predictor.annotations[internal.serving.kserve.io/agent]',
+    ]);
+  });
 });
 
 describe('the serving gate decides', () => {
@@ -62,6 +71,11 @@ describe('the serving gate decides', () => {
     assert.match(reasons[0] ?? '', /^spec\.predictor\.initContainers\[0\]: an init container named storage-initializer/);
     assert.match(reasons[1] ?? '', /^spec\.explainer\.storageUri: s3:\/\/bucket\/explainer\/ is not a gs:\/\/ model/);
     assert.match(reasons[2] ?? '', /^spec\.predictor\.model\.storageUri: gs:\/\/models\/team-a\/unsigned\/model\.pth: no verification summary/);
+  });
+
+  it('refuses a TrainedModel: KServe\'s model agent loads it past the storage initializer', async () => {
+    const decision = await decide({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'TrainedModel', spec: { model: { storageUri: GOOD } } }, check, signal);
+    assert.equal(decision.allowed, false);
   });
 
   it('refuses an InferenceService that names no model, and fails closed when a summary cannot be read', async () => {
