@@ -9,7 +9,7 @@ import { ClusterFacts, EventRecorder, KubeApi, TektonRuns, loadKubeConfig } from
 import { LeaderElector } from './leader/index.ts';
 import { createLogger, createMetrics, logProcessWarnings, startHealthServer, type Metrics } from './observability/index.ts';
 import { defaultInstallationName, ForeignOutcomes, Reconciler, type ReconcileMetrics } from './reconcile/index.ts';
-import { buildSigningSetup, buildStorage, reconcileSettings, runCollections } from './wiring.ts';
+import { buildSigningSetup, buildStorage, buildSummarySettings, reconcileSettings, runCollections } from './wiring.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
 export interface OperatorArgs {
@@ -36,6 +36,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
   const api = new KubeApi(kc, { requestMs: config.deadlines.requestSeconds * 1000 });
   let signing = await buildSigningSetup(config);
   let storage = buildStorage(config);
+  let summaries = await buildSummarySettings(config);
   // Which kinds are watched is fixed at start-up: a reload that turned PipelineRuns on without
   // their watch would leave pipeline models attested at neither level.
   const pipelineRuns = config.pipelineRuns.enabled;
@@ -50,7 +51,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     events: new EventRecorder(api, identity),
     storage: () => storage,
     signing: () => signing,
-    settings: () => ({ ...reconcileSettings(config), pipelineRuns, labelSelector }),
+    settings: () => ({ ...reconcileSettings(config, summaries), pipelineRuns, labelSelector }),
     metrics: reconcileMetrics(metrics),
     logger,
     foreign,
@@ -89,8 +90,12 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
 
   async function applyConfig(next: OperatorConfig): Promise<void> {
     const signingKeys = (c: OperatorConfig): string => JSON.stringify([c.signer, c.seal, c.deadlines, c.installation, c.builderId, c.previousPublicKeyPaths]);
+    const summaryKeys = (c: OperatorConfig): string => JSON.stringify([c.verificationSummaries, c.builderId]);
+    // A policy that cannot be used keeps everything as it was, the signer included.
+    const nextSummaries = summaryKeys(next) !== summaryKeys(config) ? await buildSummarySettings(next) : summaries;
     if (signingKeys(next) !== signingKeys(config)) signing = await buildSigningSetup(next);
     if (JSON.stringify(next.storage) !== JSON.stringify(config.storage)) storage = buildStorage(next);
+    summaries = nextSummaries;
     const restartNeeded = ['namespaces', 'labelSelector', 'workers', 'leaderElection', 'http', 'watch', 'deadlines']
       .filter((k) => JSON.stringify(next[k as keyof OperatorConfig]) !== JSON.stringify(config[k as keyof OperatorConfig]));
     if (next.pipelineRuns.enabled !== config.pipelineRuns.enabled) restartNeeded.push('pipelineRuns.enabled');

@@ -3,14 +3,17 @@
 // settings each reconcile gets as a snapshot.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { createSigner, fetchKmsPublicKey, parsePrivateKey, readSigningKey, tokenFromFile, tokenFromGceMetadata, type KeySignerConfig, type Signer } from '../src/signing/index.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
 import type { SignatureVerifier } from '../src/verify/index.ts';
 import { anyOfVerifiers } from '../src/verify/any-verifier.ts';
 import { publicKeyVerifierOnDemand } from '../src/verify/on-demand.ts';
+import { SLSA_BUILD_LEVEL_3 } from '../src/vsa/constants.ts';
 import { ConfigError, type OperatorConfig, type SignerSettings } from './config/index.ts';
 import { collectionPath, type RunKind } from './kube/index.ts';
 import { defaultInstallationName, OutcomeSeal, sealKeyFromSigningKey, sealKeysFromFile, type ReconcileSettings, type SigningSetup } from './reconcile/index.ts';
+import type { SummaryPolicy, SummarySettings } from './reconcile/summaries.ts';
 import { OPERATOR_VERSION } from './version.ts';
 
 export function buildStorage(config: OperatorConfig): Storage {
@@ -113,7 +116,43 @@ function missingSealKey(): ConfigError {
   return new ConfigError('seal.keyPath', 'is required unless signer.kind is key: the operator-only key that seals recorded outcomes (a Secret file with a random line of at least 32 bytes)');
 }
 
-export function reconcileSettings(config: OperatorConfig): ReconcileSettings {
+/**
+ * The verification summaries' settings: each policy file parsed (its deny rules' semver and PEP 440
+ * code loaded only when there is one), refused by path and key when it cannot be used.
+ */
+export async function buildSummarySettings(config: Pick<OperatorConfig, 'verificationSummaries' | 'builderId'>): Promise<SummarySettings> {
+  const { policyPaths, policyTexts, verifierId } = config.verificationSummaries;
+  const settings = { verifierId: verifierId ?? defaultVerifierId(config.builderId), verifierVersion: { 'slsa-ml': OPERATOR_VERSION }, levels: [SLSA_BUILD_LEVEL_3] };
+  if (policyPaths.length === 0) return { ...settings, policies: [] };
+  const { parsePolicy } = await import('../src/policy/policy-file.ts');
+  const policies: SummaryPolicy[] = policyPaths.map((path, i) => {
+    try {
+      const policy = parsePolicy(policyTexts[i] ?? '', path);
+      return { uri: policy.name ?? pathToFileURL(path).href, digest: policy.digest, rules: policy.rules };
+    } catch (err) {
+      throw new ConfigError('verificationSummaries.policyPaths', `item ${i}: ${(err as Error).message}`, { cause: err });
+    }
+  });
+  const seen = new Map<string, string>();
+  for (const [i, policy] of policies.entries()) {
+    const twin = seen.get(policy.digest);
+    // Equal rules would share one summary name: one of them is a mistake.
+    if (twin !== undefined) throw new ConfigError('verificationSummaries.policyPaths', `item ${i} ${policyPaths[i] ?? ''} has the same rules (digest sha256:${policy.digest}) as ${twin}`);
+    seen.set(policy.digest, policyPaths[i] ?? '');
+  }
+  return { ...settings, policies };
+}
+
+/**
+ * The operator signs summaries in its verifier role, with the key it signs provenance with. Its
+ * verifier.id names the same installation as builderId (so each installation has its own without
+ * another setting), kept apart from it so that a builder id is never read as a verifier id.
+ */
+export function defaultVerifierId(builderId: string): string {
+  return builderId.includes('#') ? `${builderId}/verifier` : `${builderId}#verifier`;
+}
+
+export function reconcileSettings(config: OperatorConfig, summaries: SummarySettings): ReconcileSettings {
   return {
     allowedPrefixes: config.allowedPrefixes,
     digestConcurrency: config.digestConcurrency,
@@ -131,6 +170,7 @@ export function reconcileSettings(config: OperatorConfig): ReconcileSettings {
     deepInspection: config.pipelineRuns.deepInspection,
     maxPipelineTaskRuns: config.limits.pipelineTaskRuns,
     labelSelector: config.labelSelector,
+    summaries,
     provenance: {
       builderId: config.builderId,
       builderVersion: { 'slsa-ml': OPERATOR_VERSION },

@@ -4,6 +4,7 @@ import { buildSigner } from './build-signer.ts';
 import { absolutePath, absoluteUri, dnsLabel, dnsSubdomain, endpoint, logLevel, nonEmpty, storagePrefix } from './checks.ts';
 import type { Fields } from './fields.ts';
 import { labelSelector } from './label-selector.ts';
+import { buildVerificationSummaries } from './summaries.ts';
 import type { LeaderElectionSettings, OperatorConfig, StorageSettings } from './types.ts';
 
 const MAX_PARALLEL = 256;
@@ -20,6 +21,7 @@ export function buildConfig(f: Fields): OperatorConfig {
     builderId: f.string('builderId', absoluteUri),
     attestFailedRuns: f.boolean('attestFailedRuns'),
     modelSignature: { enabled: f.boolean('modelSignature.enabled') },
+    verificationSummaries: buildVerificationSummaries(f),
     clockSkewSeconds: f.integer('clockSkewSeconds', 0, 3600),
     limits: {
       statementBytes: f.integer('limits.statementBytes', 1024, 64 * 1024 * 1024),

@@ -15,6 +15,7 @@ export function defaultConfig(): OperatorConfig {
     builderId: 'https://slsa-ml.dev/operator/local',
     attestFailedRuns: false,
     modelSignature: { enabled: true },
+    verificationSummaries: { policyPaths: [], policyTexts: [] },
     clockSkewSeconds: 30,
     limits: { statementBytes: 4 * 1024 * 1024, modelFiles: 10_000, modelBytes: 1024 ** 4, pipelineTaskRuns: 500 },
     seal: {},

@@ -39,6 +39,7 @@ export const SCHEMA: SchemaGroup = {
   builderId: 'string',
   attestFailedRuns: 'boolean',
   modelSignature: { enabled: 'boolean' },
+  verificationSummaries: { policyPaths: 'list', verifierId: 'string' },
   clockSkewSeconds: 'integer',
   limits: { statementBytes: 'integer', modelFiles: 'integer', modelBytes: 'integer', pipelineTaskRuns: 'integer' },
   seal: { keyPath: 'string' },

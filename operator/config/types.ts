@@ -40,6 +40,7 @@ export interface OperatorConfig {
   attestFailedRuns: boolean;
   /** Also write `<model>.sig`, an OpenSSF model-signing v1.0 signature, next to every model. */
   modelSignature: { enabled: boolean };
+  verificationSummaries: VerificationSummarySettings;
   digestConcurrency: number;
   retry: { initialDelayMs: number; maxDelayMs: number; budgetMs: number };
   workers: number;
@@ -50,6 +51,19 @@ export interface OperatorConfig {
   watch: { relistSeconds: number; stallSeconds: number };
   /** Every outbound call, every model read and every reconcile attempt ends by these. */
   deadlines: { requestSeconds: number; readStallSeconds: number; reconcileSeconds: number };
+}
+
+/**
+ * Signed SLSA verification summaries, one per policy file per model, written beside the provenance;
+ * none while `policyPaths` is empty.
+ */
+export interface VerificationSummarySettings {
+  /** Policy files (YAML, the keys of `slsa-ml verify --policy`). */
+  policyPaths: string[];
+  /** The files' contents as read when the configuration was loaded: a changed policy is a changed configuration. */
+  policyTexts: string[];
+  /** The summaries' `verifier.id`; unset: derived from builderId. */
+  verifierId?: string;
 }
 
 export interface StorageSettings {

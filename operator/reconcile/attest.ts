@@ -14,6 +14,7 @@ import { readChildRuns, withPlacement } from './pipeline-children.ts';
 import { PrefetchingStorage } from './prefetch.ts';
 import { ownPod, withNode } from './run-facts.ts';
 import { hasOurBundle, inspectSlots, needsModelSignature, writeSlots, type Expectation, type InspectedSlots, type Signed } from './store.ts';
+import { summarySlots, writeSummaries, type SummarySettings } from './summaries.ts';
 
 export interface AttestSettings extends MeasureSettings {
   readonly provenance: ProvenanceSettings;
@@ -25,6 +26,8 @@ export interface AttestSettings extends MeasureSettings {
   readonly deepInspection: boolean;
   /** Most child runs a PipelineRun may have (limits.pipelineTaskRuns); checked before any is read. */
   readonly maxPipelineTaskRuns: number;
+  /** Signed verification summaries beside each model, one per policy (verificationSummaries). */
+  readonly summaries: SummarySettings;
 }
 
 export interface AttestDeps {
@@ -102,7 +105,7 @@ export async function attestPipelineRun(deps: AttestDeps, pr: TaskRun, context: 
 }
 
 function prefetching(deps: AttestDeps): PrefetchingStorage {
-  return new PrefetchingStorage(deps.storage, { modelSignature: deps.settings.modelSignature });
+  return new PrefetchingStorage(deps.storage, { modelSignature: deps.settings.modelSignature, summaryDigests: deps.settings.summaries.policies.map((p) => p.digest) });
 }
 
 function provenanceSettings(settings: AttestSettings, namespace: string): ProvenanceSettings {
@@ -128,8 +131,9 @@ async function store(deps: AttestDeps, storage: Storage, run: Pick<Expectation, 
   if (!first) for (const output of outputs) plan(output);
   // Twice the statement (base64 in the bundle) and room for certificates and log entries.
   const ctx = { storage, ownVerifier: deps.ownVerifier, modelSignature: settings.modelSignature, maxBytes: 2 * settings.maxStatementBytes + 64 * 1024 };
+  const summaries = { ...ctx, signer: deps.signer, settings: settings.summaries };
   const slots: InspectedSlots[] = [];
-  for (const output of outputs) slots.push(await inspectSlots(ctx, output.uri, { ...run, measured: output.digest }));
+  for (const output of outputs) slots.push(await inspectSlots(ctx, output.uri, { ...run, measured: output.digest }, summarySlots(summaries, output.uri, output.digest.sha256)));
   const bundles: string[] = [];
   const warnings: string[] = [];
   for (const [i, output] of outputs.entries()) {
@@ -142,6 +146,9 @@ async function store(deps: AttestDeps, storage: Storage, run: Pick<Expectation, 
     });
     bundles.push(stored.bundle);
     warnings.push(...stored.warnings);
+    // After the provenance is stored, and judged on the bundle of record.
+    const target = { modelUri: output.uri, sha256: output.digest.sha256, bundleUri: stored.bundle, bundleJson: stored.bundleJson, modelSignature: stored.signature !== undefined, now: new Date() };
+    warnings.push(...await writeSummaries(summaries, slot.others, target));
   }
   return { bundles, warnings };
 }

@@ -18,7 +18,9 @@
 // So a run recorded failed never has a verifiable object of ours next to its model. A slot taken
 // between the inspection and our write is judged the same way when the write returns 412: a
 // foreign bundle fails the run, a foreign envelope or signature (the bundle is stored) only warns.
-// With `modelSignature` off the signature name is neither inspected nor written.
+// With `modelSignature` off the signature name is neither inspected nor written. Other names beside
+// the model (verification summaries, summaries.ts) are inspected in the same request and judged by
+// their own rules; they never decide the outcome.
 import { provenanceLocations, type ProvenanceLocations } from '../../src/layout/index.ts';
 import type { Measured } from '../../src/model-signing/index.ts';
 import type { SignedProvenance } from '../../src/signing/index.ts';
@@ -52,6 +54,8 @@ export interface InspectedSlots {
   readonly envelope: Slot;
   /** Absent when model signatures are off. */
   readonly signature?: Slot;
+  /** The other names inspected with these (verification summaries), in the order given. */
+  readonly others: readonly Slot[];
 }
 
 /** What is about to be written where a slot is empty. */
@@ -63,24 +67,31 @@ export interface Signed {
 
 export interface Stored {
   readonly bundle: string;
+  /** The bundle of record's contents: what was written, or what was verified as ours. */
+  readonly bundleJson: string;
   /** The model signature next to the model, ours (written now or adopted). */
   readonly signature?: string;
   readonly warnings: string[];
 }
 
-/** What every name holds before anything is written; refuses when the bundle cannot become ours. */
-export async function inspectSlots(ctx: StoreContext, modelUri: string, expect: Expectation): Promise<InspectedSlots> {
+/**
+ * What every name holds before anything is written; refuses when the bundle cannot become ours.
+ * `others`: more names beside the model to inspect in the same request, each with its judge.
+ */
+export async function inspectSlots(ctx: StoreContext, modelUri: string, expect: Expectation, others: ReadonlyArray<{ uri: string; judge: Judge }> = []): Promise<InspectedSlots> {
   const loc = provenanceLocations(modelUri);
   const provenance = provenanceJudge(ctx, expect);
-  const [bundle, envelope, signature] = await inspectSlotsAt(ctx, [
+  const own = [
     { uri: loc.bundle, judge: provenance },
     { uri: loc.envelope, judge: provenance },
     ...(ctx.modelSignature ? [{ uri: loc.signature, judge: modelSignatureJudge(ctx.ownVerifier, expect.measured) }] : []),
-  ]) as [Slot, Slot, Slot | undefined];
+  ];
+  const found = await inspectSlotsAt(ctx, [...own, ...others]);
+  const [bundle, envelope, signature] = found.slice(0, own.length) as [Slot, Slot, Slot | undefined];
   if (bundle.state === 'foreign') throw conflict(loc.bundle, bundle.why);
   if (bundle.state === 'empty' && envelope.state === 'foreign') throw conflict(loc.envelope, envelope.why);
   if (bundle.state === 'empty' && signature?.state === 'foreign') throw conflict(loc.signature, signature.why, "this model's signature");
-  return { loc, bundle, envelope, ...(signature ? { signature } : {}) };
+  return { loc, bundle, envelope, ...(signature ? { signature } : {}), others: found.slice(own.length) };
 }
 
 /** True when no provenance needs signing: our bundle is already stored. */
@@ -109,7 +120,7 @@ export async function writeSlots(ctx: StoreContext, slots: InspectedSlots, signe
   if (envelope.state === 'foreign') warnings.push(foreign(loc.envelope, envelope.why, `use ${loc.bundle}`));
   const signature = await writeSignature(ctx, slots, signed.modelSignature, expect);
   if (signature?.state === 'foreign') warnings.push(foreign(loc.signature, signature.why, 'the model has no model-signing signature of ours'));
-  return { bundle: loc.bundle, ...(signature?.state === 'ours' ? { signature: loc.signature } : {}), warnings };
+  return { bundle: loc.bundle, bundleJson, ...(signature?.state === 'ours' ? { signature: loc.signature } : {}), warnings };
 }
 
 // Ours already: the same signature, or an earlier one of ours whose bundle was lost; both verify.

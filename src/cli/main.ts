@@ -4,6 +4,7 @@
 // unless SLSA_ML_DEBUG is set.
 import { attestCommand } from './commands/attest.ts';
 import { keygenCommand } from './commands/keygen.ts';
+import { policyCommand } from './commands/policy.ts';
 import { pullCommand } from './commands/pull.ts';
 import { queryCommand } from './commands/query.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -13,7 +14,7 @@ import { errorReport } from './error-report.ts';
 import { EXIT } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
 
-const COMMANDS: ReadonlyArray<Command> = [verifyCommand, pullCommand, queryCommand, attestCommand, keygenCommand, versionCommand];
+const COMMANDS: ReadonlyArray<Command> = [verifyCommand, pullCommand, queryCommand, attestCommand, policyCommand, keygenCommand, versionCommand];
 
 export async function main(argv: string[]): Promise<number> {
   quietKnownLibraryWarnings();

@@ -1,16 +1,10 @@
 // The one place a set of policy options becomes the list of checks verify runs.
 import type { StatementCheck } from '../verify/index.ts';
 import { builderIdCheck, denyCheck, maxAgeCheck, namespaceCheck, sourceRefCheck, sourceRepoCheck } from './checks.ts';
-import type { DependencyRule } from './dependency-rule.ts';
+import type { PolicyRules } from './rules.ts';
 
-export interface PolicyOptions {
-  readonly builderId?: string;
-  readonly sourceRepo?: string;
-  readonly sourceRef?: string;
-  readonly namespace?: string;
-  readonly maxAgeMs?: number;
-  readonly deny?: ReadonlyArray<DependencyRule>;
-  /** The clock for maxAge (tests pin it). */
+/** The rules, and the clock for maxAge (tests pin it). requireModelSignature is the caller's to enforce. */
+export interface PolicyOptions extends PolicyRules {
   readonly now?: () => Date;
 }
 

@@ -7,6 +7,7 @@ export type { HintErrorCode, ProvenanceErrorCode } from './errors.ts';
 export type { DigestAlgorithm, HintDigest } from './digest-syntax.ts';
 export type { ArtifactHint } from './hint-objects.ts';
 export type { SourceHint } from './hint-source.ts';
+export { canonicalJson } from './json.ts';
 export type { JsonObject, JsonValue } from './json.ts';
 export type { Node, Pod, PipelineRun, TaskRun } from './kube.ts';
 export { serializeStatement } from './serialize.ts';

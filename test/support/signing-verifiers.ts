@@ -30,11 +30,12 @@ export type CosignArtifact = { readonly file: string } | { readonly sha256: stri
 // trying to fetch the TUF root; HOME and TUF_ROOT point into a scratch directory.
 const KEY_ONLY_TRUSTED_ROOT = { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' };
 
-export async function cosignVerifyBlobAttestation(publicKeyPath: string, input: CosignInput, artifact: CosignArtifact): Promise<ToolVerdict> {
+/** `type`: the predicate type cosign requires (default SLSA provenance v1; a URI for any other). */
+export async function cosignVerifyBlobAttestation(publicKeyPath: string, input: CosignInput, artifact: CosignArtifact, type = 'slsaprovenance1'): Promise<ToolVerdict> {
   const cosign = requireTool(toolPaths().cosign, 'cosign');
   const scratch = await mkdtemp(join(tmpdir(), 'slsa-ml-cosign-'));
   try {
-    const argv = ['verify-blob-attestation', '--key', publicKeyPath, '--type', 'slsaprovenance1', '--insecure-ignore-tlog'];
+    const argv = ['verify-blob-attestation', '--key', publicKeyPath, '--type', type, '--insecure-ignore-tlog'];
     if (input.bundle !== undefined) {
       const trustedRoot = join(scratch, 'trusted_root.json');
       await writeFile(trustedRoot, JSON.stringify(KEY_ONLY_TRUSTED_ROOT));

@@ -12,8 +12,8 @@ function sources(dir: string): string[] {
 }
 
 describe('when a user looks up a code in docs/cli.md', () => {
-  it('finds every code a verify or query check can fail with', () => {
-    const code = sources('src/verify').concat(sources('src/policy'), sources('src/cli')).join('\n');
+  it('finds every code a verify, verify --vsa or query check can fail with', () => {
+    const code = sources('src/verify').concat(sources('src/policy'), sources('src/vsa'), sources('src/cli')).join('\n');
     const codes = new Set([...code.matchAll(/failed\('([A-Z_]+)'/g), ...code.matchAll(/code: '([A-Z_]+)'/g)].map((m) => m[1] ?? ''));
     for (const c of /const CODES[^}]+}/.exec(readFileSync(join(repo, 'src', 'verify', 'sigstore-verify.ts'), 'utf8'))?.[0].matchAll(/'([A-Z_]+)'/g) ?? []) codes.add(c[1] ?? '');
     const missing = [...codes].filter((c) => c !== '' && !doc.includes(`\`${c}\``));
@@ -28,6 +28,6 @@ describe('when a user looks up a code in docs/cli.md', () => {
 
   it('has an exit-code column for every command', () => {
     const header = /\| code \|([^\n]+)\n/.exec(doc)?.[1] ?? '';
-    for (const command of ['verify', 'pull', 'query', 'attest', 'keygen', 'version']) assert.ok(header.includes(`\`${command}\``), command);
+    for (const command of ['verify', 'pull', 'query', 'attest', 'policy', 'keygen', 'version']) assert.ok(header.includes(`\`${command}\``), command);
   });
 });

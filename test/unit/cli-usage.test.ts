@@ -37,7 +37,7 @@ async function usageError(argv: string[], message: RegExp): Promise<void> {
 }
 
 describe('when asked for help', () => {
-  for (const command of ['verify', 'pull', 'query', 'attest', 'keygen']) {
+  for (const command of ['verify', 'pull', 'query', 'attest', 'policy', 'keygen']) {
     it(`${command} --help shows usage, every flag group and examples (exit 0)`, async () => {
       const run = await cli([command, '--help']);
       assert.equal(run.code, 0);
@@ -52,7 +52,7 @@ describe('when asked for help', () => {
   it('slsa-ml --help lists the commands; no command at all is a usage error', async () => {
     const run = await cli(['--help']);
     assert.equal(run.code, 0);
-    for (const command of ['verify', 'pull', 'query', 'attest', 'keygen', 'operator']) assert.match(run.stdout, new RegExp(`\\n {2}${command} +\\S`));
+    for (const command of ['verify', 'pull', 'query', 'attest', 'policy', 'keygen', 'operator']) assert.match(run.stdout, new RegExp(`\\n {2}${command} +\\S`));
     const none = await cli([]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^Usage: slsa-ml COMMAND/);

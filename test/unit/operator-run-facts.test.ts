@@ -107,7 +107,7 @@ describe('a run\'s Pod', () => {
     const touched: string[] = [];
     const storage = new Proxy({}, { get: (_target, name) => () => { touched.push(String(name)); throw new Error(`storage.${String(name)} called`); } }) as Storage;
     const { facts } = cluster({ 'train-pod': pod(undefined) });
-    const deps = { facts, storage, settings: { modelSignature: true } as AttestSettings } as unknown as AttestDeps;
+    const deps = { facts, storage, settings: { modelSignature: true, summaries: { policies: [] } } as unknown as AttestSettings } as unknown as AttestDeps;
     await assert.rejects(attest(deps, taskRun()), notOwned(/^pod train-pod of TaskRun train /));
     assert.deepEqual(touched, []);
   });

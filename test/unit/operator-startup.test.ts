@@ -3,6 +3,7 @@
 // never a raw stack trace after the JSON lines.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,20 @@ describe('when the configuration is wrong, the line says what to fix', () => {
     assert.equal(last?.code, 'INVALID_CONFIG');
     assert.match(String(last?.message), /seal\.keyPath.*is required unless signer\.kind is key/);
     assert.doesNotMatch(String(last?.message), /cloudkms|credential|ECONNREFUSED/i);
+  });
+
+  it('names the policy file and its key when a verification-summary policy cannot be used', async () => {
+    const key = join(dir, 'cosign.key');
+    await writeFile(key, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const policy = join(dir, 'serving-policy.yaml');
+    await writeFile(policy, 'deny: [pkg:pypi/torch@<2.6.0]\nbuilder_id: https://x\n');
+    const config = join(dir, 'summaries.yaml');
+    await writeFile(config, `leaderElection:\n  enabled: false\nsigner:\n  kind: key\n  keyPath: ${key}\nverificationSummaries:\n  policyPaths: [${policy}]\n`);
+    const run = await operator(config, { KUBECONFIG: await kubeconfig() });
+    assert.equal(run.code, 2, run.stdout);
+    const last = jsonLines(run.stdout).at(-1);
+    assert.equal(last?.code, 'INVALID_CONFIG');
+    assert.match(String(last?.message), /verificationSummaries\.policyPaths: item 0: policy file \S+serving-policy\.yaml: key builder_id: unknown key/);
   });
 
   it('says where a YAML mistake is, in one line that does not end in a dangling excerpt', async () => {

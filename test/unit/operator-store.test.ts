@@ -88,7 +88,7 @@ describe('storing provenance next to a model', () => {
     assert.equal(hasOurBundle(slots), true);
     assert.equal(needsModelSignature(slots), false);
     const stored = await writeSlots(t.ctx, slots, {}, t.expect);
-    assert.deepEqual(stored, { bundle: `${t.modelUri}.sigstore.json`, signature: `${t.modelUri}.sig`, warnings: [] });
+    assert.deepEqual(stored, { bundle: `${t.modelUri}.sigstore.json`, bundleJson: earlier.bundleJson, signature: `${t.modelUri}.sig`, warnings: [] });
     assert.equal(t.read('model.pth.sig'), sig);
   });
 
@@ -244,8 +244,9 @@ describe('the model-signing signature next to a model (<model>.sig)', () => {
     writeFileSync(join(t.dir, 'model.pth.sig'), 'whatever the tenant put here');
     const slots = await inspectSlots(t.ctx, t.modelUri, t.expect);
     assert.equal(needsModelSignature(slots), false);
-    const stored = await writeSlots(t.ctx, slots, { provenance: await t.sign() }, t.expect);
-    assert.deepEqual(stored, { bundle: `${t.modelUri}.sigstore.json`, warnings: [] });
+    const signed = await t.sign();
+    const stored = await writeSlots(t.ctx, slots, { provenance: signed }, t.expect);
+    assert.deepEqual(stored, { bundle: `${t.modelUri}.sigstore.json`, bundleJson: signed.bundleJson, warnings: [] });
     assert.equal(t.read('model.pth.sig'), 'whatever the tenant put here');
   });
 });

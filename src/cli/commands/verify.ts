@@ -1,9 +1,10 @@
 // slsa-ml verify <model>: finds the model's provenance, checks its signature against whom the
 // user trusts, recomputes the model's digest, applies the policy flags, checks the model's
-// OpenSSF model-signing signature (MODEL.sig) when there is one, and prints the verdict.
+// OpenSSF model-signing signature (MODEL.sig) when there is one, and prints the verdict. With
+// --vsa it checks the operator's signed verification summary for a policy instead.
 import type { Command } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
-import { parseFlags, type FlagSpecs } from '../flags.ts';
+import { parseFlags, type FlagSpecs, type ParsedFlags } from '../flags.ts';
 import type { CliIo } from '../io.ts';
 import { measureModel, resolveModel } from '../model-target.ts';
 import { POLICY_HELP } from '../policy-flags.ts';
@@ -11,11 +12,15 @@ import { STORAGE_HELP } from '../storage-flags.ts';
 import { TRUST_HELP } from '../trust-flags.ts';
 import { measurer } from '../verify/measurer.ts';
 import { renderHuman, renderJson, reportOk, type VerifyReport } from '../verify/report.ts';
+import { SUMMARY_FLAGS, SUMMARY_HELP, refuseSummaryFlags, summaryVerificationFromFlags, wantsSummary } from '../verify/summary-flags.ts';
+import { renderSummaryHuman, renderSummaryJson } from '../verify/summary-report.ts';
 import { TARGET_HELP, VERIFY_FLAGS, verificationFromFlags } from '../verify/verify-flags.ts';
+import { verifySummaryTarget, type SummaryReport } from '../verify/verify-summary.ts';
 import { verifyTarget } from '../verify/verify-target.ts';
 
 const FLAGS: FlagSpecs = {
   ...VERIFY_FLAGS,
+  ...SUMMARY_FLAGS,
   json: { type: 'boolean' },
 };
 
@@ -34,9 +39,15 @@ The OpenSSF model-signing signature MODEL.sig (what \`model_signing verify\` che
 is verified too, with the same trust and the same measurement of the model: it must list exactly
 the model's files and digests. Both verdicts are shown; the model verifies only if both hold.
 
+With --vsa, verifies instead the signed verification summary the operator wrote beside the model
+for the --policy file (a SLSA VSA: this model, this policy, PASSED), with the operator's key or
+identity as the trust flags; with --no-download the model itself is not read.
+
 ${TRUST_HELP}
 
 ${POLICY_HELP}
+
+${SUMMARY_HELP}
 
 Input and output:
 ${TARGET_HELP}
@@ -44,7 +55,7 @@ ${STORAGE_HELP}
   --json                        print the verdict as JSON on stdout
   -h, --help                    show this help
 
-Exit codes: 0 verified; 1 verification failed (a check failed or no provenance was found);
+Exit codes: 0 verified; 1 verification failed (a check failed, or no provenance or summary was found);
 2 usage or input error (bad flag, unreadable key, missing model, unreachable storage).
 
 Examples:
@@ -59,6 +70,8 @@ Examples:
       --certificate-identity https://github.com/slsa-ml/slsa-ml/.github/workflows/provenance.yml@refs/tags/v1 \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json \\
       --source-repo github.com/acme/models --source-ref refs/heads/main
+  slsa-ml verify gs://ml-models/cifar10/v3/pytorch_model.pth --key platform.pub \\
+      --policy serving-policy.yaml --vsa --no-download --max-age 30d
 `;
 
 export const verifyCommand: Command = {
@@ -73,6 +86,8 @@ async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   const [modelArg, ...extra] = flags.positionals;
   if (modelArg === undefined) throw new UsageError('missing MODEL: give a local path, a file:// URI or a gs:// URI');
   if (extra.length > 0) throw new UsageError(`one MODEL at a time; unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}`);
+  if (wantsSummary(flags)) return runSummary(modelArg, flags, io);
+  refuseSummaryFlags(flags);
   const { policies, verifier, storage, options } = await verificationFromFlags(flags, io);
   const model = await resolveModel(modelArg, storage, io.cwd);
   const measurement = measurer(model.uri, io, (opts) => measureModel(model, storage, opts));
@@ -84,4 +99,18 @@ async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   }
   io.stdout.write(flags.booleans.has('json') ? renderJson(report) : renderHuman(report));
   return reportOk(report) ? EXIT.ok : EXIT.failed;
+}
+
+async function runSummary(modelArg: string, flags: ParsedFlags, io: CliIo): Promise<number> {
+  const { policy, verifier, storage, options } = await summaryVerificationFromFlags(flags, io);
+  const model = await resolveModel(modelArg, storage, io.cwd);
+  const measurement = measurer(model.uri, io, (opts) => measureModel(model, storage, opts));
+  let report: SummaryReport;
+  try {
+    report = await verifySummaryTarget({ storage, model, trust: verifier, policy, options, measure: measurement.measure, cwd: io.cwd, now: () => io.now() });
+  } finally {
+    measurement.finish();
+  }
+  io.stdout.write(flags.booleans.has('json') ? renderSummaryJson(report) : renderSummaryHuman(report));
+  return report.result.ok ? EXIT.ok : EXIT.failed;
 }

@@ -1,7 +1,7 @@
 // Walks every provenance object under a prefix as the listing streams in, verifies each with
 // bounded concurrency, and hands each verdict to the caller. A model has two siblings; its
 // bundle is inspected, and its envelope only when there is no bundle.
-import { BUNDLE_SUFFIX, ENVELOPE_SUFFIX } from '../../layout/index.ts';
+import { BUNDLE_SUFFIX, ENVELOPE_SUFFIX, isSummaryName } from '../../layout/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { forEachBounded } from './bounded.ts';
 import { inspectProvenance, type Inspection, type InspectOptions } from './inspect.ts';
@@ -19,6 +19,8 @@ export async function scanProvenance(under: string, options: ScanOptions, onResu
 
 async function* provenanceObjects(storage: Storage, under: string): AsyncIterable<string> {
   for await (const object of storage.list(under)) {
+    // A verification summary ends in .sigstore.json too, but says nothing about how a model was made.
+    if (isSummaryName(object.uri)) continue;
     if (object.uri.endsWith(BUNDLE_SUFFIX) || object.uri.endsWith(ENVELOPE_SUFFIX)) yield object.uri;
   }
 }

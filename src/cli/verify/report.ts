@@ -21,9 +21,7 @@ export function reportOk(report: VerifyReport): boolean {
 
 export function renderHuman(report: VerifyReport): string {
   const { result } = report;
-  const width = Math.max(...result.checks.map((c) => c.name.length), 8);
-  const lines = [`model       ${report.model}`, `provenance  ${report.provenance ?? '(none found)'}`];
-  for (const check of result.checks) lines.push(`  ${check.ok ? (check.warning ? 'WARN' : 'PASS') : 'FAIL'}  ${check.name.padEnd(width)}  ${describe(check)}`.trimEnd());
+  const lines = [`model       ${report.model}`, `provenance  ${report.provenance ?? '(none found)'}`, ...checkLines(result.checks)];
   lines.push(...context(result));
   lines.push(...modelSignatureLines(report.modelSignature, describe, signerText));
   const failedChecks = [...result.checks.filter((c) => !c.ok).map((c) => c.name), ...modelSignatureFailures(report.modelSignature)];
@@ -75,6 +73,12 @@ function workflowJson(workflow: GithubWorkflow, run: string | undefined): Record
   return { repository: workflow.repository ?? null, path: workflow.path ?? null, ref: workflow.ref ?? null, run: run ?? null };
 }
 
+/** One line per check: PASS, WARN or FAIL, its name, and what it found or why it failed. */
+export function checkLines(checks: ReadonlyArray<Check>): string[] {
+  const width = Math.max(...checks.map((c) => c.name.length), 8);
+  return checks.map((check) => `  ${check.ok ? (check.warning ? 'WARN' : 'PASS') : 'FAIL'}  ${check.name.padEnd(width)}  ${describe(check)}`.trimEnd());
+}
+
 function describe(check: Check): string {
   if (check.ok) return check.warning ?? check.detail ?? '';
   return `${check.reason ?? 'failed'}${check.code ? ` [${check.code}]` : ''}`;
@@ -111,7 +115,7 @@ function sourceLines(source: Source | undefined): string[] {
   return [`source      ${source.repository}${source.ref ? `@${source.ref}` : ''}, commit ${source.commit ?? '?'}${task}`];
 }
 
-function signerText(signer: SignerIdentity): string {
+export function signerText(signer: SignerIdentity): string {
   if (signer.kind === 'key') return `key ${signer.fingerprint}`;
   const runner = signer.github?.runnerEnvironment ? `, ${signer.github.runnerEnvironment} runner` : '';
   return `${signer.subjectAlternativeName ?? '?'} (issuer ${signer.issuer ?? '?'}${runner})`;

@@ -6,6 +6,7 @@ import type { Storage } from '../../storage/index.ts';
 import type { SignatureVerifier, StatementCheck } from '../../verify/index.ts';
 import type { FlagSpecs, ParsedFlags } from '../flags.ts';
 import type { CliIo } from '../io.ts';
+import { readPolicyFile } from '../policy-file.ts';
 import { POLICY_FLAGS, policyFromFlags } from '../policy-flags.ts';
 import { STORAGE_FLAGS, storageFromFlags } from '../storage-flags.ts';
 import { TRUST_FLAGS, verifierFromFlags } from '../trust-flags.ts';
@@ -36,14 +37,16 @@ export interface Verification {
 }
 
 export async function verificationFromFlags(flags: ParsedFlags, io: CliIo): Promise<Verification> {
-  const policies = policyChecks(policyFromFlags(flags, io));
+  const path = flags.strings.get('policy');
+  const policyFile = path === undefined ? undefined : await readPolicyFile(path, io);
+  const policy = policyFromFlags(flags, io, policyFile?.rules);
   const verifier = await verifierFromFlags(flags, io);
   const storage = storageFromFlags(flags, io);
   const options: TargetOptions = {
     provenance: flags.strings.get('provenance'),
     modelSignature: flags.strings.get('model-signature'),
-    requireModelSignature: flags.booleans.has('require-model-signature'),
+    requireModelSignature: policy.requireModelSignature === true,
     strict: flags.booleans.has('strict'),
   };
-  return { policies, verifier, storage, options };
+  return { policies: policyChecks(policy), verifier, storage, options };
 }

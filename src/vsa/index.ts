@@ -1,0 +1,10 @@
+export { SLSA_BUILD_LEVEL_3, SLSA_VERSION, VSA_PREDICATE_TYPE } from './constants.ts';
+export type { VerificationResultValue } from './constants.ts';
+export { policyCheck, resourceUriCheck, resultCheck, subjectCheck, timeVerifiedCheck, verifierIdCheck } from './checks.ts';
+export { summaryFacts } from './facts.ts';
+export type { SummaryFacts } from './facts.ts';
+export { signSummary } from './sign.ts';
+export { buildSummary, serializeSummary } from './statement.ts';
+export type { SummaryInput } from './statement.ts';
+export { verifySummary } from './verify.ts';
+export type { SummaryRequest } from './verify.ts';
