@@ -42,6 +42,19 @@ See docs/configuration.md for every key.`);
     process.stdout.write(`${startupFailure(err)}\n`);
     process.exit((err as { code?: unknown }).code === 'INVALID_CONFIG' ? 2 : 1);
   }
+} else if (command === 'gate') {
+  try {
+    const { runGate } = await import('./gate/main.ts');
+    const server = await runGate(rest);
+    if (server) {
+      const stop = (): void => { void server.close().then(() => process.exit(0)); };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    }
+  } catch (err) {
+    process.stderr.write(`slsa-ml gate: ${(err as Error).message.split('\n')[0] ?? ''}\n`);
+    process.exit((err as Error).name === 'GateUsageError' ? 2 : 1);
+  }
 } else if (command === 'seal-key') {
   const { runSealKey } = await import('./seal-key-command.ts');
   const { code, out } = await runSealKey(rest, process.env);
