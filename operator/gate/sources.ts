@@ -29,6 +29,8 @@ const INTERNAL_PREFIX = 'internal.serving.kserve.io/';
 /** KServe reads a custom container's model location from this variable and injects the initializer for it. */
 const STORAGE_URI_ENV = 'STORAGE_URI';
 const INITIALIZER_NAME = 'storage-initializer';
+/** "false" makes KServe mount /mnt/models writable into the model server. */
+const READONLY_ANNOTATION = 'storage.kserve.io/readonly';
 
 type Json = Record<string, unknown>;
 
@@ -52,6 +54,9 @@ export function readInferenceService(isvc: unknown): InferenceServiceReading {
  * the storage initializer or to serve the model from a PVC instead.
  */
 function internalKeys(meta: Json, path: string, bypasses: Bypass[]): void {
+  if (object(meta.annotations)[READONLY_ANNOTATION] === 'false') {
+    bypasses.push({ field: `${path}.annotations[${READONLY_ANNOTATION}]`, reason: 'mounts the model directory writable into the model server, which could then change the verified files' });
+  }
   for (const field of ['annotations', 'labels'] as const) {
     for (const key of Object.keys(object(meta[field]))) {
       if (key.startsWith(INTERNAL_PREFIX)) bypasses.push({ field: `${path}.${field}[${key}]`, reason: `${INTERNAL_PREFIX} keys are KServe's own; its storage initializer injector reads some of them to skip or redirect the model download` });

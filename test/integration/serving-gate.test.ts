@@ -3,20 +3,22 @@
 // apply is refused with the gate's reasons unless every model has a PASSED verification summary
 // for the platform's policy, signed by the operator's key, beside it in (fake) GCS.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { freePort } from '../../hack/env/ports.ts';
+import { requireTool, toolPaths } from '../../hack/env/tools.ts';
 import { summaryLocation } from '../../src/layout/index.ts';
 import { parsePolicy } from '../../src/policy/index.ts';
 import { createSigner } from '../../src/signing/index.ts';
 import { SLSA_BUILD_LEVEL_3, buildSummary, signSummary } from '../../src/vsa/index.ts';
 import { testEnv, uniqueName } from '../harness/index.ts';
-import { generateSigningKeys, type SigningKeys } from '../support/operator-process.ts';
+import { applyOperatorRbac, generateSigningKeys, type SigningKeys } from '../support/operator-process.ts';
 import { makeTestTls, type TestTls } from '../support/tls.ts';
 import { uploadModel } from '../support/training-run.ts';
 
@@ -152,5 +154,20 @@ describe('the serving gate, called by the real API server for InferenceServices'
     assert.match(refusals[0] ?? '', /spec\.predictor\.model\.storageUri: s3:\/\/bucket\/model\/ is not a gs:\/\/ model/);
     assert.match(refusals[1] ?? '', /spec\.predictor\.initContainers\[0\]: an init container named storage-initializer makes KServe skip/);
     assert.match(refusals[2] ?? '', /spec\.predictor\.annotations\[internal\.serving\.kserve\.io\/agent\]/);
+  });
+});
+
+describe("the gate's manifests (manifests/serving/gate)", () => {
+  it('render with kustomize, and the API server accepts every object (server-side dry run)', async () => {
+    await applyOperatorRbac(env); // the slsa-ml-system namespace
+    const kubectl = requireTool(toolPaths().kubectl, 'kubectl');
+    const run = (args: string[]): Promise<{ stdout: string }> => promisify(execFile)(kubectl, ['--kubeconfig', env.kubeconfigPath, '--context', 'admin', ...args]);
+    const rendered = (await run(['kustomize', join(repo, 'manifests', 'serving', 'gate')])).stdout;
+    const file = join(makeTestTls().dir, 'gate.yaml');
+    writeFileSync(file, rendered);
+    const out = (await run(['apply', '--dry-run=server', '-f', file])).stdout;
+    for (const object of ['serviceaccount/slsa-ml-gate', 'configmap/slsa-ml-gate-policy', 'deployment.apps/slsa-ml-gate', 'service/slsa-ml-gate', 'validatingwebhookconfiguration.admissionregistration.k8s.io/slsa-ml-serving-gate']) {
+      assert.match(out, new RegExp(`^${object.replaceAll('.', '\\.')} (created|configured|unchanged) \\(server dry run\\)$`, 'm'), out);
+    }
   });
 });

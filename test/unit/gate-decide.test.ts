@@ -52,6 +52,8 @@ describe('the serving gate reads an InferenceService', () => {
       'metadata.labels[internal.serving.kserve.io/localmodel]',
       'spec.predictor.annotations[internal.serving.kserve.io/agent]',
     ]);
+    const writable = isvc({ predictor: { model: { modelFormat: { name: 'pytorch' }, storageUri: GOOD } } }, { 'storage.kserve.io/readonly': 'false' });
+    assert.deepEqual(readInferenceService(writable).bypasses.map((b) => b.field), ['metadata.annotations[storage.kserve.io/readonly]']);
   });
 });
 
