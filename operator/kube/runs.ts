@@ -97,31 +97,40 @@ export class TektonRuns {
 
   /**
    * Applies exactly the metadata we own. The uid precondition makes sure we never write onto a
-   * different run that was re-created under the same name.
+   * different run that was re-created under the same name; `unchangedSince` (a resourceVersion)
+   * makes the write fail with 409 when anyone changed the run since it was read, so an outcome is
+   * never written blindly over one another installation recorded meanwhile. Returns the run's new
+   * resourceVersion.
    */
-  async applyMetadata(tr: TaskRun, owned: OwnedMetadata): Promise<void> {
-    await this.#api.request({
+  async applyMetadata(tr: TaskRun, owned: OwnedMetadata, unchangedSince?: string): Promise<string | undefined> {
+    const updated = await this.#api.request<{ metadata?: { resourceVersion?: string } }>({
       method: 'PATCH',
       path: this.#path(tr.metadata.namespace, tr.metadata.name),
       query: { fieldManager: FIELD_MANAGER, force: 'true' },
       // JSON is YAML: the apply patch type takes it as it is.
       contentType: 'application/apply-patch+yaml',
-      body: { apiVersion: 'tekton.dev/v1', kind: this.kind, metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, ...owned } },
+      body: { apiVersion: 'tekton.dev/v1', kind: this.kind, metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, ...precondition(unchangedSince), ...owned } },
     });
+    return updated?.metadata?.resourceVersion;
   }
 
   /**
    * Deletes annotation and label keys whoever wrote them (a merge patch; server-side apply can
    * only release fields our own manager owns). The uid makes it a precondition, as above.
    */
-  async removeKeys(tr: TaskRun, keys: { annotations: readonly string[]; labels: readonly string[] }): Promise<void> {
+  async removeKeys(tr: TaskRun, keys: { annotations: readonly string[]; labels: readonly string[] }, unchangedSince?: string): Promise<string | undefined> {
     const nulls = (names: readonly string[]): Record<string, null> => Object.fromEntries(names.map((k) => [k, null]));
-    await this.#api.request({
+    const updated = await this.#api.request<{ metadata?: { resourceVersion?: string } }>({
       method: 'PATCH',
       path: this.#path(tr.metadata.namespace, tr.metadata.name),
       query: { fieldManager: FIELD_MANAGER },
       contentType: 'application/merge-patch+json',
-      body: { apiVersion: 'tekton.dev/v1', kind: this.kind, metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, annotations: nulls(keys.annotations), labels: nulls(keys.labels) } },
+      body: { apiVersion: 'tekton.dev/v1', kind: this.kind, metadata: { name: tr.metadata.name, namespace: tr.metadata.namespace, uid: tr.metadata.uid, ...precondition(unchangedSince), annotations: nulls(keys.annotations), labels: nulls(keys.labels) } },
     });
+    return updated?.metadata?.resourceVersion;
   }
+}
+
+function precondition(resourceVersion: string | undefined): { resourceVersion?: string } {
+  return resourceVersion === undefined ? {} : { resourceVersion };
 }

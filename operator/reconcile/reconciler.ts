@@ -99,7 +99,7 @@ export class Reconciler {
         return 'done';
       case 'release':
         // A sealed outcome (ours, or one we judged and left) is kept; anything else is left out.
-        await runs.applyMetadata(tr, carriedSeal(tr.metadata) !== undefined ? standingOutcome(tr) : {});
+        await runs.applyMetadata(tr, carriedSeal(tr.metadata) !== undefined ? standingOutcome(tr) : {}, tr.metadata.resourceVersion);
         return 'done';
       case 'overrule':
         await this.#overrule(tr, kind, settings, signing.seal);
@@ -159,7 +159,7 @@ export class Reconciler {
       return 'done';
     }
     if ((claimed === undefined || claimed === signing.seal.installation) && !this.#deps.foreign.resealedBefore(tr.metadata.uid)) {
-      await this.#deps.runs[kind].applyMetadata(tr, outcomeMetadata(theirs, signing.seal.seal(tr.metadata.uid, theirs)));
+      await this.#deps.runs[kind].applyMetadata(tr, outcomeMetadata(theirs, signing.seal.seal(tr.metadata.uid, theirs)), tr.metadata.resourceVersion);
       await decided('resealed', 'our own outcome under a seal key this operator no longer holds: it attests the same, so it was sealed again with the current key');
       return 'done';
     }
@@ -170,7 +170,7 @@ export class Reconciler {
 
   /** Our finalizer released from a run whose outcome we left, with that outcome kept as it is. */
   async #keepForeign(tr: TaskRun, kind: RunKind): Promise<void> {
-    if ((tr.metadata.finalizers ?? []).includes(FINALIZER)) await this.#deps.runs[kind].applyMetadata(tr, standingOutcome(tr));
+    if ((tr.metadata.finalizers ?? []).includes(FINALIZER)) await this.#deps.runs[kind].applyMetadata(tr, standingOutcome(tr), tr.metadata.resourceVersion);
   }
 
   /** What this operator would record for a finished run: attests it, or 'retry' for a transient fault. */
@@ -272,8 +272,11 @@ export class Reconciler {
     const metadata = outcomeMetadata(values, seal.seal(tr.metadata.uid, values));
     const leftovers = leftoverKeys(tr, metadata);
     const runs = this.#deps.runs[kindOf(tr)];
-    if (leftovers.annotations.length + leftovers.labels.length > 0) await runs.removeKeys(tr, leftovers);
-    await runs.applyMetadata(tr, metadata);
+    // Only over the run as it was read: an outcome someone recorded meanwhile (another
+    // installation) makes these writes fail with 409, and the retry reads and judges it.
+    let version = tr.metadata.resourceVersion;
+    if (leftovers.annotations.length + leftovers.labels.length > 0) version = await runs.removeKeys(tr, leftovers, version);
+    await runs.applyMetadata(tr, metadata, version);
     const completed = completionTime(tr);
     this.#deps.metrics.outcome(outcome, completed === undefined ? undefined : Math.max(0, (this.#now() - completed) / 1000));
     if (quiet) return;
