@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provisions every external component the tests run, from package registries only, and caches
 # each by version under $SLSA_ML_CACHE (default ~/.cache/slsa-ml), outside the repository:
-#   bin/kube-apiserver-<v>, bin/kube-scheduler-<v>, bin/kubectl-<v>, bin/etcd-<v>
-#                                             built from their Go modules (hack/tools/*)
+#   bin/kube-apiserver-<v>, bin/kube-controller-manager-<v>, bin/kube-scheduler-<v>, bin/kubectl-<v>,
+#   bin/etcd-<v>                              built from their Go modules (hack/tools/*)
 #   bin/tekton-controller-<v>, bin/tekton-resolvers-<v>
 #                                             the Tekton Pipelines controller and remote resolvers,
 #                                             built from github.com/tektoncd/pipeline (hack/tools/tekton)
@@ -12,6 +12,8 @@
 #   tekton-pipeline-<v>/                      the official CRDs from the Tekton Go module
 #   tekton-config-<v>/                        its RBAC and ConfigMaps (config/, config/resolvers/)
 #   kserve-crds-<v>/                          KServe's CRDs (config/crd/full) from the KServe Go module
+#   kserve-config-<v>/                        its ConfigMap, RBAC, webhook configurations and TorchServe runtime
+#   bin/kserve-controller-<v>                 KServe's controller manager (cmd/manager, hack/tools/kserve)
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
 #   venv-training-cpu-<hash>/                 `training`: torch + TensorFlow for CPU (tasks/requirements-cpu.txt),
 #                                             what the demo and tasks/ pytest run
@@ -22,8 +24,9 @@
 #        hack/install-tools.sh --missing ITEM ...   (prints the ITEMs not built yet, after checking
 #                                                    that Go and Python can build them)
 #        hack/install-tools.sh training-dir | training-cuda-dir   (prints that venv's path)
-# ITEM: kube-apiserver kube-scheduler kubectl etcd fake-gcs-server cosign actionlint tekton tekton-config
-#       tekton-controller tekton-resolvers kserve kwok verifiers training training-cuda
+# ITEM: kube-apiserver kube-controller-manager kube-scheduler kubectl etcd fake-gcs-server cosign actionlint
+#       tekton tekton-config tekton-controller tekton-resolvers kserve kserve-config kserve-controller kwok
+#       verifiers training training-cuda
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -91,12 +94,13 @@ build_kube_apiserver() {
   mv "$out.tmp.$$" "$out"
 }
 
-build_kube_scheduler() {
-  local out="$cache/bin/kube-scheduler-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
+# build_kube NAME: cmd/NAME of k8s.io/kubernetes (kube-scheduler, kube-controller-manager).
+build_kube() {
+  local out="$cache/bin/$1-$KUBE_VERSION" minor=${KUBE_VERSION#v1.}
   minor=${minor%%.*}
   (cd "$hack/tools/kube-apiserver" && go build -trimpath -o "$out.tmp.$$" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-    k8s.io/kubernetes/cmd/kube-scheduler)
+    "k8s.io/kubernetes/cmd/$1")
   mv "$out.tmp.$$" "$out"
 }
 
@@ -144,6 +148,34 @@ fetch_kserve() {
   mkdir -p "$cache/kserve-crds-$KSERVE_VERSION.tmp"
   cp "$dir"/config/crd/full/serving.kserve.io_*.yaml "$cache/kserve-crds-$KSERVE_VERSION.tmp/"
   mv "$cache/kserve-crds-$KSERVE_VERSION.tmp" "$cache/kserve-crds-$KSERVE_VERSION"
+}
+
+kserve_module_dir() {
+  go mod download -json "github.com/kserve/kserve@$KSERVE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
+}
+
+# What a KServe release installs beside its controller: the inferenceservice-config ConfigMap, the
+# controller's RBAC, the webhook configurations, and the TorchServe runtime (PyTorch models).
+fetch_kserve_config() {
+  local dir tmp="$cache/kserve-config-$KSERVE_VERSION.tmp"
+  dir=$(kserve_module_dir)
+  [ -f "$dir/config/webhook/manifests.yaml" ] || fail "no config/webhook/manifests.yaml in $dir"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  cp "$dir/config/configmap/inferenceservice.yaml" "$dir/config/rbac/role.yaml" "$dir/config/rbac/leader_election_role.yaml" \
+    "$dir/config/webhook/manifests.yaml" "$dir/config/runtimes/kserve-torchserve.yaml" "$dir/config/runtimes/kustomization.yaml" "$tmp/"
+  chmod -R u+w "$tmp"
+  mv "$tmp" "$cache/kserve-config-$KSERVE_VERSION"
+}
+
+# KServe's controller manager: the InferenceService controller and KServe's webhooks (the Pod
+# mutator that injects the storage initializer) in one binary.
+build_kserve_controller() {
+  local out="$cache/bin/kserve-controller-$KSERVE_VERSION" mod="$hack/tools/kserve"
+  grep -q "github.com/kserve/kserve $KSERVE_VERSION" "$mod/go.mod" \
+    || fail "$mod/go.mod does not require github.com/kserve/kserve $KSERVE_VERSION (versions.env); update it with go get there"
+  (cd "$mod" && go build -trimpath -ldflags "-s -w" -o "$out.tmp.$$" github.com/kserve/kserve/cmd/manager)
+  mv "$out.tmp.$$" "$out"
 }
 
 tekton_module_dir() {
@@ -223,7 +255,7 @@ build_training_cuda() {
 # target ITEM: the path whose existence means ITEM is built.
 target() {
   case "$1" in
-    kube-apiserver | kube-scheduler | kubectl) echo "$cache/bin/$1-$KUBE_VERSION" ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) echo "$cache/bin/$1-$KUBE_VERSION" ;;
     etcd) echo "$cache/bin/etcd-$ETCD_VERSION" ;;
     fake-gcs-server) echo "$cache/bin/fake-gcs-server-$FAKE_GCS_SERVER_VERSION" ;;
     cosign) echo "$cache/bin/cosign-$COSIGN_VERSION" ;;
@@ -232,6 +264,8 @@ target() {
     tekton-config) echo "$cache/tekton-config-$TEKTON_PIPELINE_VERSION" ;;
     tekton-controller | tekton-resolvers) echo "$cache/bin/$1-$TEKTON_PIPELINE_VERSION" ;;
     kserve) echo "$cache/kserve-crds-$KSERVE_VERSION" ;;
+    kserve-config) echo "$cache/kserve-config-$KSERVE_VERSION" ;;
+    kserve-controller) echo "$cache/bin/kserve-controller-$KSERVE_VERSION" ;;
     kwok) echo "$cache/bin/kwok-$KWOK_VERSION" ;;
     verifiers) echo "$(verifiers_dir)/.complete" ;;
     training) echo "$(training_dir)/.complete" ;;
@@ -252,7 +286,7 @@ need() {
 build() {
   case "$1" in
     kube-apiserver) build_kube_apiserver ;;
-    kube-scheduler) build_kube_scheduler ;;
+    kube-scheduler | kube-controller-manager) build_kube "$1" ;;
     kubectl) build_kubectl ;;
     etcd) build_etcd ;;
     fake-gcs-server) go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" ;;
@@ -263,6 +297,8 @@ build() {
     tekton-controller) build_tekton controller ;;
     tekton-resolvers) build_tekton resolvers ;;
     kserve) fetch_kserve ;;
+    kserve-config) fetch_kserve_config ;;
+    kserve-controller) build_kserve_controller ;;
     kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
     verifiers) build_verifiers ;;
     training) build_training ;;
@@ -286,8 +322,8 @@ case "${1:-}" in
 esac
 
 items=("$@")
-[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kube-scheduler kubectl fake-gcs-server cosign actionlint tekton tekton-config \
-  tekton-controller tekton-resolvers kserve kwok verifiers training)
+[ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl fake-gcs-server cosign actionlint tekton \
+  tekton-config tekton-controller tekton-resolvers kserve kserve-config kserve-controller kwok verifiers training)
 for item in "${items[@]}"; do
   t=$(target "$item")
   [ -e "$t" ] && continue

@@ -8,7 +8,8 @@
 #   env    the local environment: etcd kube-apiserver kube-scheduler kubectl fake-gcs-server
 #          tekton tekton-config tekton-controller tekton-resolvers kserve kwok
 #   demo   env, cosign (its cross-check) and training (the CPU training venv)
-#   test   what `npm test` runs: demo, actionlint and verifiers (the Python verifiers)
+#   test   what `npm test` runs: demo, actionlint, verifiers (the Python verifiers), and for the
+#          serving tests kube-controller-manager, kserve-config and kserve-controller
 #   python what tasks/ pytest runs: fake-gcs-server and training
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +24,7 @@ for arg in "$@"; do
   case "$arg" in
     env) items+=("${env_items[@]}") ;;
     demo) items+=("${env_items[@]}" cosign training) ;;
-    test) items+=("${env_items[@]}" cosign actionlint verifiers training) ;;
+    test) items+=("${env_items[@]}" cosign actionlint verifiers training kube-controller-manager kserve-config kserve-controller) ;;
     python) items+=(fake-gcs-server training) ;;
     *) items+=("$arg") ;;
   esac

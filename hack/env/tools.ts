@@ -10,6 +10,7 @@ const hackDir = join(import.meta.dirname, '..');
 export interface ToolPaths {
   readonly kubeApiserver: string;
   readonly kubeScheduler: string;
+  readonly kubeControllerManager: string;
   readonly kubectl: string;
   readonly etcd: string;
   readonly fakeGcsServer: string;
@@ -22,6 +23,10 @@ export interface ToolPaths {
   readonly tektonResolvers: string;
   /** KServe's CRDs (config/crd/full of the KServe module). */
   readonly kserveCrdDir: string;
+  /** What a KServe release installs beside its controller (ConfigMap, RBAC, webhooks, TorchServe runtime). */
+  readonly kserveConfigDir: string;
+  /** KServe's controller manager (cmd/manager). */
+  readonly kserveController: string;
   readonly kwok: string;
   /** python3 of the virtualenv holding securesystemslib and model-signing. */
   readonly verifierPython: string;
@@ -49,6 +54,7 @@ export function toolPaths(): ToolPaths {
   return {
     kubeApiserver: join(cache, 'bin', `kube-apiserver-${v.KUBE_VERSION}`),
     kubeScheduler: join(cache, 'bin', `kube-scheduler-${v.KUBE_VERSION}`),
+    kubeControllerManager: join(cache, 'bin', `kube-controller-manager-${v.KUBE_VERSION}`),
     kubectl: join(cache, 'bin', `kubectl-${v.KUBE_VERSION}`),
     etcd: join(cache, 'bin', `etcd-${v.ETCD_VERSION}`),
     fakeGcsServer: join(cache, 'bin', `fake-gcs-server-${v.FAKE_GCS_SERVER_VERSION}`),
@@ -59,6 +65,8 @@ export function toolPaths(): ToolPaths {
     tektonController: join(cache, 'bin', `tekton-controller-${v.TEKTON_PIPELINE_VERSION}`),
     tektonResolvers: join(cache, 'bin', `tekton-resolvers-${v.TEKTON_PIPELINE_VERSION}`),
     kserveCrdDir: join(cache, `kserve-crds-${v.KSERVE_VERSION}`),
+    kserveConfigDir: join(cache, `kserve-config-${v.KSERVE_VERSION}`),
+    kserveController: join(cache, 'bin', `kserve-controller-${v.KSERVE_VERSION}`),
     kwok: join(cache, 'bin', `kwok-${v.KWOK_VERSION}`),
     verifierPython: join(venv, 'bin', 'python3'),
     versions: v,

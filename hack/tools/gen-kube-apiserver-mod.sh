@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates hack/tools/kube-apiserver/go.mod (kube-apiserver, kube-scheduler and kubectl) for a
+# Regenerates hack/tools/kube-apiserver/go.mod (kube-apiserver, kube-controller-manager, kube-scheduler and kubectl) for a
 # Kubernetes release.
 # k8s.io/kubernetes replaces its staging modules with ./staging paths, so it cannot be
 # `go install`ed; depending on it from our own module with each staging module mapped to
@@ -15,7 +15,7 @@ upstream_mod=$(go mod download -json "k8s.io/kubernetes@${version}" | sed -n 's/
   echo
   echo "go 1.24.0"
   echo
-  printf 'tool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-scheduler\n\tk8s.io/kubernetes/cmd/kubectl\n)\n'
+  printf 'tool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-controller-manager\n\tk8s.io/kubernetes/cmd/kube-scheduler\n\tk8s.io/kubernetes/cmd/kubectl\n)\n'
   echo
   echo "require k8s.io/kubernetes ${version}"
   echo

@@ -1,11 +1,13 @@
-// The serving gate for KServe (manifests/serving), as far as KServe reaches without its controller:
-// the ClusterStorageContainer of a release's serving.yaml (hack/render-release.sh, a sample image
-// digest) and the example InferenceService through the real kube-apiserver with KServe v0.15.2's own
-// CRDs; then the storage initializer KServe would build from them — its init container
-// (storage-initializer, args [<storageUri>, /mnt/models]) with the ClusterStorageContainer's
-// container merged over it by Kubernetes' strategic merge, as KServe's injector merges it — run as a
-// local process with the real executable against fake GCS, on models made and attested by
-// `slsa-ml attest`.
+// The serving gate for KServe (manifests/serving). First against KServe v0.15.2's own CRDs: the
+// ClusterStorageContainer of a release's serving.yaml (hack/render-release.sh, a sample image digest)
+// and the example InferenceService through the real kube-apiserver; the storage initializer built
+// from them as KServe's injector builds it (its init container with the ClusterStorageContainer's
+// container merged over it by Kubernetes' strategic merge) and run as a local process with the real
+// executable against fake GCS, on models made and attested by `slsa-ml attest`. Then through KServe
+// itself: its controller manager built from its Go module (RawDeployment mode, its release RBAC as
+// its own ServiceAccount, its Pod mutator as a real admission webhook), kube-controller-manager's
+// Deployment and ReplicaSet controllers making the predictor Pods, kube-scheduler placing them, and
+// hack/env/init-container-runner.ts running the injected storage initializer as the kubelet would.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,12 +16,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import type { V1Container } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 
+import { InitContainerRunner } from '../../hack/env/init-container-runner.ts';
+import { startKubeControllerManager, waitControllerManagerReady, type ControllerManagerHandle } from '../../hack/env/kube-controller-manager.ts';
+import { removeKserve, startKserveController, type KserveHandle } from '../../hack/env/kserve-controller.ts';
+import { stopGroup, tail } from '../../hack/env/processes.ts';
 import { requireTool, toolPaths } from '../../hack/env/tools.ts';
 import { newNamespace, testEnv, uniqueName } from '../harness/index.ts';
 import { BUILDER_ID, cli, hasStackTrace, taskRunFor, writeKeyPair, type KeyFiles, type RunFacts } from '../support/cli.ts';
+import { makeTestTls } from '../support/tls.ts';
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
@@ -239,10 +247,10 @@ const SAVED_MODEL = (): Record<string, Buffer> => ({
 });
 
 /** Uploads a tiny model and, unless `attested` is false, attests it with `slsa-ml attest` (provenance and MODEL.sig). */
-async function model(kind: 'file' | 'directory', facts: Partial<RunFacts> & { builderId?: string; attested?: boolean } = {}): Promise<Model> {
+async function model(kind: 'file' | 'directory', facts: Partial<RunFacts> & { builderId?: string; attested?: boolean; files?: Record<string, Buffer> } = {}): Promise<Model> {
   const prefix = `${uniqueName(`serving-${kind}`)}/`;
   const name = kind === 'file' ? `${prefix}cifar10/v3/pytorch_model.pth` : `${prefix}cifar10/v3/saved_model/`;
-  const files = kind === 'file' ? { 'pytorch_model.pth': randomBytes(20_000) } : SAVED_MODEL();
+  const files = facts.files ?? (kind === 'file' ? { 'pytorch_model.pth': randomBytes(20_000) } : SAVED_MODEL());
   await Promise.all(Object.entries(files).map(([path, data]) => bucket().file(kind === 'file' ? name : name + path).save(data, { resumable: false })));
   if (facts.attested !== false) {
     const taskRun = join(scratch, `${uniqueName('taskrun')}.json`);
@@ -347,5 +355,207 @@ describe('the storage initializer KServe builds from serving.yaml, run against f
     everything.spec.supportedUriFormats = [{ regex: '.*' }];
     const result = await runInitContainer(await kserveInitContainer('s3://models/cifar10/v3/model.pth', everything));
     await assertRefused(result, /^slsa-ml pull: model s3:\/\/models\/cifar10\/v3\/model\.pth: s3:\/\/ is not supported/, 2);
+  });
+});
+
+interface InferenceService {
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  spec: { predictor: { model: { storageUri: string; resources?: unknown } } };
+  status?: {
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+    modelStatus?: { transitionStatus?: string; lastFailureInfo?: { reason?: string; message?: string; exitCode?: number } };
+  };
+}
+
+describe('through KServe itself: its controller in RawDeployment mode and its Pod mutator, kube-controller-manager, the storage initializer run as a kubelet would', () => {
+  /** KServe's webhooks see only namespaces with this label (hack/env/kserve-controller.ts). */
+  const WEBHOOK_LABEL = 'slsa-ml.dev/kserve-webhooks';
+  const admin = (): KubeConfig => testEnv().kubeConfig('admin');
+  let kcm: ControllerManagerHandle | undefined;
+  let kserve: KserveHandle | undefined;
+  let runner: InitContainerRunner | undefined;
+  let ns: string;
+  /** The last storage initializer run of each InferenceService's Pod. */
+  const initialized = new Map<string, Initialized>();
+
+  before(async () => {
+    const tools = toolPaths();
+    const stateDir = await mkdtemp(join(scratch, 'kserve-'));
+    kcm = await startKubeControllerManager(requireTool(tools.kubeControllerManager, 'kube-controller-manager'), stateDir, testEnv().kubeconfigPath);
+    ns = uniqueName('kserve-gated');
+    await admin().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns, labels: { [WEBHOOK_LABEL]: ns } } } });
+    kserve = await startKserveController({
+      binary: requireTool(tools.kserveController, 'kserve-controller'),
+      configDir: requireTool(tools.kserveConfigDir, 'kserve-config'),
+      stateDir, admin: admin(), tls: makeTestTls(), namespaceLabel: { [WEBHOOK_LABEL]: ns },
+    });
+    await waitControllerManagerReady(kcm, 60_000);
+    // The platform engineer's install: the release's serving.yaml with the policy filled in.
+    const gate = join(stateDir, 'serving.yaml');
+    await writeFile(gate, stringify(withPolicy(csc, policy())));
+    await ok(kubectl(['apply', '--server-side', '--field-manager', 'slsa-ml-test', '-f', gate]));
+    runner = new InitContainerRunner(admin(), {
+      namespace: ns, container: 'storage-initializer', labelSelector: 'serving.kserve.io/inferenceservice',
+      handler: async (pod, container) => {
+        const startedAt = new Date();
+        const result = await runInitContainer(container);
+        initialized.set(pod.metadata?.labels?.['serving.kserve.io/inferenceservice'] ?? '', result);
+        // FallbackToLogsOnError, as the kubelet applies it: the log's tail when a failed container wrote no message.
+        const fallback = result.code !== 0 && !result.message && container.terminationMessagePolicy === 'FallbackToLogsOnError';
+        return { exitCode: result.code, message: fallback ? (result.stdout + result.stderr).slice(-2048) : result.message, startedAt, finishedAt: new Date() };
+      },
+    }).start();
+  });
+
+  after(async () => {
+    await runner?.stop();
+    if (kserve) {
+      await removeKserve(admin(), kserve);
+      await stopGroup(kserve.pid);
+    }
+    if (kcm) await stopGroup(kcm.pid);
+    await kubectl(['delete', '--ignore-not-found', `clusterstoragecontainer/${csc.metadata.name}`]);
+  });
+
+  /** The example InferenceService of manifests/serving, for `uri`, applied by its author with kubectl. */
+  async function deploy(uri: string): Promise<string> {
+    const [example] = documents<InferenceService>(await readFile(join(repo, 'manifests', 'serving', 'examples', 'inferenceservice.yaml'), 'utf8'));
+    assert.ok(example);
+    const name = uniqueName('isvc');
+    example.metadata.name = name;
+    example.spec.predictor.model.storageUri = uri;
+    // Small requests, so that many predictors fit the fake nodes beside other tests' Pods.
+    example.spec.predictor.model.resources = { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } };
+    const file = join(scratch, `${name}.yaml`);
+    await writeFile(file, stringify(example));
+    await ok(kubectl(['-n', ns, 'apply', '-f', file]));
+    return name;
+  }
+
+  async function settled(name: string): Promise<InferenceService> {
+    const api = admin().makeApiClient(CustomObjectsApi);
+    const deadline = Date.now() + 90_000;
+    let last: InferenceService | undefined;
+    while (Date.now() < deadline) {
+      last = await api.getNamespacedCustomObject({ group: 'serving.kserve.io', version: 'v1beta1', namespace: ns, plural: 'inferenceservices', name }) as InferenceService;
+      const transition = last.status?.modelStatus?.transitionStatus;
+      if (transition === 'UpToDate' || transition === 'BlockedByFailedLoad') return last;
+      assert.deepEqual(runner?.errors ?? [], []);
+      await sleep(250);
+    }
+    throw new Error(`InferenceService ${name} not settled after 90 s: ${JSON.stringify(last?.status)}\n${tail(kserve?.log ?? '')}`);
+  }
+
+  /** The READY column of `kubectl get inferenceservice NAME`, read at the header's offset (URL may be empty). */
+  async function readyColumn(name: string): Promise<string> {
+    const [header = '', row = ''] = (await ok(kubectl(['-n', ns, 'get', 'inferenceservice', name]))).split('\n');
+    const at = header.indexOf('READY');
+    assert.ok(at > 0, header);
+    return row.slice(at).split(/\s+/)[0] ?? '';
+  }
+
+  async function podInitFailed(name: string): Promise<V1Pod> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const pods = await admin().makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: `serving.kserve.io/inferenceservice=${name}` });
+      const pod = pods.items.find((p) => p.status?.initContainerStatuses?.some((c) => c.state?.terminated));
+      if (pod) return pod;
+      assert.deepEqual(runner?.errors ?? [], []);
+      await sleep(250);
+    }
+    throw new Error(`no predictor Pod of ${name} with a terminated storage initializer after 60 s`);
+  }
+
+  /** What the kubelet reports at once: the Pod stuck in Init:Error, the reason in its status; /mnt/models empty. */
+  async function assertPodRefused(label: string, name: string, pod: V1Pod, bad: Model, reason: RegExp): Promise<void> {
+    const status = pod.status ?? {};
+    const podName = pod.metadata?.name ?? '';
+    assert.equal(status.phase, 'Pending', `${label}: the model server never starts`);
+    assert.equal((status.containerStatuses ?? []).some((c) => c.ready || c.state?.running), false, label);
+    const terminated = (status.initContainerStatuses ?? []).find((c) => c.name === 'storage-initializer')?.state?.terminated;
+    assert.equal(terminated?.exitCode, 1, label);
+    assertRefusal(label, terminated?.message ?? '', bad, reason);
+    const result = initialized.get(name);
+    assert.ok(result, `${label}: the storage initializer ran`);
+    assert.deepEqual(await readdir(result.dest), [], `${label}: /mnt/models left empty`);
+    assert.match(await ok(kubectl(['-n', ns, 'get', 'pod', podName, '--no-headers'])), /\sInit:Error\s/, label);
+    const described = await ok(kubectl(['-n', ns, 'describe', 'pod', podName]));
+    assert.match(described, /storage-initializer:[\s\S]*State:\s+Terminated\s+Reason:\s+Error\s+Message:\s+slsa-ml pull: /, `${label}: kubectl describe pod`);
+    assert.notEqual(await readyColumn(name), 'True', `${label}: kubectl get inferenceservice`);
+  }
+
+  function assertRefusal(label: string, message: string, bad: Model, reason: RegExp): void {
+    assert.match(message, new RegExp(`^slsa-ml pull: ${bad.uri.replaceAll('.', '\\.')} refused, nothing written to \\S+: `), label);
+    assert.match(message, reason, label);
+  }
+
+  /** The InferenceService once KServe has read the Pod: BlockedByFailedLoad, the message in kubectl describe. */
+  async function assertIsvcRefused(label: string, isvc: InferenceService, bad: Model, reason: RegExp): Promise<void> {
+    const { modelStatus = {}, conditions = [] } = isvc.status ?? {};
+    const failure = modelStatus.lastFailureInfo ?? {};
+    const message = failure.message ?? '';
+    assert.equal(modelStatus.transitionStatus, 'BlockedByFailedLoad', label);
+    assert.equal(failure.reason, 'ModelLoadFailed', label);
+    assert.equal(failure.exitCode, 1, label);
+    assertRefusal(label, message, bad, reason);
+    assert.notEqual(conditions.find((c) => c.type === 'Ready')?.status, 'True', `${label}: not Ready`);
+    const described = await ok(kubectl(['-n', ns, 'describe', 'inferenceservice', isvc.metadata.name]));
+    assert.match(described, /Reason:\s+ModelLoadFailed/, label);
+    assert.ok(described.includes(message.slice(0, 60)), `${label}: kubectl describe inferenceservice shows the reason:\n${described}`);
+    assert.notEqual(await readyColumn(isvc.metadata.name), 'True', `${label}: kubectl get inferenceservice`);
+  }
+
+  async function predictorPod(name: string): Promise<V1Pod> {
+    const pods = await admin().makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: `serving.kserve.io/inferenceservice=${name}` });
+    assert.equal(pods.items.length, 1, `one predictor Pod for ${name}`);
+    return pods.items[0] as V1Pod;
+  }
+
+  it('a genuine model: KServe injects `slsa-ml pull` as the storage initializer, the model lands in /mnt/models, and the InferenceService becomes ready', async () => {
+    const genuine = await model('directory', { frameworks: ['pkg:pypi/torch@2.8.0'] });
+    const name = await deploy(genuine.uri);
+    const isvc = await settled(name);
+    assert.equal(isvc.status?.modelStatus?.transitionStatus, 'UpToDate', JSON.stringify(isvc.status));
+    assert.equal(isvc.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', JSON.stringify(isvc.status?.conditions));
+    const pod = await predictorPod(name);
+    const init = pod.spec?.initContainers?.find((c) => c.name === 'storage-initializer');
+    assert.deepEqual(init?.args, [genuine.uri, MODEL_MOUNT], "KServe's Pod mutator built it from the storageUri");
+    assert.deepEqual(init?.command, csc.spec.container.command, 'from the slsa-ml-gcs ClusterStorageContainer');
+    assert.equal(pod.status?.phase, 'Running');
+    const result = initialized.get(name);
+    assert.ok(result, 'the storage initializer ran');
+    await assertHolds(result.dest, genuine.files);
+    assert.equal(await readyColumn(name), 'True');
+  });
+
+  it('a flipped byte, a swapped shard, a model replaced after signing, an untrusted builder, a denied torch, no provenance: the predictor never becomes ready, and `kubectl describe`/`get inferenceservice` say why', async () => {
+    const shards = (): Record<string, Buffer> => ({ 'config.json': Buffer.from('{"shards":2}'), 'model-00001-of-00002.safetensors': randomBytes(30_000), 'model-00002-of-00002.safetensors': randomBytes(30_000) });
+    const flipped = await model('file');
+    const [bytes] = await bucket().file(flipped.name).download();
+    bytes[7] = (bytes[7] ?? 0) ^ 0x01;
+    await bucket().file(flipped.name).save(bytes, { resumable: false });
+    const swapped = await model('directory', { files: shards() });
+    const [first, second] = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+    await bucket().file(swapped.name + first).save(swapped.files[second] as Buffer, { resumable: false });
+    await bucket().file(swapped.name + second).save(swapped.files[first] as Buffer, { resumable: false });
+    const replaced = await model('directory', { files: shards() });
+    for (const path of Object.keys(replaced.files)) await bucket().file(replaced.name + path).save(randomBytes(1000), { resumable: false });
+    const cases: Array<[string, Model, RegExp]> = [
+      ['flipped byte', flipped, /subject: .*\[SUBJECT_MISMATCH\]/],
+      ['swapped shard', swapped, /subject: .*\[SUBJECT_MISMATCH\]/],
+      ['replaced after signing', replaced, /subject: .*\[SUBJECT_MISMATCH\]/],
+      ['untrusted builder', await model('file', { builderId: 'https://slsa-ml.dev/operators/someone-else' }), /builderId: built by https:\/\/slsa-ml\.dev\/operators\/someone-else.*\[BUILDER_MISMATCH\]/],
+      ['denied torch', await model('directory', { frameworks: ['pkg:pypi/torch@2.5.1'] }), /deny pkg:pypi\/torch@<2\.6\.0: trained with pkg:pypi\/torch@2\.5\.1 \[DENIED_DEPENDENCY\]/],
+      ['no provenance', await model('directory', { attested: false }), /provenance: no provenance next to the model.*\[PROVENANCE_NOT_FOUND\]/],
+    ];
+    const names = await Promise.all(cases.map(([, m]) => deploy(m.uri)));
+    const pods = await Promise.all(names.map((n) => podInitFailed(n)));
+    for (const [i, [label, bad, reason]] of cases.entries()) await assertPodRefused(label, names[i] ?? '', pods[i] as V1Pod, bad, reason);
+    // KServe copies the storage initializer's termination message into the InferenceService when it
+    // next reconciles it; it does not watch Pods, so in a cluster that is the Deployment's progress
+    // deadline (600 s) at the latest. Any change to the InferenceService does it at once: so here.
+    for (const name of names) await ok(kubectl(['-n', ns, 'annotate', 'inferenceservice', name, `slsa-ml.dev/test-reconcile=${Date.now()}`]));
+    const settledAll = await Promise.all(names.map((n) => settled(n)));
+    for (const [i, [label, bad, reason]] of cases.entries()) await assertIsvcRefused(label, settledAll[i] as InferenceService, bad, reason);
   });
 });
