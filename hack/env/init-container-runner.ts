@@ -6,8 +6,8 @@
 // pod-init-failed leave it Pending with that container terminated in Error, as a kubelet reports a
 // failed init container. A kubelet would then retry it with back-off; the first failure is what
 // every reader (KServe's controller, kubectl describe) sees either way.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Container, V1Pod } from '@kubernetes/client-node';
+import { PodPoller } from './pod-poller.ts';
 
 export const INITIALIZED_ANNOTATION = 'kwok.slsa-ml.dev/initialized';
 export const INIT_FAILURE_ANNOTATION = 'kwok.slsa-ml.dev/init-failure';
@@ -26,68 +26,40 @@ export type InitHandler = (pod: V1Pod, container: V1Container) => Promise<InitOu
 const MAX_MESSAGE = 4096;
 
 export class InitContainerRunner {
-  readonly #core: CoreV1Api;
-  readonly #objects: KubernetesObjectApi;
-  readonly #namespace: string;
+  readonly #poller: PodPoller;
   readonly #container: string;
-  readonly #labelSelector: string;
   readonly #handler: InitHandler;
-  readonly #seen = new Set<string>();
-  readonly #inFlight = new Set<Promise<void>>();
-  readonly #errors: Error[] = [];
-  #stopped = false;
-  #loop: Promise<void> | undefined;
 
   constructor(kc: KubeConfig, options: { namespace: string; container: string; labelSelector: string; handler: InitHandler }) {
-    this.#core = kc.makeApiClient(CoreV1Api);
-    this.#objects = KubernetesObjectApi.makeApiClient(kc);
-    this.#namespace = options.namespace;
     this.#container = options.container;
-    this.#labelSelector = options.labelSelector;
     this.#handler = options.handler;
+    this.#poller = new PodPoller(kc, {
+      namespace: options.namespace, labelSelector: options.labelSelector,
+      ready: (pod) => this.#pending(pod) !== undefined,
+      run: (pod) => this.#run(pod, this.#pending(pod) as V1Container),
+    });
   }
 
   start(): this {
-    this.#loop ??= this.#poll();
+    this.#poller.start();
     return this;
   }
 
   /** Errors from handlers or from recording outcomes; a test should assert there are none. */
   get errors(): readonly Error[] {
-    return this.#errors;
+    return this.#poller.errors;
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#loop;
-    await Promise.allSettled([...this.#inFlight]);
+  stop(): Promise<void> {
+    return this.#poller.stop();
   }
 
+  /** The init container to run: the Pod is bound to a node, Pending, and not yet reported on. */
   #pending(pod: V1Pod): V1Container | undefined {
     const annotations = pod.metadata?.annotations ?? {};
     if (!pod.spec?.nodeName || pod.metadata?.deletionTimestamp || pod.status?.phase !== 'Pending') return undefined;
     if (annotations[INITIALIZED_ANNOTATION] !== undefined || annotations[INIT_FAILURE_ANNOTATION] !== undefined) return undefined;
     return pod.spec.initContainers?.find((c) => c.name === this.#container);
-  }
-
-  async #poll(): Promise<void> {
-    while (!this.#stopped) {
-      try {
-        const pods = await this.#core.listNamespacedPod({ namespace: this.#namespace, labelSelector: this.#labelSelector });
-        for (const pod of pods.items) {
-          const uid = pod.metadata?.uid ?? '';
-          const container = this.#pending(pod);
-          if (this.#seen.has(uid) || !container) continue;
-          this.#seen.add(uid);
-          const run = this.#run(pod, container).catch((err: unknown) => { this.#errors.push(err instanceof Error ? err : new Error(String(err))); });
-          this.#inFlight.add(run);
-          void run.finally(() => this.#inFlight.delete(run));
-        }
-      } catch (err) {
-        if (!this.#stopped) this.#errors.push(new Error(`listing Pods in ${this.#namespace}: ${String(err)}`));
-      }
-      await sleep(150);
-    }
   }
 
   async #run(pod: V1Pod, container: V1Container): Promise<void> {
@@ -101,12 +73,6 @@ export class InitContainerRunner {
         startedAt: outcome.startedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
         finishedAt: outcome.finishedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
       }) };
-    const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata?.name, namespace: this.#namespace, annotations } };
-    try {
-      await this.#objects.patch(body, undefined, undefined, 'slsa-ml-init-runner', undefined, PatchStrategy.MergePatch);
-    } catch (err) {
-      // Deleted meanwhile (the Deployment scaled down or replaced): nothing left to report.
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
+    await this.#poller.annotate(pod, annotations, 'slsa-ml-init-runner');
   }
 }

@@ -11,9 +11,9 @@
 // that a test which stops the controller without removing them cannot break the others.
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'node:http';
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { answersOk } from './health.ts';
 import { componentKubeconfigYaml } from './kubeconfig.ts';
 import { freePorts } from './ports.ts';
 import { startDetached, waitReady, type Started } from './processes.ts';
@@ -142,7 +142,7 @@ export async function startKserveController(options: {
   });
   const webhooks = webhookConfigurations(configDir, webhookPort, options.tls.caPem, options.namespaceLabel);
   const handle: KserveHandle = { ...proc, webhookPort, probePort, installed: [...webhooks, torchServeRuntime(configDir)] };
-  await waitReady(proc, () => readyz(probePort), 60_000);
+  await waitReady(proc, () => answersOk(`http://127.0.0.1:${probePort}/readyz`), 60_000);
   await apply(objects, webhooks);
   return handle;
 }
@@ -162,16 +162,4 @@ async function serviceAccountKubeconfig(admin: KubeConfig): Promise<string> {
 export async function removeKserve(admin: KubeConfig, handle: KserveHandle): Promise<void> {
   const objects = KubernetesObjectApi.makeApiClient(admin);
   for (const o of handle.installed) await objects.delete(o).catch(() => undefined);
-}
-
-async function readyz(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(`http://127.0.0.1:${port}/readyz`, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.setTimeout(2000, () => req.destroy());
-    req.end();
-  });
 }

@@ -4,7 +4,7 @@
 // readiness back (the Deployment's Available condition KServe reads). Started by the tests that
 // need it, not by every environment: nothing else here makes Deployments.
 import { join } from 'node:path';
-import { request } from 'node:https';
+import { answersOk } from './health.ts';
 import { freePort } from './ports.ts';
 import { startDetached, waitReady, type Started } from './processes.ts';
 
@@ -35,17 +35,5 @@ export async function startKubeControllerManager(binary: string, stateDir: strin
 
 /** /healthz once its controllers are started; health paths need no credentials. */
 export async function waitControllerManagerReady(proc: ControllerManagerHandle, timeoutMs: number): Promise<void> {
-  await waitReady(proc, () => healthz(proc.port), timeoutMs);
-}
-
-async function healthz(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(`https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.setTimeout(2000, () => req.destroy());
-    req.end();
-  });
+  await waitReady(proc, () => answersOk(`https://127.0.0.1:${proc.port}/healthz`), timeoutMs);
 }

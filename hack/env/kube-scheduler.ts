@@ -2,7 +2,7 @@
 // the Pods Tekton creates to the fake GKE nodes their nodeSelector, tolerations and resource
 // requests (nvidia.com/gpu, google.com/tpu) fit, exactly as on GKE.
 import { join } from 'node:path';
-import { request } from 'node:https';
+import { answersOk } from './health.ts';
 import { freePort } from './ports.ts';
 import { startDetached, waitReady, type Started } from './processes.ts';
 
@@ -26,17 +26,5 @@ export async function startKubeScheduler(binary: string, stateDir: string, kubec
 
 /** /readyz includes the informer sync; health paths need no credentials. */
 export async function waitSchedulerReady(proc: SchedulerHandle, timeoutMs: number): Promise<void> {
-  await waitReady(proc, () => readyz(proc.port), timeoutMs);
-}
-
-async function readyz(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(`https://127.0.0.1:${port}/readyz`, { rejectUnauthorized: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.setTimeout(2000, () => req.destroy());
-    req.end();
-  });
+  await waitReady(proc, () => answersOk(`https://127.0.0.1:${proc.port}/readyz`), timeoutMs);
 }

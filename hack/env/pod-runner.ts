@@ -4,9 +4,9 @@
 // (pod-outcome.ts) for kwok to finish it with. The handler is the test supplying outcomes, or
 // the demo running the steps on this machine. A handler that answers undefined leaves the Pod
 // running (a run that a test cancels or lets time out).
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { entrypointFlag, OUTCOME_ANNOTATION, podOutcome, stepContainers, type StepOutcomes } from './pod-outcome.ts';
+import { PodPoller } from './pod-poller.ts';
 
 const READY_ANNOTATION = 'tekton.dev/ready';
 
@@ -53,69 +53,32 @@ function waitsForReady(pod: V1Pod): boolean {
 }
 
 export class PodRunner {
-  readonly #core: CoreV1Api;
-  readonly #objects: KubernetesObjectApi;
-  readonly #namespace: string;
+  readonly #poller: PodPoller;
   readonly #handler: PodHandler;
-  readonly #seen = new Set<string>();
-  readonly #inFlight = new Set<Promise<void>>();
-  readonly #errors: Error[] = [];
-  #stopped = false;
-  #loop: Promise<void> | undefined;
 
   constructor(kc: KubeConfig, namespace: string, handler: PodHandler) {
-    this.#core = kc.makeApiClient(CoreV1Api);
-    this.#objects = KubernetesObjectApi.makeApiClient(kc);
-    this.#namespace = namespace;
     this.#handler = handler;
+    this.#poller = new PodPoller(kc, { namespace, labelSelector: 'app.kubernetes.io/managed-by', ready: released, run: (pod) => this.#run(pod) });
   }
 
   start(): this {
-    this.#loop ??= this.#poll();
+    this.#poller.start();
     return this;
   }
 
   /** Errors from handlers or from recording outcomes; a test should assert there are none. */
   get errors(): readonly Error[] {
-    return this.#errors;
+    return this.#poller.errors;
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#loop;
-    await Promise.allSettled([...this.#inFlight]);
-  }
-
-  async #poll(): Promise<void> {
-    while (!this.#stopped) {
-      try {
-        const pods = await this.#core.listNamespacedPod({ namespace: this.#namespace, labelSelector: 'app.kubernetes.io/managed-by' });
-        for (const pod of pods.items) {
-          const uid = pod.metadata?.uid ?? '';
-          if (this.#seen.has(uid) || !released(pod)) continue;
-          this.#seen.add(uid);
-          const run = this.#run(pod).catch((err: unknown) => { this.#errors.push(err instanceof Error ? err : new Error(String(err))); });
-          this.#inFlight.add(run);
-          void run.finally(() => this.#inFlight.delete(run));
-        }
-      } catch (err) {
-        if (!this.#stopped) this.#errors.push(new Error(`listing Pods in ${this.#namespace}: ${String(err)}`));
-      }
-      await sleep(150);
-    }
+  stop(): Promise<void> {
+    return this.#poller.stop();
   }
 
   async #run(pod: V1Pod): Promise<void> {
     const outcomes = await this.#handler(describePod(pod));
-    if (outcomes === undefined || this.#stopped) return;
+    if (outcomes === undefined || this.#poller.stopped) return;
     const started = pod.status?.startTime ? new Date(pod.status.startTime) : new Date();
-    const outcome = podOutcome(pod, outcomes, started);
-    const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata?.name, namespace: this.#namespace, annotations: { [OUTCOME_ANNOTATION]: JSON.stringify(outcome) } } };
-    try {
-      await this.#objects.patch(body, undefined, undefined, 'slsa-ml-pod-runner', undefined, PatchStrategy.MergePatch);
-    } catch (err) {
-      // Deleted meanwhile (a cancelled or timed-out run): nothing left to report.
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
+    await this.#poller.annotate(pod, { [OUTCOME_ANNOTATION]: JSON.stringify(podOutcome(pod, outcomes, started)) }, 'slsa-ml-pod-runner');
   }
 }
