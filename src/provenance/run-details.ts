@@ -5,7 +5,7 @@ import { recordField, stringField } from './json.ts';
 import type { Pod, TaskRun } from './kube.ts';
 import type { ProvenanceSettings, ResourceDescriptor, RunDetails } from './types.ts';
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|z|[+-]\d{2}:\d{2})$/;
 
 export function runDetails(taskRun: TaskRun, pod: Pod | undefined, settings: ProvenanceSettings, byproducts: ResourceDescriptor[]): RunDetails {
   const details: RunDetails = {
@@ -46,9 +46,21 @@ function runMetadata(taskRun: TaskRun): NonNullable<RunDetails['metadata']> {
   return metadata;
 }
 
+/**
+ * in-toto's timestamps are UTC with a `Z`: an offset (`+02:00`, which a cluster's clients may write)
+ * is converted, as Chains does, keeping the fraction of a second as written.
+ */
+function inUtc(seconds: string, fraction: string, zone: string): string {
+  if (zone === 'Z' || zone === 'z') return `${seconds}${fraction}Z`;
+  const utc = new Date(`${seconds}${zone}`);
+  if (Number.isNaN(utc.getTime())) throw new ProvenanceError('BAD_TIME', `${seconds}${fraction}${zone} is not a valid time`);
+  return `${utc.toISOString().slice(0, 19)}${fraction}Z`;
+}
+
 function timestamp(value: unknown, where: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
-  if (typeof value === 'string' && RFC3339.test(value)) return value;
+  const parts = typeof value === 'string' ? RFC3339.exec(value) : null;
+  if (parts) return inUtc(parts[1] ?? '', parts[2] ?? '', parts[3] ?? 'Z');
   throw new ProvenanceError('BAD_TIME', `${where}: ${JSON.stringify(value)} is not an RFC 3339 timestamp`);
 }

@@ -133,6 +133,23 @@ describe('when the TaskRun is incomplete or odd', () => {
     assert.equal(buildStatement(input).predicate.runDetails.metadata?.startedOn, '2025-11-21T07:12:30.000Z');
   });
 
+  it('writes times given with a UTC offset in UTC with a Z, as in-toto wants (and Chains converts), keeping the fraction', () => {
+    const input = loadCase('gpu-t4');
+    if (input.taskRun.status) {
+      input.taskRun.status.startTime = '2025-11-21T09:12:30+02:00';
+      input.taskRun.status.completionTime = '2025-11-20T23:59:59.25-05:30';
+    }
+    const metadata = buildStatement(input).predicate.runDetails.metadata;
+    assert.equal(metadata?.startedOn, '2025-11-21T07:12:30Z');
+    assert.equal(metadata?.finishedOn, '2025-11-21T05:29:59.25Z');
+  });
+
+  it('keeps a UTC time as written', () => {
+    const input = loadCase('gpu-t4');
+    if (input.taskRun.status) input.taskRun.status.startTime = '2025-11-21T07:12:30Z';
+    assert.equal(buildStatement(input).predicate.runDetails.metadata?.startedOn, '2025-11-21T07:12:30Z');
+  });
+
   it('refuses a start time that is not RFC 3339', () => {
     const input = loadCase('gpu-t4');
     if (input.taskRun.status) input.taskRun.status.startTime = 'yesterday';
