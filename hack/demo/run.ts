@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { TestEnv } from '../../test/harness/index.ts';
 import { PodRunner } from '../env/pod-runner.ts';
+import { provenanceLocations } from '../../src/layout/locations.ts';
 import { generateSigningKeys, startOperator, type OperatorProcess, type SigningKeys } from '../../test/support/operator-process.ts';
 import { isDone, succeeded, waitForRun, type TektonRun } from '../../test/support/tekton-runs.ts';
 import { cleanup, cleanupOnSignals, interruptedExitCode, onCleanup } from './cleanup.ts';
@@ -181,7 +182,9 @@ async function verifyModel(env: TestEnv, keys: SigningKeys, uri: string, source:
 function whereEverythingIs(env: TestEnv, keys: SigningKeys, operator: OperatorProcess, uri: string, pipelineRun: string): void {
   stepTitle('Where everything is');
   detail('model', uri);
-  detail('provenance', `${uri}.sigstore.json, ${uri}.intoto.jsonl`);
+  const where = provenanceLocations(uri);
+  detail('provenance', `${where.bundle}, ${where.envelope}`);
+  detail('model signature', `${where.signature} (OpenSSF model-signing: model_signing verify key --signature … --public_key …)`);
   detail('public key', keys.publicKeyPath);
   detail('PipelineRun', `KUBECONFIG=${env.kubeconfigPath} kubectl --context admin -n ${NAMESPACE} get pipelinerun ${pipelineRun} -o yaml`);
   detail('TaskRuns', `KUBECONFIG=${env.kubeconfigPath} kubectl --context admin -n ${NAMESPACE} get taskruns -l tekton.dev/pipelineRun=${pipelineRun}`);
