@@ -14,6 +14,8 @@
 #   kserve-crds-<v>/                          KServe's CRDs (config/crd/full) from the KServe Go module
 #   kserve-config-<v>/                        its ConfigMap, RBAC, webhook configurations and TorchServe runtime
 #   bin/kserve-controller-<v>                 KServe's controller manager (cmd/manager, hack/tools/kserve)
+#   bin/rekor-server-<v>                      rekor-tiles (Rekor v2), POSIX storage (hack/tools/rekor)
+#   bin/sigstore-go-verify-<v>                a sigstore-go verifier for the tests (hack/tools/sigstore-go-verify)
 #   venv-verifiers-<hash>/                    securesystemslib + model-signing (Python)
 #   venv-training-cpu-<hash>/                 `training`: torch + TensorFlow for CPU (tasks/requirements-cpu.txt),
 #                                             what the demo and tasks/ pytest run
@@ -26,7 +28,7 @@
 #        hack/install-tools.sh training-dir | training-cuda-dir   (prints that venv's path)
 # ITEM: kube-apiserver kube-controller-manager kube-scheduler kubectl etcd fake-gcs-server cosign actionlint
 #       tekton tekton-config tekton-controller tekton-resolvers kserve kserve-config kserve-controller kwok
-#       verifiers training training-cuda
+#       rekor sigstore-go-verify verifiers training training-cuda
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -178,6 +180,23 @@ build_kserve_controller() {
   mv "$out.tmp.$$" "$out"
 }
 
+# build_in_module DIR MODULE-PATH PACKAGE OUT: a tool module of hack/tools that must require MODULE-PATH
+# at the version versions.env pins (no -ldflags version stamp: these report none we read).
+build_in_module() {
+  local mod="$hack/tools/$1" out=$4
+  grep -q "$2 $(pinned_version "$2")" "$mod/go.mod" \
+    || fail "$mod/go.mod does not require $2 $(pinned_version "$2") (versions.env); update it with go get there"
+  (cd "$mod" && go build -trimpath -ldflags "-s -w" -o "$out.tmp.$$" "$3")
+  mv "$out.tmp.$$" "$out"
+}
+
+pinned_version() {
+  case "$1" in
+    github.com/sigstore/rekor-tiles/v2) echo "$REKOR_TILES_VERSION" ;;
+    github.com/sigstore/sigstore-go) echo "$SIGSTORE_GO_VERSION" ;;
+  esac
+}
+
 tekton_module_dir() {
   go mod download -json "github.com/tektoncd/pipeline@$TEKTON_PIPELINE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
 }
@@ -266,6 +285,8 @@ target() {
     kserve) echo "$cache/kserve-crds-$KSERVE_VERSION" ;;
     kserve-config) echo "$cache/kserve-config-$KSERVE_VERSION" ;;
     kserve-controller) echo "$cache/bin/kserve-controller-$KSERVE_VERSION" ;;
+    rekor) echo "$cache/bin/rekor-server-$REKOR_TILES_VERSION" ;;
+    sigstore-go-verify) echo "$cache/bin/sigstore-go-verify-$SIGSTORE_GO_VERSION" ;;
     kwok) echo "$cache/bin/kwok-$KWOK_VERSION" ;;
     verifiers) echo "$(verifiers_dir)/.complete" ;;
     training) echo "$(training_dir)/.complete" ;;
@@ -299,6 +320,8 @@ build() {
     kserve) fetch_kserve ;;
     kserve-config) fetch_kserve_config ;;
     kserve-controller) build_kserve_controller ;;
+    rekor) build_in_module rekor github.com/sigstore/rekor-tiles/v2 github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix "$cache/bin/rekor-server-$REKOR_TILES_VERSION" ;;
+    sigstore-go-verify) build_in_module sigstore-go-verify github.com/sigstore/sigstore-go . "$cache/bin/sigstore-go-verify-$SIGSTORE_GO_VERSION" ;;
     kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
     verifiers) build_verifiers ;;
     training) build_training ;;
@@ -323,7 +346,7 @@ esac
 
 items=("$@")
 [ ${#items[@]} -gt 0 ] || items=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl fake-gcs-server cosign actionlint tekton \
-  tekton-config tekton-controller tekton-resolvers kserve kserve-config kserve-controller kwok verifiers training)
+  tekton-config tekton-controller tekton-resolvers kserve kserve-config kserve-controller kwok rekor sigstore-go-verify verifiers training)
 for item in "${items[@]}"; do
   t=$(target "$item")
   [ -e "$t" ] && continue

@@ -9,7 +9,8 @@
 #          tekton tekton-config tekton-controller tekton-resolvers kserve kwok
 #   demo   env, cosign (its cross-check) and training (the CPU training venv)
 #   test   what `npm test` runs: demo, actionlint, verifiers (the Python verifiers), and for the
-#          serving tests kube-controller-manager, kserve-config and kserve-controller
+#          serving tests kube-controller-manager, kserve-config and kserve-controller; for the
+#          transparency tests rekor (the local Rekor v2 log) and sigstore-go-verify
 #   python what tasks/ pytest runs: fake-gcs-server and training
 set -euo pipefail
 hack=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +25,7 @@ for arg in "$@"; do
   case "$arg" in
     env) items+=("${env_items[@]}") ;;
     demo) items+=("${env_items[@]}" cosign training) ;;
-    test) items+=("${env_items[@]}" cosign actionlint verifiers training kube-controller-manager kserve-config kserve-controller) ;;
+    test) items+=("${env_items[@]}" cosign actionlint verifiers training kube-controller-manager kserve-config kserve-controller rekor sigstore-go-verify) ;;
     python) items+=(fake-gcs-server training) ;;
     *) items+=("$arg") ;;
   esac

@@ -28,6 +28,10 @@ export interface ToolPaths {
   /** KServe's controller manager (cmd/manager). */
   readonly kserveController: string;
   readonly kwok: string;
+  /** rekor-tiles' server (Rekor v2), POSIX storage. */
+  readonly rekorServer: string;
+  /** hack/tools/sigstore-go-verify: sigstore-go's check of a key-signed bundle and its log entry. */
+  readonly sigstoreGoVerify: string;
   /** python3 of the virtualenv holding securesystemslib and model-signing. */
   readonly verifierPython: string;
   readonly versions: Readonly<Record<string, string>>;
@@ -68,6 +72,8 @@ export function toolPaths(): ToolPaths {
     kserveConfigDir: join(cache, `kserve-config-${v.KSERVE_VERSION}`),
     kserveController: join(cache, 'bin', `kserve-controller-${v.KSERVE_VERSION}`),
     kwok: join(cache, 'bin', `kwok-${v.KWOK_VERSION}`),
+    rekorServer: join(cache, 'bin', `rekor-server-${v.REKOR_TILES_VERSION}`),
+    sigstoreGoVerify: join(cache, 'bin', `sigstore-go-verify-${v.SIGSTORE_GO_VERSION}`),
     verifierPython: join(venv, 'bin', 'python3'),
     versions: v,
   };

@@ -17,6 +17,7 @@ export const SIGNER_FLAGS: FlagSpecs = {
   'fulcio-url': { type: 'string' },
   'rekor-url': { type: 'string' },
   'identity-token': { type: 'string' },
+  transparency: { type: 'string' },
 };
 
 export const SIGNER_HELP = `Signer (exactly one):
@@ -31,18 +32,29 @@ export const SIGNER_HELP = `Signer (exactly one):
   --kms-endpoint URL            Cloud KMS API endpoint (tests, private endpoints)
   --fulcio-url URL, --rekor-url URL, --identity-token FILE
                                 keyless: a Fulcio certificate for the OIDC token in FILE and a
-                                Rekor entry (e.g. https://fulcio.sigstore.dev, https://rekor.sigstore.dev)`;
+                                Rekor entry (e.g. https://fulcio.sigstore.dev, https://rekor.sigstore.dev)
+  --transparency URL|off        with --key or --kms: record each signature in this Rekor v2
+                                transparency log (rekor-tiles) before anything is written; the
+                                bundle carries the entry (default off)`;
 
 const KEYLESS = ['fulcio-url', 'rekor-url', 'identity-token'];
 
 export async function signerFromFlags(flags: ParsedFlags, io: CliIo): Promise<Signer> {
-  const config = await signerConfig(flags, io);
+  const config = withTransparency(await signerConfig(flags, io), flags.strings.get('transparency'));
   try {
     return await createSigner(config);
   } catch (err) {
     const flag = config.kind === 'key' ? '--key' : config.kind === 'kms' ? '--kms' : '--fulcio-url';
     throw new UsageError(`${flag}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function withTransparency(config: SignerConfig, value: string | undefined): SignerConfig {
+  if (value === undefined || value === 'off') return config;
+  if (config.kind === 'sigstore') throw new UsageError('--transparency applies to --key and --kms: a keyless signature is always recorded, in --rekor-url');
+  if (value === 'public') throw new UsageError('--transparency public: the public Rekor v2 instance is found through Sigstore\'s TUF signing configuration, which this version does not read yet; give the log\'s URL');
+  checkEndpoint('--transparency', value);
+  return { ...config, transparency: { rekorV2URL: value } };
 }
 
 async function signerConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig> {

@@ -1,7 +1,7 @@
 // Whom verify and query trust: one public key (--key), a Cloud KMS key version (--kms), or a
 // keyless signer identity (--certificate-identity[-regexp] + --certificate-oidc-issuer,
 // checked against --trusted-root). Exactly one of them, chosen here and nowhere else.
-import { createSignatureVerifier, type SignatureVerifier, type TrustConfig } from '../verify/index.ts';
+import { createSignatureVerifier, type KeyLogTrust, type SignatureVerifier, type TrustConfig } from '../verify/index.ts';
 import { InputError, UsageError, hasCode } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
@@ -16,6 +16,7 @@ export const TRUST_FLAGS: FlagSpecs = {
   'certificate-identity-regexp': { type: 'string' },
   'certificate-oidc-issuer': { type: 'string' },
   'trusted-root': { type: 'string' },
+  'insecure-ignore-tlog': { type: 'boolean' },
 };
 
 export const TRUST_HELP = `Whom to trust (exactly one):
@@ -31,10 +32,14 @@ export const TRUST_HELP = `Whom to trust (exactly one):
                                 keyless: a regular expression the identity must match
   --certificate-oidc-issuer URL keyless: the OIDC issuer of the identity (required with keyless);
                                 https://token.actions.githubusercontent.com for GitHub Actions
-  --trusted-root FILE           keyless: Sigstore trusted_root.json (Fulcio CAs, Rekor keys); a value
-                                beginning with { is the JSON itself`;
+  --trusted-root FILE           Sigstore trusted_root.json; a value beginning with { is the JSON itself.
+                                keyless: required (Fulcio CAs, Rekor and CT log keys). With --key or
+                                --kms: the transparency logs it names (tlogs) must hold each signature
+                                (checkpoint and inclusion proof in the bundle); none named: none required
+  --insecure-ignore-tlog        with --key or --kms: accept a signature without a log entry, as cosign's
+                                flag of the same name (entries are then not checked)`;
 
-const KEYLESS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'trusted-root'];
+const KEYLESS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer'];
 
 export async function trustFromFlags(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {
   const key = flags.strings.get('key');
@@ -46,8 +51,9 @@ export async function trustFromFlags(flags: ParsedFlags, io: CliIo): Promise<Tru
   }
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one way to trust a signer`);
   if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
-  if (key !== undefined) return { kind: 'key', publicKeyPem: await fileOrInline('--key', key, io, (v) => v.startsWith('-----BEGIN')) };
-  if (kms !== undefined) return kmsKeyFromFlags(kms, flags.strings.get('kms-endpoint'));
+  if (key !== undefined) return { kind: 'key', publicKeyPem: await fileOrInline('--key', key, io, (v) => v.startsWith('-----BEGIN')), ...(await keyLogTrust(flags, io)) };
+  if (kms !== undefined) return { ...kmsKeyFromFlags(kms, flags.strings.get('kms-endpoint')), ...(await keyLogTrust(flags, io)) };
+  if (flags.booleans.has('insecure-ignore-tlog')) throw new UsageError('--insecure-ignore-tlog applies only with --key or --kms: a keyless signature is always checked against its log');
   return identityTrust(flags, io);
 }
 
@@ -64,6 +70,12 @@ export async function verifierFromFlags(flags: ParsedFlags, io: CliIo): Promise<
     if (code === 'KEY_UNAVAILABLE') throw new InputError(code, `--kms: ${message}`, { cause: err });
     throw err;
   }
+}
+
+async function keyLogTrust(flags: ParsedFlags, io: CliIo): Promise<KeyLogTrust> {
+  const rootPath = flags.strings.get('trusted-root');
+  const trustedRoot = rootPath === undefined ? undefined : await fileOrInline('--trusted-root', rootPath, io, (v) => v.startsWith('{'));
+  return { ...(trustedRoot === undefined ? {} : { trustedRoot }), ignoreTlog: flags.booleans.has('insecure-ignore-tlog') };
 }
 
 async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {

@@ -8,6 +8,7 @@ import { kmsResourceName } from './kms/key-name.ts';
 import { LocalKeyHolder } from './local-key.ts';
 import type { IdentityTokenProvider } from './sigstore/tokens.ts';
 import type { Signer } from './signer.ts';
+import { RekorV2Witness } from './transparency/rekor-v2-witness.ts';
 
 interface CommonConfig {
   /**
@@ -15,6 +16,11 @@ interface CommonConfig {
    * identity-token source); default 30 000 (DEFAULT_REQUEST_TIMEOUT_MS).
    */
   requestTimeoutMs?: number;
+  /**
+   * A Rekor v2 log (rekor-tiles) to record every key or KMS signature in before the bundle is
+   * returned; the bundle then carries the entry. Absent: no log (keyless always logs, in its own Rekor).
+   */
+  transparency?: { rekorV2URL: string };
 }
 
 export type SignerConfig = CommonConfig &
@@ -33,9 +39,9 @@ export async function createSigner(config: SignerConfig): Promise<Signer> {
   const timeoutMs = requestTimeout(config.requestTimeoutMs);
   switch (config.kind) {
     case 'key':
-      return new DsseSigner({ keyHolder: new LocalKeyHolder(config.keyPem, config.password) });
+      return new DsseSigner({ keyHolder: new LocalKeyHolder(config.keyPem, config.password), witnesses: logWitnesses(config, timeoutMs) });
     case 'kms':
-      return new DsseSigner({ keyHolder: await kmsKeyHolder(config.keyName, config.apiEndpoint, timeoutMs) });
+      return new DsseSigner({ keyHolder: await kmsKeyHolder(config.keyName, config.apiEndpoint, timeoutMs), witnesses: logWitnesses(config, timeoutMs) });
     case 'sigstore': {
       // Loaded on demand: @sigstore/sign's Fulcio and Rekor clients (and their HTTP stack) are
       // most of a key signer's start-up time, and it never uses them.
@@ -45,6 +51,10 @@ export async function createSigner(config: SignerConfig): Promise<Signer> {
     default:
       throw new SigningError({ code: 'SIGNER_KIND_UNKNOWN', message: `unknown signer kind ${JSON.stringify((config as { kind?: unknown }).kind)}` });
   }
+}
+
+function logWitnesses(config: CommonConfig, timeoutMs: number): RekorV2Witness[] {
+  return config.transparency ? [new RekorV2Witness({ url: config.transparency.rekorV2URL, timeoutMs })] : [];
 }
 
 async function kmsKeyHolder(keyName: string, apiEndpoint: string | undefined, timeoutMs: number): Promise<KmsKeyHolder> {

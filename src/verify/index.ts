@@ -1,5 +1,5 @@
 export { createSignatureVerifier } from './config.ts';
-export type { TrustConfig } from './config.ts';
+export type { KeyLogTrust, TrustConfig } from './config.ts';
 export type { Envelope, EnvelopeSignature, ProvenanceDocument } from './document.ts';
 export { CheckList, verifyEnvelope } from './envelope.ts';
 export type { SignedDocument } from './envelope.ts';

@@ -40,6 +40,25 @@ export function trustMaterialFromJson(trustedRoot: string | object): TrustMateri
   }
 }
 
+/**
+ * The transparency logs a trusted root names, for key verification: a key needs no CA, but when
+ * the root names a log, every signature must be in it (cosign's default). A root naming no log
+ * gives none, and nothing is required.
+ */
+export function logsFromTrustedRoot(trustedRoot: string | object): TLogAuthority[] {
+  try {
+    const root = object(typeof trustedRoot === 'string' ? JSON.parse(trustedRoot) : trustedRoot);
+    if (typeof root.mediaType !== 'string' || !MEDIA_TYPE.test(root.mediaType)) {
+      throw new Error(`mediaType is ${JSON.stringify(root.mediaType ?? null)}, not a Sigstore trusted root (application/vnd.dev.sigstore.trustedroot+json;version=0.1)`);
+    }
+    return list(root.tlogs).map(toLogAuthority);
+  } catch (cause) {
+    throw new VerifyError('TRUSTED_ROOT_INVALID', `trusted root is not usable: ${(cause as Error).message}`, cause);
+  }
+}
+
+export type { TLogAuthority };
+
 // Keyless verification needs a Fulcio CA to chain to, a Rekor key and a CT log key; a root without
 // them (`{}`) would otherwise fail every bundle with a misleading reason.
 function assertKeylessRoot(material: TrustMaterial): void {

@@ -160,3 +160,21 @@ export function clientTrustConfig(trustedRoot: object, services: { readonly fulc
     },
   };
 }
+
+/**
+ * cosign as a user runs it on a logged key-signed bundle: `verify-blob-attestation --bundle
+ * --trusted-root --key`, with no --insecure-ignore-tlog, so cosign requires an entry from a log the
+ * trusted root names and checks its checkpoint and inclusion proof (offline, from the bundle).
+ */
+export async function cosignVerifyLogged(publicKeyPath: string, bundlePath: string, trustedRootPath: string, artifact: CosignArtifact, type = 'slsaprovenance1'): Promise<ToolVerdict> {
+  const argv = ['verify-blob-attestation', '--key', publicKeyPath, '--type', type, '--bundle', bundlePath, '--trusted-root', trustedRootPath];
+  argv.push(...('file' in artifact ? [artifact.file] : ['--digest', artifact.sha256, '--digestAlg', 'sha256']));
+  return cosign(argv);
+}
+
+/** sigstore-go's check of the same (hack/tools/sigstore-go-verify): the key, one entry of a trusted log. */
+export async function sigstoreGoVerify(publicKeyPath: string, bundlePath: string, trustedRootPath: string, artifact: CosignArtifact): Promise<ToolVerdict> {
+  const binary = requireTool(toolPaths().sigstoreGoVerify, 'sigstore-go-verify');
+  const target = 'file' in artifact ? artifact.file : `sha256:${artifact.sha256}`;
+  return verdict(run(binary, [bundlePath, trustedRootPath, publicKeyPath, target], { timeout: 30_000 }));
+}
