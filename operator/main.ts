@@ -89,7 +89,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     : () => undefined;
 
   async function applyConfig(next: OperatorConfig): Promise<void> {
-    const signingKeys = (c: OperatorConfig): string => JSON.stringify([c.signer, c.seal, c.deadlines, c.installation, c.builderId, c.previousPublicKeyPaths]);
+    const signingKeys = (c: OperatorConfig): string => JSON.stringify([c.signer, c.seal, c.deadlines, c.installation, c.builderId, c.previousPublicKeyPaths, c.transparency]);
     const summaryKeys = (c: OperatorConfig): string => JSON.stringify([c.verificationSummaries, c.builderId]);
     // A policy that cannot be used keeps everything as it was, the signer included.
     const nextSummaries = summaryKeys(next) !== summaryKeys(config) ? await buildSummarySettings(next) : summaries;

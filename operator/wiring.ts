@@ -28,7 +28,7 @@ export function buildStorage(config: OperatorConfig): Storage {
  * Signer, own-signature verifier and seal, from one configuration; secrets are read once and never
  * logged. Every request the signer makes ends after `requestTimeoutMs`.
  */
-export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal' | 'deadlines' | 'installation' | 'builderId' | 'previousPublicKeyPaths'>): Promise<SigningSetup> {
+export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 'seal' | 'deadlines' | 'installation' | 'builderId' | 'previousPublicKeyPaths' | 'transparency'>): Promise<SigningSetup> {
   const settings = config.signer;
   // Before any key is read or any KMS or Fulcio call is made: a missing seal key is a configuration
   // mistake, and is named as one (not as the credentials error the signer would meet first).
@@ -39,7 +39,7 @@ export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 
     ? await readSigningKey({ path: settings.keyPath, ...(settings.passwordPath ? { passwordFile: settings.passwordPath } : {}), env: process.env })
     : undefined;
   const privateKey = key ? parsePrivateKey(key.keyPem, key.password) : undefined;
-  const signer = await buildSigner(settings, key, requestTimeoutMs);
+  const signer = await buildSigner(settings, key, requestTimeoutMs, config.transparency.url);
   const previous = previousKeyVerifiers(config.previousPublicKeyPaths);
   const current = await buildOwnVerifier(settings, privateKey, requestTimeoutMs);
   const own = [...(current ? [current] : []), ...previous];
@@ -47,12 +47,13 @@ export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 
   return { signer, ownVerifier: own.length > 0 ? anyOfVerifiers(own) : undefined, seal: buildSeal(config.seal.keyPath, privateKey, installation) };
 }
 
-async function buildSigner(settings: SignerSettings, key: KeySignerConfig | undefined, requestTimeoutMs: number): Promise<Signer> {
+async function buildSigner(settings: SignerSettings, key: KeySignerConfig | undefined, requestTimeoutMs: number, transparencyURL: string | undefined): Promise<Signer> {
+  const transparency = transparencyURL === undefined ? {} : { transparency: { rekorV2URL: transparencyURL } };
   switch (settings.kind) {
     case 'key':
-      return createSigner({ ...(key as KeySignerConfig), requestTimeoutMs });
+      return createSigner({ ...(key as KeySignerConfig), requestTimeoutMs, ...transparency });
     case 'kms':
-      return createSigner({ kind: 'kms', keyName: settings.keyName, ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}), requestTimeoutMs });
+      return createSigner({ kind: 'kms', keyName: settings.keyName, ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}), requestTimeoutMs, ...transparency });
     case 'sigstore': {
       const token = settings.token;
       return createSigner({

@@ -1,7 +1,7 @@
 // The merged raw tree → OperatorConfig: every value checked, then the rules that tie values
 // together (renew deadline below lease duration, file prefixes inside the file root …).
 import { buildSigner } from './build-signer.ts';
-import { absolutePath, absoluteUri, dnsLabel, dnsSubdomain, endpoint, logLevel, nonEmpty, storagePrefix } from './checks.ts';
+import { absolutePath, absoluteUri, dnsLabel, dnsSubdomain, endpoint, httpUrl, logLevel, nonEmpty, storagePrefix } from './checks.ts';
 import type { Fields } from './fields.ts';
 import { labelSelector } from './label-selector.ts';
 import { buildVerificationSummaries } from './summaries.ts';
@@ -31,6 +31,7 @@ export function buildConfig(f: Fields): OperatorConfig {
     },
     seal: buildSeal(f),
     installation: buildInstallation(f),
+    transparency: buildTransparency(f),
     previousPublicKeyPaths: f.list('previousPublicKeyPaths', absolutePath),
     digestConcurrency: f.integer('digestConcurrency', 1, MAX_PARALLEL),
     retry: {
@@ -72,6 +73,14 @@ function buildSeal(f: Fields): OperatorConfig['seal'] {
 function buildInstallation(f: Fields): OperatorConfig['installation'] {
   const name = f.optionalString('installation.name', dnsLabel);
   return name === undefined ? {} : { name };
+}
+
+function buildTransparency(f: Fields): OperatorConfig['transparency'] {
+  const url = f.optionalString('transparency.url', httpUrl);
+  if (url !== undefined && f.string('signer.kind', nonEmpty) === 'sigstore') {
+    f.fail('transparency.url', 'applies to signer kinds key and kms: a keyless signature is always recorded, in signer.rekorURL');
+  }
+  return url === undefined ? {} : { url };
 }
 
 function buildLeaderElection(f: Fields): LeaderElectionSettings {

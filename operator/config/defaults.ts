@@ -20,6 +20,7 @@ export function defaultConfig(): OperatorConfig {
     limits: { statementBytes: 4 * 1024 * 1024, modelFiles: 10_000, modelBytes: 1024 ** 4, pipelineTaskRuns: 500 },
     seal: {},
     installation: {},
+    transparency: {},
     previousPublicKeyPaths: [],
     digestConcurrency: 4,
     retry: { initialDelayMs: 500, maxDelayMs: 30_000, budgetMs: 600_000 },

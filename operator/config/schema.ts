@@ -44,6 +44,7 @@ export const SCHEMA: SchemaGroup = {
   limits: { statementBytes: 'integer', modelFiles: 'integer', modelBytes: 'integer', pipelineTaskRuns: 'integer' },
   seal: { keyPath: 'string' },
   installation: { name: 'string' },
+  transparency: { url: 'string' },
   previousPublicKeyPaths: 'list',
   digestConcurrency: 'integer',
   retry: { initialDelayMs: 'integer', maxDelayMs: 'integer', budgetMs: 'integer' },

@@ -29,6 +29,11 @@ export interface OperatorConfig {
    */
   installation: { name?: string };
   /**
+   * A Rekor v2 transparency log (rekor-tiles) that records every key or KMS signature before
+   * anything is written; unset: none. Keyless signatures are always logged, in signer.rekorURL.
+   */
+  transparency: { url?: string };
+  /**
    * Public keys (PEM files) of this installation's earlier signing keys (or KMS key versions):
    * provenance and model signatures they made are recognised as this operator's own.
    */

@@ -29,6 +29,8 @@ export const FAILURE_CODES = [
   'PIPELINE_TOO_LARGE',
   'FOREIGN_OUTCOME',
   'SIGNING_FAILED',
+  // The transparency log (transparency.url) refused, failed or did not answer: retried, nothing written.
+  'TLOG_FAILED',
   // Retried; seen in a final reason only inside RETRY_BUDGET_EXHAUSTED or FINALIZER_TIMEOUT.
   'DEADLINE_EXCEEDED',
   'RETRY_BUDGET_EXHAUSTED',
@@ -65,7 +67,7 @@ const BY_ERROR_NAME: Record<string, (e: LibraryError) => { code: FailureCode; re
   ProvenanceError: () => ({ code: 'MALFORMED_HINT' }),
   DigestError: (e) => (e.code === 'MODEL_CHANGED' ? { code: 'MODEL_CHANGED', retryable: true } : { code: e.code === 'NOT_FOUND' ? 'MODEL_NOT_FOUND' : 'MODEL_UNREADABLE' }),
   StorageError: (e) => (e.code === 'NOT_FOUND' ? { code: 'MODEL_NOT_FOUND' } : { code: 'MODEL_UNREADABLE', retryable: e.retryable === true }),
-  SigningError: (e) => ({ code: 'SIGNING_FAILED', retryable: e.retryable === true }),
+  SigningError: (e) => ({ code: String(e.code).startsWith('TLOG_') ? 'TLOG_FAILED' : 'SIGNING_FAILED', retryable: e.retryable === true }),
 };
 
 export function toFailure(err: unknown): ReconcileFailure {
