@@ -44,7 +44,8 @@ export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 
   const current = await buildOwnVerifier(settings, privateKey, requestTimeoutMs);
   const own = [...(current ? [current] : []), ...previous];
   const installation = config.installation.name ?? defaultInstallationName(config.builderId);
-  return { signer, ownVerifier: own.length > 0 ? anyOfVerifiers(own) : undefined, seal: buildSeal(config.seal.keyPath, privateKey, installation) };
+  const logURL = config.transparency.url;
+  return { signer, ownVerifier: own.length > 0 ? anyOfVerifiers(own) : undefined, seal: buildSeal(config.seal.keyPath, privateKey, installation), ...(logURL ? { logURL } : {}) };
 }
 
 async function buildSigner(settings: SignerSettings, key: KeySignerConfig | undefined, requestTimeoutMs: number, transparencyURL: string | undefined): Promise<Signer> {

@@ -36,11 +36,15 @@ export interface AttestDeps {
   readonly signer: Signer;
   readonly ownVerifier: SignatureVerifier | undefined;
   readonly settings: AttestSettings;
+  /** The transparency log the signer records in: its entries are named on the run. */
+  readonly logURL?: string;
 }
 
 export interface Attested {
   /** URIs of the stored Sigstore bundles, one per model. */
   readonly bundles: string[];
+  /** The bundles' transparency-log entries, `<log URL>#<logIndex>`, in the same order (none without a log). */
+  readonly entries: string[];
   readonly warnings: string[];
 }
 
@@ -135,6 +139,7 @@ async function store(deps: AttestDeps, storage: Storage, run: Pick<Expectation, 
   const slots: InspectedSlots[] = [];
   for (const output of outputs) slots.push(await inspectSlots(ctx, output.uri, { ...run, measured: output.digest }, summarySlots(summaries, output.uri, output.digest.sha256)));
   const bundles: string[] = [];
+  const entries: string[] = [];
   const warnings: string[] = [];
   for (const [i, output] of outputs.entries()) {
     const slot = slots[i] as InspectedSlots;
@@ -145,12 +150,33 @@ async function store(deps: AttestDeps, storage: Storage, run: Pick<Expectation, 
       throw err;
     });
     bundles.push(stored.bundle);
+    const entry = deps.logURL === undefined ? undefined : logEntryName(deps.logURL, stored.bundleJson);
+    if (entry !== undefined) entries.push(entry);
     warnings.push(...stored.warnings);
     // After the provenance is stored, and judged on the bundle of record.
     const target = { modelUri: output.uri, sha256: output.digest.sha256, bundleUri: stored.bundle, bundleJson: stored.bundleJson, modelSignature: stored.signature !== undefined, now: new Date() };
     warnings.push(...await writeSummaries(summaries, slot.others, target));
   }
-  return { bundles, warnings };
+  return { bundles, entries, warnings };
+}
+
+/**
+ * Where a bundle's entry is in the log: `<log URL>#<logIndex>`. A Rekor v2 log has no per-entry
+ * URL (entries are read from its tiles by index), so the index rides in the fragment. An adopted
+ * bundle from before the log was configured carries none.
+ */
+function logEntryName(logURL: string, bundleJson: string): string | undefined {
+  let material: { tlogEntries?: Array<{ logIndex?: unknown }> } | undefined;
+  try {
+    material = (JSON.parse(bundleJson) as { verificationMaterial?: typeof material }).verificationMaterial;
+  } catch {
+    return undefined; // the bundle of record was checked before it was adopted or written: not reached
+  }
+  const entry = material?.tlogEntries?.[0];
+  if (entry === undefined) return undefined;
+  // Protobuf JSON leaves a zero out: the log's first entry has no logIndex.
+  const index = typeof entry.logIndex === 'string' || typeof entry.logIndex === 'number' ? String(entry.logIndex) : '0';
+  return `${logURL.replace(/\/+$/, '')}#${index}`;
 }
 
 /** Signs only what a free slot needs: nothing is signed again for what an earlier attempt stored. */

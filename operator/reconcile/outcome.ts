@@ -11,6 +11,8 @@ export const ANNOTATION = {
   bundle: 'slsa-ml.dev/bundle',
   /** `CODE: one-line reason` (failed and skipped). */
   reason: 'slsa-ml.dev/reason',
+  /** Comma-separated `<log URL>#<logIndex>` of the bundles' transparency-log entries (signed, with transparency.url). */
+  transparency: 'slsa-ml.dev/transparency',
   /** Our MAC over the UID and the values above; see seal.ts. */
   seal: 'slsa-ml.dev/seal',
 } as const;
@@ -21,7 +23,7 @@ export const FINALIZER = 'slsa-ml.dev/provenance';
 export const KEY_PREFIX = 'slsa-ml.dev/';
 
 export type Outcome =
-  | { readonly kind: 'signed'; readonly bundles: readonly string[]; readonly warning?: string }
+  | { readonly kind: 'signed'; readonly bundles: readonly string[]; readonly entries?: readonly string[]; readonly warning?: string }
   | { readonly kind: 'failed'; readonly code: string; readonly reason: string }
   /** Nothing to attest and nothing wrong (e.g. every output is a checkpoint). */
   | { readonly kind: 'skipped'; readonly code: string; readonly reason: string };
@@ -31,13 +33,14 @@ export interface OutcomeValues {
   readonly signed: 'true' | 'failed' | 'skipped';
   readonly bundle?: string;
   readonly reason?: string;
+  readonly transparency?: string;
   readonly label: 'signed' | 'failed' | 'skipped';
 }
 
 export function outcomeValues(outcome: Outcome): OutcomeValues {
   switch (outcome.kind) {
     case 'signed':
-      return { signed: 'true', bundle: outcome.bundles.join(','), label: 'signed' };
+      return { signed: 'true', bundle: outcome.bundles.join(','), ...(outcome.entries?.length ? { transparency: outcome.entries.join(',') } : {}), label: 'signed' };
     case 'failed':
       return { signed: 'failed', reason: oneLine(`${outcome.code}: ${outcome.reason}`), label: 'failed' };
     case 'skipped':
@@ -52,11 +55,13 @@ export function valuesOn(meta: { annotations?: Record<string, string>; labels?: 
   if (signed === undefined && label === undefined) return undefined;
   const bundle = meta.annotations?.[ANNOTATION.bundle];
   const reason = meta.annotations?.[ANNOTATION.reason];
+  const transparency = meta.annotations?.[ANNOTATION.transparency];
   return {
     signed: signed as OutcomeValues['signed'],
     label: label as OutcomeValues['label'],
     ...(bundle !== undefined ? { bundle } : {}),
     ...(reason !== undefined ? { reason } : {}),
+    ...(transparency !== undefined ? { transparency } : {}),
   };
 }
 
@@ -65,6 +70,7 @@ export function outcomeMetadata(values: OutcomeValues, seal: string): OwnedMetad
   const annotations: Record<string, string> = { [ANNOTATION.signed]: values.signed, [ANNOTATION.seal]: seal };
   if (values.bundle !== undefined) annotations[ANNOTATION.bundle] = values.bundle;
   if (values.reason !== undefined) annotations[ANNOTATION.reason] = values.reason;
+  if (values.transparency !== undefined) annotations[ANNOTATION.transparency] = values.transparency;
   return { annotations, labels: { [LABEL]: values.label } };
 }
 

@@ -43,6 +43,8 @@ export interface SigningSetup {
   readonly signer: Signer;
   readonly ownVerifier: SignatureVerifier | undefined;
   readonly seal: OutcomeSeal;
+  /** The transparency log every signature goes to (transparency.url), for the run's annotation. */
+  readonly logURL?: string;
 }
 
 export interface ReconcilerDeps {
@@ -184,10 +186,10 @@ export class Reconciler {
     let outcome: Outcome;
     try {
       const signal = AbortSignal.timeout(deadlineMs);
-      const deps = { facts: this.#deps.facts, storage: this.#deps.storage(), signer: signing.signer, ownVerifier: signing.ownVerifier, settings: { ...settings, signal } };
+      const deps = { facts: this.#deps.facts, storage: this.#deps.storage(), signer: signing.signer, ownVerifier: signing.ownVerifier, settings: { ...settings, signal }, ...(signing.logURL ? { logURL: signing.logURL } : {}) };
       // A call that ignores the signal is left behind: its writes are create-only and adopted by the next attempt.
-      const { bundles, warnings } = await untilAborted(this.#attestRun(deps, tr), signal, deadlineMs);
-      outcome = { kind: 'signed', bundles, ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}) };
+      const { bundles, entries, warnings } = await untilAborted(this.#attestRun(deps, tr), signal, deadlineMs);
+      outcome = { kind: 'signed', bundles, ...(entries.length > 0 ? { entries } : {}), ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}) };
     } catch (err) {
       const code = (err as { name?: string; code?: string }).name === 'AttestError' ? (err as { code?: string }).code : undefined;
       if (code === 'NO_OUTPUTS' || code === 'NO_MODEL_OUTPUT') {

@@ -101,6 +101,7 @@ export function defaultInstallationName(builderId: string): string {
 
 function mac(key: KeyObject, prefix: readonly string[], uid: string, values: OutcomeValues): Buffer {
   // JSON of a fixed-order array: unambiguous, whatever characters the values hold.
-  const message = JSON.stringify([...prefix, uid, values.signed, values.label, values.bundle ?? null, values.reason ?? null]);
+  // The log entries only when there are any: seals made before they existed keep verifying.
+  const message = JSON.stringify([...prefix, uid, values.signed, values.label, values.bundle ?? null, values.reason ?? null, ...(values.transparency === undefined ? [] : [values.transparency])]);
   return createHmac('sha256', key).update(message).digest();
 }

@@ -151,7 +151,8 @@ describe('the operator with a transparency log', () => {
     ]) assert.ok(verdict.ok, verdict.output);
     const verified = await cli(['verify', model.uri, '--key', keys.publicKeyPath, '--trusted-root', rekor.trustedRootPath, '--gcs-endpoint', env.gcsEndpoint], { now: new Date() });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
-    return { logIndex: entries[0]?.logIndex ?? '' };
+    // Protobuf JSON leaves a zero out: the log's first entry has no logIndex.
+    return { logIndex: entries[0]?.logIndex ?? '0' };
   }
 
   it('a run through real Tekton: the provenance and the .sig carry an entry of the log, accepted by cosign, sigstore-go and slsa-ml verify', async () => {
@@ -163,7 +164,9 @@ describe('the operator with a transparency log', () => {
       const model = await train(ns);
       const tr = await decided(ns);
       assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
-      await assertLogged(model);
+      const { logIndex } = await assertLogged(model);
+      // Where the entry is, on the run (as Chains' chains.tekton.dev/transparency): the log and the index.
+      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/transparency'], `${relayURL}#${logIndex}`);
       const [sig] = await bucket().file(`${objectName(model.uri)}.sig`).download();
       assert.equal((JSON.parse(sig.toString()) as { verificationMaterial: { tlogEntries?: unknown[] } }).verificationMaterial.tlogEntries?.length, 1, 'the .sig is logged too');
     } finally {

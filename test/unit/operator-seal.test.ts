@@ -25,6 +25,19 @@ describe('the outcome seal', () => {
     assert.equal(parseSeal('garbage'), undefined);
   });
 
+  it('covers the transparency-log entries when there are any, and seals without them keep verifying', () => {
+    const seal = new OutcomeSeal([randomBytes(32)], 'prod');
+    const logged: OutcomeValues = { ...signed, transparency: 'https://rekor.internal#41' };
+    const s = seal.seal('uid-1', logged);
+    assert.equal(seal.verify('uid-1', logged, s), true);
+    assert.equal(seal.verify('uid-1', { ...logged, transparency: 'https://rekor.internal#42' }, s), false, 'another entry');
+    assert.equal(seal.verify('uid-1', signed, s), false, 'the entry removed');
+    // An outcome sealed before entries existed (no transparency value) is the same message as then.
+    const before = seal.seal('uid-1', signed);
+    assert.equal(seal.verify('uid-1', signed, before), true);
+    assert.equal(seal.verify('uid-1', { ...signed, transparency: 'https://rekor.internal#1' }, before), false, 'an entry added');
+  });
+
   it('still recognises the v1 seals that operators before installation names wrote with its key', () => {
     const key = randomBytes(32);
     const message = JSON.stringify(['v1', 'uid', signed.signed, signed.label, signed.bundle, null]);
