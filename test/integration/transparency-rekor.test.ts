@@ -50,9 +50,8 @@ function log(): RekorHandle {
 }
 
 /** `slsa-ml attest` of a fresh single-file model with `--transparency`; the model and its siblings as stored. */
-async function attest(transparency: string): Promise<{ code: number; stderr: string; stdout: string; name: string; uri: string; model: Buffer }> {
-  const prefix = `${uniqueName('tlog')}/`;
-  const name = `${prefix}cifar10/v3/pytorch_model.pth`;
+async function attest(transparency: string, prefix = `${uniqueName('tlog')}/`): Promise<{ code: number; stderr: string; stdout: string; name: string; uri: string; model: Buffer }> {
+  const name = `${prefix}${uniqueName('cifar10')}/v3/pytorch_model.pth`;
   const model = randomBytes(10_000);
   await bucket().file(name).save(model, { resumable: false });
   const taskRun = join(scratch, `${uniqueName('taskrun')}.json`);
@@ -137,6 +136,19 @@ describe('key signatures in a local Rekor v2 log (rekor-tiles, POSIX storage)', 
     const verified = await slsaVerify(a.uri);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /transparency-log entry not checked/);
+  });
+
+  it('query with the trusted root lists an unlogged signature as unverifiable, saying so, and the logged one as verified', async () => {
+    const prefix = `${uniqueName('tlog-query')}/`;
+    const logged = await attest(log().url, prefix);
+    const unlogged = await attest('off', prefix);
+    assert.equal(logged.code + unlogged.code, 0, logged.stderr + unlogged.stderr);
+    const run = await cli(['query', '--under', gs(prefix), '--dependency', 'pkg:pypi/torch@>=2', '--key', key.publicPath, '--trusted-root', log().trustedRootPath, '--gcs-endpoint', testEnv().gcsEndpoint, '--json']);
+    const answer = JSON.parse(run.stdout) as { verified: number; unverifiable: Array<{ provenance: string; reason: string }> };
+    assert.equal(answer.verified, 1, run.stdout);
+    assert.equal(answer.unverifiable.length, 1, run.stdout);
+    assert.equal(answer.unverifiable[0]?.provenance, `${unlogged.uri}.sigstore.json`);
+    assert.match(answer.unverifiable[0]?.reason ?? '', /^signature: no transparency-log entry, and the trusted root names http:\/\/localhost:\d+/);
   });
 
   it('a log that cannot be reached, or answers 503 (after retries), fails attest with the reason and writes nothing', async () => {
