@@ -221,26 +221,32 @@ async function main(): Promise<void> {
   const out: string[] = [];
   await withServer(new Map(), async (server) => {
     for (const m of [mainModel, ...sweep]) await ensureProvenance(m, key, server.endpoint, log);
-    if (only.has('main')) {
-      const cases = [plainWrite(mainModel, server.endpoint, concurrency), pull(mainModel, server.endpoint, concurrency, key.publicPath)];
-      if (!values['no-curl']) cases.splice(1, 0, curl(mainModel, server.endpoint, concurrency));
-      if (values.baseline) cases.push(pull(mainModel, server.endpoint, concurrency, key.publicPath, values.baseline));
-      const rows = summarise(await measureCases(mainModel, cases, server));
-      out.push(`## main: ${mainModel.name} (${(mainModel.totalBytes / GiB).toFixed(1)} GiB), --concurrency ${concurrency}\n\n${table(rows, cases[0]?.name ?? '')}`);
-      console.log(out.at(-1));
-    }
-    if (only.has('operator')) {
-      const cases = (['plain-discard', 'client-discard', 'digest'] as const).map((mode) => reader(mode, mainModel, server.endpoint, operatorConcurrency));
-      if (values.baseline) cases.push(reader('digest', mainModel, server.endpoint, operatorConcurrency, values.baseline));
-      const rows = summarise(await measureCases(mainModel, cases, server));
-      out.push(`## operator: ${mainModel.name}, concurrency ${operatorConcurrency}\n\n${table(rows, cases[0]?.name ?? '')}`);
-      console.log(out.at(-1));
-    }
+    if (only.has('main')) out.push(await mainCase(mainModel, server, key.publicPath));
+    if (only.has('operator')) out.push(await operatorCase(mainModel, server));
     if (sweep.length) out.push(await sweepTable(sweep, server, key.publicPath));
   });
   if (only.has('slow')) out.push(await slowCase(mainModel, key.publicPath));
   console.log(`\n${out.join('\n\n')}`);
   await readFile('/proc/loadavg', 'utf8').then((l) => console.log(`# load average at the end: ${l.trim()}`));
+}
+
+async function mainCase(model: BenchModel, server: RunningServer, key: string): Promise<string> {
+  const cases = [plainWrite(model, server.endpoint, concurrency), pull(model, server.endpoint, concurrency, key)];
+  if (!values['no-curl']) cases.splice(1, 0, curl(model, server.endpoint, concurrency));
+  if (values.baseline) cases.push(pull(model, server.endpoint, concurrency, key, values.baseline));
+  const rows = summarise(await measureCases(model, cases, server));
+  const text = `## main: ${model.name} (${(model.totalBytes / GiB).toFixed(1)} GiB), --concurrency ${concurrency}\n\n${table(rows, cases[0]?.name ?? '')}`;
+  log(text);
+  return text;
+}
+
+async function operatorCase(model: BenchModel, server: RunningServer): Promise<string> {
+  const cases = (['plain-discard', 'client-discard', 'digest'] as const).map((mode) => reader(mode, model, server.endpoint, operatorConcurrency));
+  if (values.baseline) cases.push(reader('digest', model, server.endpoint, operatorConcurrency, values.baseline));
+  const rows = summarise(await measureCases(model, cases, server));
+  const text = `## operator: ${model.name}, concurrency ${operatorConcurrency}\n\n${table(rows, cases[0]?.name ?? '')}`;
+  log(text);
+  return text;
 }
 
 async function sweepTable(models: readonly BenchModel[], server: RunningServer, key: string): Promise<string> {
@@ -253,7 +259,7 @@ async function sweepTable(models: readonly BenchModel[], server: RunningServer, 
     const [plain, pulled] = summarise(await measureCases(m, [plainWrite(m, server.endpoint, concurrency), pull(m, server.endpoint, concurrency, key)], server));
     if (!plain || !pulled) continue;
     lines.push(`| ${f(m.totalBytes / GiB, 1)} | ${m.shards} | ${f(plain.seconds)} | ${f(pulled.seconds)} | ${f((plain.seconds / pulled.seconds) * 100, 0)} % | ${f(plain.seconds / (m.totalBytes / GiB))} / ${f(pulled.seconds / (m.totalBytes / GiB))} | ${f(plain.peakRssMB, 0)} | ${f(pulled.peakRssMB, 0)} | ${[...plain.loads, ...pulled.loads].map((l) => f(l, 1)).join(' ')} |`);
-    console.log(lines.at(-1));
+    log(lines.at(-1) ?? '');
   }
   return lines.join('\n');
 }

@@ -1,14 +1,17 @@
 // Measures a model in object storage: one object by its sha256, a prefix (URI ending in "/")
 // by the model-signing root digest of the objects under it. Each object is read at the
 // generation the listing saw, so an object replaced mid-digest cannot mix two versions. With
-// `copyTo`, each object is also written out as it is hashed (slsa-ml pull).
+// `copyTo`, each object is also written out as it is hashed (slsa-ml pull). From 64 MiB on, the
+// bytes are hashed on a thread of their own (StreamHasher) while this one receives them.
 import { formatStorageUri, objectName, parseStorageUri } from '../storage/index.ts';
 import type { Storage, StorageLocation, StoredObject } from '../storage/index.ts';
 import { concurrencyOf, digestFiles } from './digest-files.ts';
+import { WORKER_THRESHOLD_BYTES } from './digest-local.ts';
 import { DigestError, throwIfAborted } from './errors.ts';
 import { checkRelativePath, isIgnored } from './model-path.ts';
 import { ProgressTracker } from './progress.ts';
 import { hashStream } from './sha256.ts';
+import { useSharedHasher, type StreamHasher } from './stream-hasher.ts';
 import type { BytesCallback, CopySink, DigestOptions, HashResult, ModelDigest } from './types.ts';
 
 interface ModelObject {
@@ -24,7 +27,17 @@ export async function digestStorage(storage: Storage, uri: string, opts: DigestO
   const loc = parseStorageUri(uri);
   if (!uri.endsWith('/')) return digestObject(storage, uri, loc, opts);
   const objects = await listModelObjects(storage, uri, loc, opts);
-  return digestFiles(uri, objects, (o, onBytes, signal) => hashObject(storage, { uri: o.readUri, path: o.path, onBytes, signal, copyTo: opts.copyTo }), opts);
+  const thread = threadFor(objects.reduce((n, o) => n + o.size, 0));
+  try {
+    return await digestFiles(uri, objects, (o, onBytes, signal) => hashObject(storage, { uri: o.readUri, path: o.path, onBytes, signal, copyTo: opts.copyTo, hasher: thread?.hasher }), opts);
+  } finally {
+    thread?.done();
+  }
+}
+
+/** Below this much data, starting a thread costs more than hashing here. */
+function threadFor(bytes: number): ReturnType<typeof useSharedHasher> | undefined {
+  return bytes >= WORKER_THRESHOLD_BYTES ? useSharedHasher() : undefined;
 }
 
 async function digestObject(storage: Storage, uri: string, loc: StorageLocation, opts: DigestOptions): Promise<ModelDigest> {
@@ -37,7 +50,13 @@ async function digestObject(storage: Storage, uri: string, loc: StorageLocation,
   tracker.start();
   const signal = opts.signal ?? new AbortController().signal;
   const name = objectName(loc).split('/').pop() ?? '';
-  const r = await hashObject(storage, { uri: pinned(loc, found), path: name, onBytes: (n) => tracker.addBytes(n), signal, copyTo: opts.copyTo });
+  const thread = threadFor(found.size);
+  let r: HashResult;
+  try {
+    r = await hashObject(storage, { uri: pinned(loc, found), path: name, onBytes: (n) => tracker.addBytes(n), signal, copyTo: opts.copyTo, hasher: thread?.hasher });
+  } finally {
+    thread?.done();
+  }
   tracker.fileDone();
   throwIfAborted(opts.signal);
   return { kind: 'file', sha256: r.sha256, fileCount: 1, totalBytes: r.size };
@@ -78,6 +97,8 @@ interface ObjectRead {
   readonly onBytes: BytesCallback;
   readonly signal: AbortSignal;
   readonly copyTo: CopySink | undefined;
+  /** The hashing thread, for a model large enough to be worth one. */
+  readonly hasher: StreamHasher | undefined;
 }
 
 async function hashObject(storage: Storage, read: ObjectRead): Promise<HashResult> {
@@ -85,7 +106,8 @@ async function hashObject(storage: Storage, read: ObjectRead): Promise<HashResul
   throwIfAborted(signal);
   const copy = await read.copyTo?.open(read.path);
   try {
-    return await hashStream(await storage.openRead(uri), read.onBytes, signal, copy);
+    const stream = await storage.openRead(uri);
+    return await (read.hasher ? read.hasher.hash(stream, { onBytes: read.onBytes, signal, copy }) : hashStream(stream, read.onBytes, signal, copy));
   } catch (err) {
     // The generation the listing saw is gone: the object was replaced or deleted while it was measured.
     const loc = parseStorageUri(uri);

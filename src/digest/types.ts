@@ -50,6 +50,8 @@ export interface CopySink {
 export interface CopyTarget {
   /** Resolves once the chunk is written: the next chunk is read only then (memory stays flat). */
   write(chunk: Uint8Array): Promise<void>;
+  /** Several chunks in one call, in order (a model's large downloads use it when present). */
+  writev?(chunks: readonly Uint8Array[]): Promise<void>;
   /** Called once, whether the copy finished or failed. */
   close(): Promise<void>;
 }

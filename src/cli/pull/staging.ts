@@ -121,6 +121,19 @@ function fileTarget(fh: FileHandle, path: string): CopyTarget {
         throw writeError(path, err);
       }
     },
+    async writev(chunks) {
+      try {
+        let { bytesWritten } = await fh.writev(chunks);
+        // A short write: the rest one chunk at a time.
+        for (const chunk of chunks) {
+          const skip = Math.min(bytesWritten, chunk.length);
+          bytesWritten -= skip;
+          for (let done = skip; done < chunk.length;) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+        }
+      } catch (err) {
+        throw writeError(path, err);
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
