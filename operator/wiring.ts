@@ -5,6 +5,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createSigner, fetchKmsPublicKey, parsePrivateKey, readSigningKey, tokenFromFile, tokenFromGceMetadata, type KeySignerConfig, type Signer } from '../src/signing/index.ts';
+import { rekorV2FromTuf } from '../src/signing/transparency/public-log.ts';
 import { createStorage, type Storage } from '../src/storage/index.ts';
 import type { SignatureVerifier } from '../src/verify/index.ts';
 import { anyOfVerifiers } from '../src/verify/any-verifier.ts';
@@ -39,12 +40,12 @@ export async function buildSigningSetup(config: Pick<OperatorConfig, 'signer' | 
     ? await readSigningKey({ path: settings.keyPath, ...(settings.passwordPath ? { passwordFile: settings.passwordPath } : {}), env: process.env })
     : undefined;
   const privateKey = key ? parsePrivateKey(key.keyPem, key.password) : undefined;
-  const signer = await buildSigner(settings, key, requestTimeoutMs, config.transparency.url);
+  const logURL = await transparencyLog(config.transparency, requestTimeoutMs);
+  const signer = await buildSigner(settings, key, requestTimeoutMs, logURL);
   const previous = previousKeyVerifiers(config.previousPublicKeyPaths);
   const current = await buildOwnVerifier(settings, privateKey, requestTimeoutMs);
   const own = [...(current ? [current] : []), ...previous];
   const installation = config.installation.name ?? defaultInstallationName(config.builderId);
-  const logURL = config.transparency.url;
   return { signer, ownVerifier: own.length > 0 ? anyOfVerifiers(own) : undefined, seal: buildSeal(config.seal.keyPath, privateKey, installation), ...(logURL ? { logURL } : {}) };
 }
 
@@ -66,6 +67,16 @@ async function buildSigner(settings: SignerSettings, key: KeySignerConfig | unde
       });
     }
   }
+}
+
+/**
+ * The log to record in: the URL given, or for `public` the log Sigstore's signing configuration
+ * names as valid now — read from TUF at start and on every reload (shards rotate about twice a year,
+ * announced ahead in the signing configuration).
+ */
+async function transparencyLog(settings: OperatorConfig['transparency'], timeoutMs: number): Promise<string | undefined> {
+  if (settings.url !== 'public') return settings.url;
+  return rekorV2FromTuf({ ...(settings.tufMirrorURL ? { mirrorURL: settings.tufMirrorURL } : {}), ...(settings.tufRootPath ? { rootPath: settings.tufRootPath } : {}) }, timeoutMs);
 }
 
 /** What an earlier attempt of ours signed with: the only signatures an existing sibling may carry. */

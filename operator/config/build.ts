@@ -76,11 +76,16 @@ function buildInstallation(f: Fields): OperatorConfig['installation'] {
 }
 
 function buildTransparency(f: Fields): OperatorConfig['transparency'] {
-  const url = f.optionalString('transparency.url', httpUrl);
+  const url = f.optionalString('transparency.url', (v) => (v === 'public' ? undefined : httpUrl(v)));
   if (url !== undefined && f.string('signer.kind', nonEmpty) === 'sigstore') {
     f.fail('transparency.url', 'applies to signer kinds key and kms: a keyless signature is always recorded, in signer.rekorURL');
   }
-  return url === undefined ? {} : { url };
+  const tufMirrorURL = f.optionalString('transparency.tufMirrorURL', httpUrl);
+  const tufRootPath = f.optionalString('transparency.tufRootPath', absolutePath);
+  if ((tufMirrorURL !== undefined || tufRootPath !== undefined) && url !== 'public') {
+    f.fail(tufMirrorURL !== undefined ? 'transparency.tufMirrorURL' : 'transparency.tufRootPath', 'applies only with transparency.url: public');
+  }
+  return { ...(url === undefined ? {} : { url }), ...(tufMirrorURL === undefined ? {} : { tufMirrorURL }), ...(tufRootPath === undefined ? {} : { tufRootPath }) };
 }
 
 function buildLeaderElection(f: Fields): LeaderElectionSettings {

@@ -44,7 +44,7 @@ export const SCHEMA: SchemaGroup = {
   limits: { statementBytes: 'integer', modelFiles: 'integer', modelBytes: 'integer', pipelineTaskRuns: 'integer' },
   seal: { keyPath: 'string' },
   installation: { name: 'string' },
-  transparency: { url: 'string' },
+  transparency: { url: 'string', tufMirrorURL: 'string', tufRootPath: 'string' },
   previousPublicKeyPaths: 'list',
   digestConcurrency: 'integer',
   retry: { initialDelayMs: 'integer', maxDelayMs: 'integer', budgetMs: 'integer' },

@@ -32,7 +32,13 @@ export interface OperatorConfig {
    * A Rekor v2 transparency log (rekor-tiles) that records every key or KMS signature before
    * anything is written; unset: none. Keyless signatures are always logged, in signer.rekorURL.
    */
-  transparency: { url?: string };
+  transparency: {
+    /** A log URL, or `public`: the log Sigstore's signing configuration (from TUF) names as valid now. */
+    url?: string;
+    /** With `public`: another TUF repository (a private Sigstore deployment) and its initial root. */
+    tufMirrorURL?: string;
+    tufRootPath?: string;
+  };
   /**
    * Public keys (PEM files) of this installation's earlier signing keys (or KMS key versions):
    * provenance and model signatures they made are recognised as this operator's own.

@@ -1,6 +1,8 @@
 // How attest signs: a private key file (--key), a Cloud KMS key version (--kms), or keyless
 // Sigstore (--fulcio-url, --rekor-url, --identity-token). The same signers the operator uses.
 import { createSigner, readSigningKey, tokenFromFile, type Signer, type SignerConfig } from '../signing/index.ts';
+import { requestTimeout } from '../signing/deadline.ts';
+import { rekorV2FromTuf } from '../signing/transparency/public-log.ts';
 import { UsageError } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
@@ -18,6 +20,8 @@ export const SIGNER_FLAGS: FlagSpecs = {
   'rekor-url': { type: 'string' },
   'identity-token': { type: 'string' },
   transparency: { type: 'string' },
+  'tuf-mirror': { type: 'string' },
+  'tuf-root': { type: 'string' },
 };
 
 export const SIGNER_HELP = `Signer (exactly one):
@@ -33,14 +37,18 @@ export const SIGNER_HELP = `Signer (exactly one):
   --fulcio-url URL, --rekor-url URL, --identity-token FILE
                                 keyless: a Fulcio certificate for the OIDC token in FILE and a
                                 Rekor entry (e.g. https://fulcio.sigstore.dev, https://rekor.sigstore.dev)
-  --transparency URL|off        with --key or --kms: record each signature in this Rekor v2
+  --transparency URL|public|off with --key or --kms: record each signature in this Rekor v2
                                 transparency log (rekor-tiles) before anything is written; the
-                                bundle carries the entry (default off)`;
+                                bundle carries the entry. public: the log Sigstore's signing
+                                configuration (from its TUF repository) names as valid now (default off)
+  --tuf-mirror URL, --tuf-root FILE
+                                with --transparency public: another TUF repository and its initial
+                                root.json (a private Sigstore deployment)`;
 
 const KEYLESS = ['fulcio-url', 'rekor-url', 'identity-token'];
 
 export async function signerFromFlags(flags: ParsedFlags, io: CliIo): Promise<Signer> {
-  const config = withTransparency(await signerConfig(flags, io), flags.strings.get('transparency'));
+  const config = await withTransparency(await signerConfig(flags, io), flags, io);
   try {
     return await createSigner(config);
   } catch (err) {
@@ -49,12 +57,28 @@ export async function signerFromFlags(flags: ParsedFlags, io: CliIo): Promise<Si
   }
 }
 
-function withTransparency(config: SignerConfig, value: string | undefined): SignerConfig {
+async function withTransparency(config: SignerConfig, flags: ParsedFlags, io: CliIo): Promise<SignerConfig> {
+  const value = flags.strings.get('transparency');
+  const tuf = { mirror: flags.strings.get('tuf-mirror'), root: flags.strings.get('tuf-root') };
+  if ((tuf.mirror !== undefined || tuf.root !== undefined) && value !== 'public') throw new UsageError('--tuf-mirror and --tuf-root apply only with --transparency public');
   if (value === undefined || value === 'off') return config;
   if (config.kind === 'sigstore') throw new UsageError('--transparency applies to --key and --kms: a keyless signature is always recorded, in --rekor-url');
-  if (value === 'public') throw new UsageError('--transparency public: the public Rekor v2 instance is found through Sigstore\'s TUF signing configuration, which this version does not read yet; give the log\'s URL');
-  checkEndpoint('--transparency', value);
-  return { ...config, transparency: { rekorV2URL: value } };
+  if (value !== 'public') {
+    checkEndpoint('--transparency', value);
+    return { ...config, transparency: { rekorV2URL: value } };
+  }
+  return { ...config, transparency: { rekorV2URL: await publicLog(tuf, io) } };
+}
+
+/** The Rekor v2 log Sigstore's signing configuration (from a TUF repository) names as valid now. */
+async function publicLog(tuf: { mirror: string | undefined; root: string | undefined }, io: CliIo): Promise<string> {
+  if (tuf.mirror !== undefined) checkEndpoint('--tuf-mirror', tuf.mirror);
+  if (tuf.root !== undefined) await readUserFile('--tuf-root', tuf.root, io);
+  try {
+    return await rekorV2FromTuf({ ...(tuf.mirror ? { mirrorURL: tuf.mirror } : {}), ...(tuf.root ? { rootPath: resolve(io.cwd, tuf.root) } : {}) }, requestTimeout(undefined));
+  } catch (err) {
+    throw new UsageError(`--transparency public: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 async function signerConfig(flags: ParsedFlags, io: CliIo): Promise<SignerConfig> {

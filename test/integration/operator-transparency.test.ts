@@ -19,6 +19,7 @@ import { cli } from '../support/cli.ts';
 import { applyOperatorRbac, generateSigningKeys, startOperator, stopAllOperators, type OperatorProcess, type SigningKeys } from '../support/operator-process.ts';
 import { cosignVerifyLogged, sigstoreGoVerify } from '../support/signing-verifiers.ts';
 import { tektonNamespace } from '../support/tekton-runs.ts';
+import { startTufRepo } from '../support/tuf-repo.ts';
 import { finishTrainingRun, gsUri, modelOutput, outcomeOf, sha256, waitForTaskRun } from '../support/training-run.ts';
 
 const env = testEnv();
@@ -171,6 +172,31 @@ describe('the operator with a transparency log', () => {
       assert.equal((JSON.parse(sig.toString()) as { verificationMaterial: { tlogEntries?: unknown[] } }).verificationMaterial.tlogEntries?.length, 1, 'the .sig is logged too');
     } finally {
       await operator.stop('SIGTERM');
+    }
+  });
+
+  it('transparency.url public: the operator follows the signing configuration of a TUF repository to the log valid now', async () => {
+    relay.mode = 'forward';
+    const signingConfig = {
+      mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+      rekorTlogUrls: [
+        { url: 'http://127.0.0.1:9/retired-shard', majorApiVersion: 2, validFor: { start: '2025-01-01T00:00:00Z', end: '2025-07-01T00:00:00Z' } },
+        { url: relayURL, majorApiVersion: 2, validFor: { start: new Date(Date.now() - 3_600_000).toISOString() } },
+      ],
+    };
+    const repo = await startTufRepo(join(dir, uniqueName('tuf')), { 'signing_config.v0.2.json': JSON.stringify(signingConfig) });
+    const operator = await operatorWith({ transparency: { url: 'public', tufMirrorURL: repo.url, tufRootPath: repo.rootPath } });
+    try {
+      await operator.ready();
+      const ns = await tektonNamespace(env, 'tlog-public');
+      const model = await train(ns);
+      const tr = await decided(ns);
+      assert.equal(outcomeOf(tr), 'true', tr.metadata.annotations?.['slsa-ml.dev/reason']);
+      const { logIndex } = await assertLogged(model);
+      assert.equal(tr.metadata.annotations?.['slsa-ml.dev/transparency'], `${relayURL}#${logIndex}`);
+    } finally {
+      await operator.stop('SIGTERM');
+      repo.close();
     }
   });
 

@@ -18,6 +18,7 @@ import { requireTool, toolPaths } from '../../hack/env/tools.ts';
 import { testEnv, uniqueName } from '../harness/index.ts';
 import { BUILDER_ID, cli, taskRunFor, writeKeyPair, type KeyFiles } from '../support/cli.ts';
 import { cosignVerifyLogged, modelSigningVerify, sigstoreGoVerify } from '../support/signing-verifiers.ts';
+import { startTufRepo } from '../support/tuf-repo.ts';
 
 interface Attested {
   readonly name: string;
@@ -149,6 +150,37 @@ describe('key signatures in a local Rekor v2 log (rekor-tiles, POSIX storage)', 
     assert.equal(answer.unverifiable.length, 1, run.stdout);
     assert.equal(answer.unverifiable[0]?.provenance, `${unlogged.uri}.sigstore.json`);
     assert.match(answer.unverifiable[0]?.reason ?? '', /^signature: no transparency-log entry, and the trusted root names http:\/\/localhost:\d+/);
+  });
+
+  it('--transparency public follows the signing configuration of a TUF repository to the Rekor v2 log valid now', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const signingConfig = {
+      mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+      caUrls: [], oidcUrls: [], tsaUrls: [],
+      rekorTlogUrls: [
+        { url: 'http://127.0.0.1:9/retired-shard', majorApiVersion: 2, validFor: { start: '2025-01-01T00:00:00Z', end: hourAgo }, operator: 'test' },
+        { url: log().url, majorApiVersion: 2, validFor: { start: hourAgo }, operator: 'test' },
+        { url: 'http://127.0.0.1:9/rekor-v1', majorApiVersion: 1, validFor: { start: new Date(Date.now() - 60_000).toISOString() }, operator: 'test' },
+      ],
+      rekorTlogConfig: { selector: 'ANY' }, tsaConfig: { selector: 'ANY' },
+    };
+    const repo = await startTufRepo(join(scratch, uniqueName('tuf')), { 'signing_config.v0.2.json': JSON.stringify(signingConfig) });
+    try {
+      const prefix = `${uniqueName('tlog-public')}/`;
+      const name = `${prefix}model.pth`;
+      const model = randomBytes(5000);
+      await bucket().file(name).save(model, { resumable: false });
+      const taskRun = join(scratch, `${uniqueName('taskrun')}.json`);
+      await writeFile(taskRun, JSON.stringify(taskRunFor({ modelUri: gs(name) })));
+      const run = await cli(['attest', '--taskrun', taskRun, '--key', key.privatePath, '--allowed-prefix', gs(prefix), '--builder-id', BUILDER_ID,
+        '--gcs-endpoint', testEnv().gcsEndpoint, '--transparency', 'public', '--tuf-mirror', repo.url, '--tuf-root', repo.rootPath]);
+      assert.equal(run.code, 0, run.stderr);
+      const verified = await slsaVerify(gs(name), '--trusted-root', log().trustedRootPath);
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+      assert.match(verified.stdout, /logged in http:\/\/localhost:\d+/);
+    } finally {
+      repo.close();
+    }
   });
 
   it('a log that cannot be reached, or answers 503 (after retries), fails attest with the reason and writes nothing', async () => {
