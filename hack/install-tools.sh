@@ -170,16 +170,6 @@ fetch_kserve_config() {
   mv "$tmp" "$cache/kserve-config-$KSERVE_VERSION"
 }
 
-# KServe's controller manager: the InferenceService controller and KServe's webhooks (the Pod
-# mutator that injects the storage initializer) in one binary.
-build_kserve_controller() {
-  local out="$cache/bin/kserve-controller-$KSERVE_VERSION" mod="$hack/tools/kserve"
-  grep -q "github.com/kserve/kserve $KSERVE_VERSION" "$mod/go.mod" \
-    || fail "$mod/go.mod does not require github.com/kserve/kserve $KSERVE_VERSION (versions.env); update it with go get there"
-  (cd "$mod" && go build -trimpath -ldflags "-s -w" -o "$out.tmp.$$" github.com/kserve/kserve/cmd/manager)
-  mv "$out.tmp.$$" "$out"
-}
-
 # build_in_module DIR MODULE-PATH PACKAGE OUT: a tool module of hack/tools that must require MODULE-PATH
 # at the version versions.env pins (no -ldflags version stamp: these report none we read).
 build_in_module() {
@@ -194,6 +184,7 @@ pinned_version() {
   case "$1" in
     github.com/sigstore/rekor-tiles/v2) echo "$REKOR_TILES_VERSION" ;;
     github.com/sigstore/sigstore-go) echo "$SIGSTORE_GO_VERSION" ;;
+    github.com/kserve/kserve) echo "$KSERVE_VERSION" ;;
   esac
 }
 
@@ -319,7 +310,9 @@ build() {
     tekton-resolvers) build_tekton resolvers ;;
     kserve) fetch_kserve ;;
     kserve-config) fetch_kserve_config ;;
-    kserve-controller) build_kserve_controller ;;
+    # KServe's controller manager: the InferenceService controller and KServe's webhooks (the Pod
+    # mutator that injects the storage initializer) in one binary.
+    kserve-controller) build_in_module kserve github.com/kserve/kserve github.com/kserve/kserve/cmd/manager "$cache/bin/kserve-controller-$KSERVE_VERSION" ;;
     rekor) build_in_module rekor github.com/sigstore/rekor-tiles/v2 github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix "$cache/bin/rekor-server-$REKOR_TILES_VERSION" ;;
     sigstore-go-verify) build_in_module sigstore-go-verify github.com/sigstore/sigstore-go . "$cache/bin/sigstore-go-verify-$SIGSTORE_GO_VERSION" ;;
     kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
