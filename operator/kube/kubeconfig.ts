@@ -5,6 +5,7 @@
 // process shares one keep-alive Agent, so connections are reused rather than handshaken per call.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -44,14 +45,16 @@ export class ClusterConfig implements ClusterAccess {
    * the request's TLS options, and stringifying a CA certificate for every request cost more
    * than the rest of the request's set-up.
    */
-  readonly #agent: Agent;
+  readonly #agent: HttpAgent;
 
   constructor(server: string, credentials: Credentials, timeouts?: KubeTimeouts) {
     this.server = server.replace(/\/+$/, '');
     this.#credentials = credentials;
     this.timeouts = timeouts;
     const c = credentials;
-    this.#agent = new Agent({
+    // A plain-HTTP server (a local proxy, `kubectl proxy`), which kubectl accepts: an HTTPS agent
+    // on an http: request fails with "Protocol http: not supported". No TLS settings apply then.
+    this.#agent = this.server.startsWith('http://') ? new HttpAgent({ keepAlive: true, maxFreeSockets: 32 }) : new Agent({
       keepAlive: true,
       maxFreeSockets: 32,
       ...(c.ca ? { ca: c.ca } : {}),

@@ -2,11 +2,13 @@
 // account it uses, what each request carries, and that a rotated ServiceAccount token is picked up.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { KubeApi } from '../../operator/kube/api.ts';
 import { fromKubeconfigFile, inCluster, loadKubeConfig } from '../../operator/kube/kubeconfig.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
@@ -43,6 +45,24 @@ describe('the operator\'s kubeconfig', () => {
     const operator = fromKubeconfigFile(path, 'operator');
     assert.deepEqual((await applied(operator)).headers, { accept: 'application/json', authorization: 'Bearer operator-token' });
     assert.ok((await applied(operator)).agent, 'every request gets the pooled agent');
+  });
+
+  it('talks to a plain-HTTP server as kubectl does (kubectl proxy), where an HTTPS agent would fail "Protocol http: not supported"', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ gitVersion: 'v1.34.4', path: req.url, authorization: req.headers.authorization ?? null }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const path = kubeconfig('http.yaml', { ...twoContexts, clusters: [{ name: 'local', cluster: { server: `http://127.0.0.1:${port}` } }] });
+      const access = fromKubeconfigFile(path);
+      const answer = await new KubeApi(access, { requestMs: 5000 }).request<{ gitVersion: string; path: string; authorization: string | null }>({ method: 'GET', path: '/version' });
+      assert.deepEqual(answer, { gitVersion: 'v1.34.4', path: '/version', authorization: 'Bearer admin-token' });
+      access.close();
+    } finally {
+      server.close();
+    }
   });
 
   it('names what is missing: a context, or a cluster without a server', () => {
