@@ -101,12 +101,14 @@ export class GcsHttp {
 
   /**
    * A multipart upload with ifGenerationMatch=0: GCS (and fake-gcs-server) refuse it with 412 when
-   * the name exists. Resolves with the object as the server stored it (its md5Hash computed there).
+   * the name exists. The object's MD5 goes with it, so the service refuses bytes changed on the way
+   * (400) instead of storing them under a name nothing may overwrite. Resolves with the object as
+   * the server stored it.
    */
   async createOnly(bucket: string, name: string, data: Buffer, contentType: string): Promise<GcsObject> {
     const boundary = `slsa-ml-${BOUNDARY_PREFIX}-${(boundaries++).toString(36)}`;
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType })}\r\n`),
+      Buffer.from(`--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType, md5Hash: md5Base64(data) })}\r\n`),
       Buffer.from(`--${boundary}\r\ncontent-type: ${contentType}\r\n\r\n`),
       data,
       Buffer.from(`\r\n--${boundary}--\r\n`),
@@ -226,7 +228,9 @@ async function statusError(uri: string, response: IncomingMessage): Promise<Stor
     : status === 412 ? ['ALREADY_EXISTS', false]
       : status === 401 || status === 403 ? ['PERMISSION_DENIED', false]
         : status === 408 || status === 429 || status >= 500 ? ['UNAVAILABLE', true]
-          : [`HTTP_${status}`, false];
+          // The MD5 we sent does not match what arrived: corrupted on the way, nothing stored; send again.
+          : status === 400 && /md5|crc32c/i.test(message) ? ['CORRUPTED_IN_TRANSIT', true]
+            : [`HTTP_${status}`, false];
   return new StorageError(code, `${uri}: HTTP ${status}: ${message}`, { retryable: retryable });
 }
 

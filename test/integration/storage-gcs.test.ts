@@ -2,6 +2,7 @@
 // real @google-cloud/storage client).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 
@@ -38,6 +39,42 @@ describe('when provenance is written to gs:// create-only', () => {
     const file = raw.bucket(testEnv().bucket).file(`${prefix}/model.pth.sigstore.json`);
     assert.deepEqual((await file.download())[0], first);
     assert.equal((await file.getMetadata())[0].contentType, 'application/json');
+  });
+
+  it('sends the MD5 with a create: a write corrupted on the way is refused (retryable), and the name stays free for the next try', async () => {
+    const { base, raw, prefix } = setup('create-corrupted');
+    const target = new URL(testEnv().gcsEndpoint);
+    // A relay that flips one byte of the object's data in every upload passing through it.
+    const relay = createHttpServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (d: Buffer) => parts.push(d));
+      req.on('end', () => {
+        const body = Buffer.concat(parts);
+        const at = body.indexOf('PAYLOAD-');
+        if (req.url?.startsWith('/upload/') && at >= 0) body[at] = 'Q'.charCodeAt(0);
+        const out = httpRequest({ hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        out.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = relay.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const through = createStorage({ gcs: { apiEndpoint: `http://127.0.0.1:${port}`, projectId: 'slsa-ml-test' } });
+      const uri = `${base}/model.pth.sigstore.json`;
+      const data = Buffer.from('PAYLOAD-{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}');
+      await assert.rejects(through.createOnly(uri, data, 'application/json'), (e) => storageCode('CORRUPTED_IN_TRANSIT')(e) && (e as StorageError).retryable);
+      const file = raw.bucket(testEnv().bucket).file(`${prefix}/model.pth.sigstore.json`);
+      assert.equal((await file.exists())[0], false, 'nothing stored under the name');
+      const { storage } = setup('create-corrupted');
+      await storage.createOnly(uri, data, 'application/json');
+      assert.deepEqual((await file.download())[0], data, 'the next, uncorrupted write takes the name');
+    } finally {
+      relay.close();
+    }
   });
 
   it('is meaningful: the emulator does ignore the precondition on a simple media upload', async () => {
