@@ -223,15 +223,19 @@ async function statusError(uri: string, response: IncomingMessage): Promise<Stor
   const text = await readText(response).catch(() => '');
   const message = jsonErrorMessage(text) ?? (text.slice(0, 200) || (response.statusMessage ?? ''));
   const status = response.statusCode ?? 0;
-  const [code, retryable] = status === 404 ? ['NOT_FOUND', false]
-    // We only ever send a precondition on create-only writes (ifGenerationMatch=0).
-    : status === 412 ? ['ALREADY_EXISTS', false]
-      : status === 401 || status === 403 ? ['PERMISSION_DENIED', false]
-        : status === 408 || status === 429 || status >= 500 ? ['UNAVAILABLE', true]
-          // The MD5 we sent does not match what arrived: corrupted on the way, nothing stored; send again.
-          : status === 400 && /md5|crc32c/i.test(message) ? ['CORRUPTED_IN_TRANSIT', true]
-            : [`HTTP_${status}`, false];
+  const [code, retryable] = classify(status, message);
   return new StorageError(code, `${uri}: HTTP ${status}: ${message}`, { retryable: retryable });
+}
+
+function classify(status: number, message: string): [string, boolean] {
+  if (status === 404) return ['NOT_FOUND', false];
+  // We only ever send a precondition on create-only writes (ifGenerationMatch=0).
+  if (status === 412) return ['ALREADY_EXISTS', false];
+  if (status === 401 || status === 403) return ['PERMISSION_DENIED', false];
+  if (status === 408 || status === 429 || status >= 500) return ['UNAVAILABLE', true];
+  // The MD5 we sent does not match what arrived: corrupted on the way, nothing stored; send again.
+  if (status === 400 && /md5|crc32c/i.test(message)) return ['CORRUPTED_IN_TRANSIT', true];
+  return [`HTTP_${status}`, false];
 }
 
 function requestFailed(uri: string, err: unknown, timedOutAfterMs: number | undefined): StorageError {

@@ -3,6 +3,7 @@
 // never answers costs one request deadline, a download that stops sending bytes fails, and an
 // aborted download never throws into the process.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -33,7 +34,7 @@ describe('the Cloud Storage JSON API client', () => {
     await assert.rejects((await gcs(status(400))).stat('gs://bucket/m'), code('HTTP_400', false));
   });
 
-  it('sends the create-only precondition and a multipart body with name and content type', async () => {
+  it('sends the create-only precondition and a multipart body with name, content type and the MD5 of the bytes', async () => {
     let seen = { url: '', type: '', body: '' };
     const storage = await gcs((req, res) => {
       let body = '';
@@ -43,7 +44,9 @@ describe('the Cloud Storage JSON API client', () => {
     await storage.createOnly('gs://bucket/m/x.json', Buffer.from('{"a":1}'), 'application/json');
     assert.equal(seen.url, '/upload/storage/v1/b/bucket/o?uploadType=multipart&ifGenerationMatch=0');
     assert.match(seen.type, /^multipart\/related; boundary=/);
-    assert.match(seen.body, /\{"name":"m\/x\.json","contentType":"application\/json"\}[\s\S]*\{"a":1\}/);
+    const md5 = createHash('md5').update('{"a":1}').digest('base64');
+    assert.ok(seen.body.includes(`{"name":"m/x.json","contentType":"application/json","md5Hash":"${md5}"}`), seen.body);
+    assert.match(seen.body, /\{"a":1\}/);
   });
 
   it('gives up on a server that never answers after one request deadline, as a retryable fault', async () => {
