@@ -23,6 +23,17 @@ export default tseslint.config(
     },
   },
   {
+    // The product runs on its own Kubernetes and Cloud Storage clients (operator/kube, src/storage):
+    // the libraries are for tests, the demo and benches only (4x the operator's memory, a crash).
+    files: ['src/**', 'operator/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [
+        { name: '@kubernetes/client-node', message: 'use operator/kube (our client); @kubernetes/client-node is for tests and hack/ only' },
+        { name: '@google-cloud/storage', message: 'use src/storage (our client); @google-cloud/storage is for tests and hack/ only' },
+      ] }],
+    },
+  },
+  {
     files: ['test/**', 'bench/**'],
     rules: { '@typescript-eslint/explicit-function-return-type': 'off' },
   },

@@ -17,19 +17,7 @@ import { processIo, type CliIo } from './io.ts';
 const COMMANDS: ReadonlyArray<Command> = [verifyCommand, pullCommand, queryCommand, attestCommand, policyCommand, keygenCommand, versionCommand];
 
 export async function main(argv: string[]): Promise<number> {
-  quietKnownLibraryWarnings();
   return runCli(argv, processIo());
-}
-
-// @google-cloud/storage 8 (teeny-request 11) warns "MaxListenersExceededWarning … [PassThrough]"
-// on every streamed download (googleapis/google-cloud-node#9185); it is not a leak, and a user
-// who pipes verify's stderr should not read it. Only that warning is dropped.
-function quietKnownLibraryWarnings(): void {
-  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (warning instanceof Error && warning.name === 'MaxListenersExceededWarning' && warning.message.includes('[PassThrough]')) return;
-    emit(warning, ...rest);
-  });
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -1,5 +1,6 @@
-// Storage for a command: gs:// through @google-cloud/storage (Application Default Credentials,
-// or an emulator named by --gcs-endpoint / $SLSA_ML_GCS_ENDPOINT), file:// on local disk.
+// Storage for a command: gs:// through our Cloud Storage client (src/storage/gcs-http.ts;
+// Application Default Credentials, or an emulator named by --gcs-endpoint / $SLSA_ML_GCS_ENDPOINT),
+// file:// on local disk.
 import { createStorage, type Storage } from '../storage/index.ts';
 import { UsageError } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';

@@ -1,5 +1,5 @@
 // The few Kubernetes shapes we read, typed loosely: values arrive as the API server returns them
-// (TaskRun tekton.dev/v1 as plain JSON; Pod and Node also as @kubernetes/client-node models) and
+// (TaskRun tekton.dev/v1, Pod and Node as plain JSON, or as the typed models a caller's client made) and
 // every read below re-checks the type, because a Task can write almost anything into its results.
 
 export interface ObjectMeta {
