@@ -160,14 +160,9 @@ async function measureCases(model: BenchModel, cases: readonly Case[], server: R
   return samples;
 }
 
-interface Summary {
+/** A case's samples reduced to medians: a Sample without what is per run, named, with every run's load. */
+interface Summary extends Omit<Sample, 'case' | 'load' | 'stdout'> {
   readonly name: string;
-  readonly bytes: number;
-  readonly seconds: number;
-  readonly peakRssMB: number;
-  readonly cpu: number;
-  readonly serverCpu: number;
-  readonly othersCpu: number;
   readonly loads: readonly number[];
 }
 
