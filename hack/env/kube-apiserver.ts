@@ -1,9 +1,10 @@
-// A real kube-apiserver on loopback with RBAC and static token identities. The scheduler,
+// A real kube-apiserver on loopback with RBAC, static token identities and a client CA. The scheduler,
 // Tekton and kwok (the kubelets) run beside it (cluster.ts); kube-controller-manager does not.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { makeClientCa } from './client-ca.ts';
 import { tokenFile, type Identity } from './identities.ts';
 import { freePort } from './ports.ts';
 import { startDetached, waitReady, type Started } from './processes.ts';
@@ -29,6 +30,7 @@ export async function startKubeApiserver(
   const tokens = join(stateDir, 'tokens.csv');
   writeFileSync(tokens, tokenFile(identities), { mode: 0o600 });
   const certDir = join(stateDir, 'apiserver-certs');
+  const clientCa = makeClientCa(stateDir);
   const proc = startDetached('kube-apiserver', binary, [
     `--etcd-servers=${etcdURL}`,
     '--bind-address=127.0.0.1',
@@ -41,6 +43,8 @@ export async function startKubeApiserver(
     `--service-account-signing-key-file=${saKey}`,
     '--authorization-mode=RBAC',
     `--token-auth-file=${tokens}`,
+    // Client certificates as real clusters' kubeconfigs carry them (test/integration/kube-client-auth.test.ts).
+    `--client-ca-file=${clientCa.certPath}`,
     // TaintNodesByCondition taints every new Node not-ready until the node lifecycle controller
     // (kube-controller-manager, not run here) lifts it; kwok's nodes would stay unschedulable.
     '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',

@@ -1,7 +1,8 @@
 // One JSON request to the Kubernetes API over node:http(s), with the kubeconfig's credentials and
 // pooled connections. Every request has a deadline: the socket may stay silent for at most
 // `requestMs`, before the response headers and between chunks of the body, so a hung API server
-// never holds a worker for longer. Any status but 2xx is an ApiStatusError carrying the code.
+// never holds a worker for longer. Any status but 2xx is an ApiStatusError carrying the code; a 401
+// is first answered by renewing the credential (ClusterAccess.unauthorized) and asking once more.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { ClusterAccess } from './kubeconfig.ts';
@@ -45,11 +46,16 @@ export class KubeApi {
     const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body) Object.assign(headers, { 'content-type': req.contentType ?? 'application/json', 'content-length': String(body.length) });
-    const options: RequestOptions = { ...server.options, path: `${server.path}${req.path}${query}`, method: req.method, headers, ...(signal ? { signal } : {}) };
-    await this.#access.applyToHTTPSOptions(options);
-    const res = await this.#send(server.https, options, body);
-    const text = await readAll(res, this.#requestMs);
-    const status = res.statusCode ?? 0;
+    const send = async (): Promise<{ options: RequestOptions; status: number; text: string }> => {
+      const options: RequestOptions = { ...server.options, path: `${server.path}${req.path}${query}`, method: req.method, headers: { ...headers }, ...(signal ? { signal } : {}) };
+      await this.#access.applyToHTTPSOptions(options);
+      const res = await this.#send(server.https, options, body);
+      return { options, status: res.statusCode ?? 0, text: await readAll(res, this.#requestMs) };
+    };
+    let answer = await send();
+    // A refused credential that can be renewed (exec plugin, token file) is renewed, and the request sent once more.
+    if (answer.status === 401 && this.#access.unauthorized?.(answer.options)) answer = await send();
+    const { status, text } = answer;
     if (status < 200 || status >= 300) throw new ApiStatusError(status, statusMessage(text));
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }

@@ -1,20 +1,27 @@
-// Where the API server is and how to authenticate to it: a kubeconfig file ($KUBECONFIG, else
-// ~/.kube/config) or, inside a Pod, the ServiceAccount's mounted token and CA. The operator makes
-// a handful of calls (api.ts, list.ts); @kubernetes/client-node would load ~90 MB of generated API
-// models to make them, most of the operator's idle memory and start-up time. Every request of one
-// process shares one keep-alive Agent, so connections are reused rather than handshaken per call.
-import { spawnSync } from 'node:child_process';
+// Where the API server is and how to authenticate to it: kubeconfig files ($KUBECONFIG, a list
+// merged as kubectl merges it, else ~/.kube/config) or, inside a Pod, the ServiceAccount's mounted
+// token and CA. The operator makes a handful of calls (api.ts, list.ts); @kubernetes/client-node
+// would load ~90 MB of generated API models to make them, most of the operator's idle memory and
+// start-up time. Every request of one process shares one keep-alive Agent, so connections are
+// reused rather than handshaken per call.
 import { existsSync, readFileSync } from 'node:fs';
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, type OutgoingHttpHeaders } from 'node:http';
 import { Agent, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { join } from 'node:path';
+import { fixedCredential, TokenFileSource, type Credential, type CredentialSource } from './credentials.ts';
+import { ExecCredentialSource } from './exec-credential.ts';
+import { readKubeconfigFiles, resolveContext, type ClusterEntry, type Impersonation, type UserEntry } from './kubeconfig-file.ts';
 
 /** What a request needs: the server's URL, and TLS and credentials applied to its options. */
 export interface ClusterAccess {
   getCurrentCluster(): { readonly server: string } | null;
   applyToHTTPSOptions(options: RequestOptions): Promise<void>;
+  /**
+   * The API server answered 401 to a request made with these options: whether to send it once
+   * more (its credential can be renewed: an exec plugin, a token file), after applying afresh.
+   */
+  unauthorized?(options: RequestOptions): boolean;
 }
 
 export interface KubeTimeouts {
@@ -23,211 +30,176 @@ export interface KubeTimeouts {
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-/** Bound ServiceAccount tokens rotate (the kubelet rewrites the file); re-read it as client-go does. */
-const TOKEN_FILE_TTL_MS = 60_000;
 
-interface Credentials {
+/** TLS settings of the cluster, and the route to it. */
+export interface ClusterTls {
   readonly ca?: Buffer;
   readonly insecure?: boolean;
   readonly serverName?: string;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  /** The bearer token (or a basic-auth header value) for each request. */
-  readonly authorization?: () => string | undefined;
+  /** An http(s) proxy: HTTPS goes through it with CONNECT, plain HTTP as absolute-form requests. */
+  readonly proxyUrl?: string;
 }
 
 export class ClusterConfig implements ClusterAccess {
   readonly server: string;
   readonly timeouts: KubeTimeouts | undefined;
-  readonly #credentials: Credentials;
+  readonly #tls: ClusterTls;
+  readonly #auth: CredentialSource;
+  readonly #impersonation: OutgoingHttpHeaders;
   /**
    * TLS settings live on the Agent, not on each request: the Agent names its connection pools by
    * the request's TLS options, and stringifying a CA certificate for every request cost more
-   * than the rest of the request's set-up.
+   * than the rest of the request's set-up. A new client certificate (an exec plugin's renewed
+   * one) gets a new Agent; the old one finishes its requests and keeps no connection.
    */
-  readonly #agent: HttpAgent;
+  #agent: HttpAgent;
+  #agentCert: Buffer | undefined;
+  /** Which credential each request went out with, to renew that one on a 401. */
+  readonly #used = new WeakMap<RequestOptions, Credential>();
 
-  constructor(server: string, credentials: Credentials, timeouts?: KubeTimeouts) {
+  constructor(server: string, tls: ClusterTls, auth: CredentialSource, options: { timeouts?: KubeTimeouts | undefined; impersonate?: Impersonation | undefined } = {}) {
     this.server = server.replace(/\/+$/, '');
-    this.#credentials = credentials;
-    this.timeouts = timeouts;
-    const c = credentials;
-    // A plain-HTTP server (a local proxy, `kubectl proxy`), which kubectl accepts: an HTTPS agent
-    // on an http: request fails with "Protocol http: not supported". No TLS settings apply then.
-    this.#agent = this.server.startsWith('http://') ? new HttpAgent({ keepAlive: true, maxFreeSockets: 32 }) : new Agent({
-      keepAlive: true,
-      maxFreeSockets: 32,
-      ...(c.ca ? { ca: c.ca } : {}),
-      ...(c.cert ? { cert: c.cert } : {}),
-      ...(c.key ? { key: c.key } : {}),
-      ...(c.serverName ? { servername: c.serverName } : {}),
-      ...(c.insecure ? { rejectUnauthorized: false } : {}),
-    });
+    this.#tls = tls;
+    this.#auth = auth;
+    this.timeouts = options.timeouts;
+    this.#impersonation = options.impersonate ? impersonationHeaders(options.impersonate) : {};
+    this.#agent = this.#newAgent(undefined);
   }
 
   getCurrentCluster(): { readonly server: string } {
     return { server: this.server };
   }
 
-  applyToHTTPSOptions(options: RequestOptions): Promise<void> {
-    const c = this.#credentials;
+  async applyToHTTPSOptions(options: RequestOptions): Promise<void> {
+    const credential = await this.#auth.current();
+    if (credential.cert !== this.#agentCert) {
+      const old = this.#agent;
+      this.#agentCert = credential.cert;
+      this.#agent = this.#newAgent(credential);
+      drain(old);
+    }
     options.agent = this.#agent;
-    const authorization = c.authorization?.();
-    if (authorization) options.headers = { ...(options.headers as Record<string, string> | undefined), authorization };
-    return Promise.resolve();
+    const headers: OutgoingHttpHeaders = { ...(options.headers as OutgoingHttpHeaders | undefined), ...this.#impersonation };
+    if (credential.authorization) headers.authorization = credential.authorization;
+    options.headers = headers;
+    this.#used.set(options, credential);
   }
 
-  /** Closes idle pooled connections (shutdown). */
+  unauthorized(options: RequestOptions): boolean {
+    const used = this.#used.get(options);
+    return used !== undefined && this.#auth.refused(used);
+  }
+
+  /** Closes pooled connections (shutdown). */
   close(): void {
     this.#agent.destroy();
   }
+
+  #newAgent(credential: Credential | undefined): HttpAgent {
+    const t = this.#tls;
+    const pool = { keepAlive: true, maxFreeSockets: 32 };
+    // A plain-HTTP server (a local proxy, `kubectl proxy`), which kubectl accepts: an HTTPS agent
+    // on an http: request fails with "Protocol http: not supported". No TLS settings apply then.
+    if (this.server.startsWith('http://')) return new HttpAgent({ ...pool, ...(t.proxyUrl ? { proxyEnv: { HTTP_PROXY: t.proxyUrl } } : {}) });
+    return new Agent({
+      ...pool,
+      ...(t.proxyUrl ? { proxyEnv: { HTTPS_PROXY: t.proxyUrl } } : {}),
+      ...(t.ca ? { ca: t.ca } : {}),
+      ...(credential?.cert && credential.key ? { cert: credential.cert, key: credential.key } : {}),
+      ...(t.serverName ? { servername: t.serverName } : {}),
+      ...(t.insecure ? { rejectUnauthorized: false } : {}),
+    });
+  }
 }
 
-/** $KUBECONFIG (the first file of a list), else ~/.kube/config, else the in-cluster ServiceAccount. */
+/** Idle connections close now, busy ones when their request ends (a watch: at its timeout). */
+function drain(agent: HttpAgent): void {
+  // Node's Agent reads keepAlive when a request ends (its 'free' handler); @types/node omits it.
+  (agent as HttpAgent & { keepAlive: boolean }).keepAlive = false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
+
+/** kubectl's impersonation headers; extra keys are percent-encoded where a header name cannot hold them. */
+function impersonationHeaders(i: Impersonation): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { 'Impersonate-User': i.user };
+  if (i.uid !== undefined) headers['Impersonate-Uid'] = i.uid;
+  if (i.groups.length > 0) headers['Impersonate-Group'] = [...i.groups];
+  for (const [key, values] of Object.entries(i.extra)) headers[`Impersonate-Extra-${headerKey(key)}`] = [...values];
+  return headers;
+}
+
+function headerKey(key: string): string {
+  return [...Buffer.from(key, 'utf8')].map((b) => (/[A-Za-z0-9!#$&'*+\-.^_`|~]/.test(String.fromCharCode(b)) && b < 0x80 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+}
+
+/**
+ * $KUBECONFIG (a list, merged), else ~/.kube/config, else the in-cluster ServiceAccount. An exec
+ * plugin first runs at the first request, not here.
+ */
 export function loadKubeConfig(timeouts?: KubeTimeouts, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const fromEnv = env.KUBECONFIG?.split(':').filter((p) => p !== '');
-  if (fromEnv && fromEnv.length > 0) return fromKubeconfigFile(fromEnv[0] as string, undefined, timeouts);
+  if (fromEnv && fromEnv.length > 0) return fromKubeconfigFiles(fromEnv, undefined, timeouts);
   const home = join(homedir(), '.kube', 'config');
-  if (existsSync(home)) return fromKubeconfigFile(home, undefined, timeouts);
+  if (existsSync(home)) return fromKubeconfigFiles([home], undefined, timeouts);
   if (env.KUBERNETES_SERVICE_HOST) return inCluster(env, timeouts);
   throw new Error('no Kubernetes credentials: KUBECONFIG is unset, ~/.kube/config does not exist and this is not a Pod (KUBERNETES_SERVICE_HOST is unset)');
 }
 
-/** Inside a Pod: the API server's Service address and the mounted ServiceAccount token and CA. */
+/** Inside a Pod: the API server's Service address and the mounted ServiceAccount token (re-read as it rotates) and CA. */
 export function inCluster(env: NodeJS.ProcessEnv, timeouts?: KubeTimeouts, dir = SERVICE_ACCOUNT_DIR): ClusterConfig {
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const token = fileToken(join(dir, 'token'));
-  token(); // fail at start-up, not on the first call, when the token is not mounted
-  return new ClusterConfig(server, { ca: readFileSync(join(dir, 'ca.crt')), authorization: () => `Bearer ${token()}` }, timeouts);
+  const token = new TokenFileSource(join(dir, 'token'));
+  return new ClusterConfig(server, { ca: readFileSync(join(dir, 'ca.crt')) }, token, { timeouts });
 }
 
-type Named<K extends string, T> = { name?: string } & { [key in K]?: T };
-interface ClusterEntry { server?: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean; 'tls-server-name'?: string }
-interface ExecConfig { command?: string; args?: string[]; env?: Array<{ name: string; value: string }>; apiVersion?: string }
-interface UserEntry {
-  token?: string; tokenFile?: string; username?: string; password?: string;
-  'client-certificate'?: string; 'client-certificate-data'?: string; 'client-key'?: string; 'client-key-data'?: string;
-  exec?: ExecConfig; 'auth-provider'?: unknown;
-}
-interface KubeconfigFile {
-  clusters?: Array<Named<'cluster', ClusterEntry>>;
-  users?: Array<Named<'user', UserEntry>>;
-  contexts?: Array<Named<'context', { cluster?: string; user?: string }>>;
-  'current-context'?: string;
-}
-
-/** One context of a kubeconfig file (default: its current context); relative paths are relative to the file. */
+/** One context of one kubeconfig file (default: its current context). */
 export function fromKubeconfigFile(path: string, context?: string, timeouts?: KubeTimeouts): ClusterConfig {
-  const doc = (parse(readFileSync(path, 'utf8')) ?? {}) as KubeconfigFile;
-  const { cluster, user } = resolveContext(doc, path, context ?? doc['current-context']);
-  const files = new FileData(dirname(path));
-  return new ClusterConfig(cluster.server, { ...clusterTls(cluster, files), ...userCredentials(user, files) }, timeouts);
+  return fromKubeconfigFiles([path], context, timeouts);
 }
 
-function resolveContext(doc: KubeconfigFile, path: string, name: string | undefined): { cluster: ClusterEntry & { server: string }; user: UserEntry } {
-  const ctx = named(doc.contexts, name, 'context');
-  if (!ctx) throw new Error(`${path}: no context ${JSON.stringify(name ?? '')}`);
-  const cluster = named(doc.clusters, ctx.cluster, 'cluster');
-  const server = cluster?.server;
-  if (!cluster || !server) throw new Error(`${path}: context ${name ?? ''} names cluster ${JSON.stringify(ctx.cluster ?? '')}, which has no server`);
-  const user = named(doc.users, ctx.user, 'user') ?? {};
-  if (user['auth-provider']) throw new Error(`${path}: user ${ctx.user ?? ''} uses an auth-provider, which the operator does not support (use a token, a client certificate or exec)`);
-  return { cluster: { ...cluster, server }, user };
+/** One context of kubeconfig files merged as a KUBECONFIG list (default: the current context). */
+export function fromKubeconfigFiles(paths: readonly string[], context?: string, timeouts?: KubeTimeouts): ClusterConfig {
+  const { cluster, user } = resolveContext(readKubeconfigFiles(paths), context);
+  return new ClusterConfig(cluster.server, clusterTls(cluster), credentialSource(user, cluster), { timeouts, impersonate: user.impersonate });
 }
 
-/** The entry of a kubeconfig list with this name. */
-function named<K extends string, T>(list: Array<Named<K, T>> | undefined, name: string | undefined, key: K): T | undefined {
-  return list?.find((entry) => entry.name === name)?.[key];
-}
-
-/** Inline base64 data or a file, relative to the kubeconfig's directory. */
-class FileData {
-  readonly #base: string;
-
-  constructor(base: string) {
-    this.#base = base;
-  }
-
-  path(p: string): string {
-    return isAbsolute(p) ? p : join(this.#base, p);
-  }
-
-  read(inline: string | undefined, p: string | undefined): Buffer | undefined {
-    if (inline !== undefined) return Buffer.from(inline, 'base64');
-    return p === undefined ? undefined : readFileSync(this.path(p));
-  }
-}
-
-function clusterTls(cluster: ClusterEntry, files: FileData): Credentials {
+function clusterTls(cluster: ClusterEntry): ClusterTls {
   return {
-    ...optional('ca', files.read(cluster['certificate-authority-data'], cluster['certificate-authority'])),
-    ...optional('serverName', cluster['tls-server-name']),
-    ...(cluster['insecure-skip-tls-verify'] ? { insecure: true } : {}),
+    ...(cluster.ca ? { ca: cluster.ca } : {}),
+    ...(cluster.tlsServerName !== undefined ? { serverName: cluster.tlsServerName } : {}),
+    ...(cluster.insecure ? { insecure: true } : {}),
+    ...(cluster.proxyUrl !== undefined ? { proxyUrl: cluster.proxyUrl } : {}),
   };
 }
 
-function userCredentials(user: UserEntry, files: FileData): Credentials {
-  const exec = user.exec ? execCredential(user.exec, files) : undefined;
+function credentialSource(user: UserEntry, cluster: ClusterEntry): CredentialSource {
+  // A client certificate from the file goes with any of these (kubectl sends both).
+  const cert = user.cert && user.key ? { cert: user.cert, key: user.key } : {};
+  if (user.exec) return new ExecCredentialSource(user.exec, cluster);
+  if (user.token) return fixedCredential({ ...cert, authorization: `Bearer ${user.token}` });
+  if (user.tokenFile) return withCert(new TokenFileSource(user.tokenFile), cert);
+  if (user.basic) return fixedCredential({ ...cert, authorization: `Basic ${Buffer.from(`${user.basic.username}:${user.basic.password}`).toString('base64')}` });
+  return fixedCredential(cert);
+}
+
+/** A token source whose credentials also carry the kubeconfig's client certificate. */
+function withCert(source: CredentialSource, cert: { cert?: Buffer; key?: Buffer }): CredentialSource {
+  if (!cert.cert) return source;
+  const made = new WeakMap<Credential, Credential>();
+  const original = new WeakMap<Credential, Credential>();
   return {
-    ...optional('cert', files.read(user['client-certificate-data'], user['client-certificate']) ?? exec?.cert),
-    ...optional('key', files.read(user['client-key-data'], user['client-key']) ?? exec?.key),
-    ...optional('authorization', authorization(user, exec, files)),
-  };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
-}
-
-function authorization(user: UserEntry, exec: ExecCredential | undefined, files: FileData): (() => string | undefined) | undefined {
-  if (user.token) return () => `Bearer ${user.token ?? ''}`;
-  if (user.tokenFile) {
-    const token = fileToken(files.path(user.tokenFile));
-    return () => `Bearer ${token()}`;
-  }
-  const execToken = exec?.token;
-  if (execToken) return () => `Bearer ${execToken()}`;
-  if (user.username !== undefined) return () => `Basic ${Buffer.from(`${user.username ?? ''}:${user.password ?? ''}`).toString('base64')}`;
-  return undefined;
-}
-
-/** A token file, re-read at most once a minute. */
-function fileToken(path: string): () => string {
-  let cached: { token: string; at: number } | undefined;
-  return () => {
-    if (!cached || Date.now() - cached.at > TOKEN_FILE_TTL_MS) cached = { token: readFileSync(path, 'utf8').trim(), at: Date.now() };
-    return cached.token;
-  };
-}
-
-interface ExecCredential {
-  readonly token?: () => string;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-}
-
-/**
- * A client-go credential plugin (e.g. gke-gcloud-auth-plugin): run once at start-up for a client
- * certificate, and again for a token whenever the last one has expired.
- */
-function execCredential(exec: ExecConfig, files: FileData): ExecCredential {
-  const run = (): { token?: string; clientCertificateData?: string; clientKeyData?: string; expirationTimestamp?: string } => {
-    if (!exec.command) throw new Error('kubeconfig exec: no command');
-    const command = exec.command.includes('/') ? files.path(exec.command) : exec.command;
-    const info = { apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } };
-    const env = { ...process.env, KUBERNETES_EXEC_INFO: JSON.stringify(info), ...Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value])) };
-    const out = spawnSync(command, exec.args ?? [], { env, encoding: 'utf8', timeout: 30_000 });
-    if (out.status !== 0) throw new Error(`kubeconfig exec ${command} failed: ${(out.stderr || String(out.error ?? '')).trim().split('\n')[0] ?? ''}`);
-    return (JSON.parse(out.stdout) as { status?: ReturnType<typeof run> }).status ?? {};
-  };
-  const first = run();
-  let current = first;
-  const expired = (): boolean => current.expirationTimestamp !== undefined && Date.parse(current.expirationTimestamp) - 10_000 < Date.now();
-  return {
-    ...(first.token !== undefined ? { token: () => ((current = expired() ? run() : current).token ?? '') } : {}),
-    ...optional('cert', first.clientCertificateData === undefined ? undefined : Buffer.from(first.clientCertificateData)),
-    ...optional('key', first.clientKeyData === undefined ? undefined : Buffer.from(first.clientKeyData)),
+    current: async () => {
+      const c = await source.current();
+      let out = made.get(c);
+      if (!out) {
+        out = { ...c, ...cert };
+        made.set(c, out);
+        original.set(out, c);
+      }
+      return out;
+    },
+    refused: (used) => source.refused(original.get(used) ?? used),
   };
 }
