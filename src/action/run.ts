@@ -79,9 +79,15 @@ function outputFolder(inputs: ActionInputs, env: ActionEnv): string {
 }
 
 function storage(env: ActionEnv): Storage {
-  // An emulator endpoint, as for the CLI; Application Default Credentials otherwise.
+  // An emulator endpoint, as for the CLI; Application Default Credentials otherwise. A billing
+  // project for Requester Pays buckets, and retries: a job has no backoff of its own, and a
+  // create-only write is safe to send again (its own first copy is recognised by its MD5).
   const apiEndpoint = env.SLSA_ML_GCS_ENDPOINT || undefined;
-  return createStorage({ gcs: apiEndpoint ? { apiEndpoint } : {} });
+  const projectId = env.SLSA_ML_GCS_USER_PROJECT || undefined;
+  return createStorage({
+    gcs: { ...(apiEndpoint ? { apiEndpoint } : {}), ...(projectId ? { projectId } : {}) },
+    retry: { budgetMs: 30_000 },
+  });
 }
 
 interface Published {

@@ -8,6 +8,6 @@ export function createStorage(config: StorageConfig = {}): Storage {
   const file = new FileStorage(config.fileRoot);
   let gcs: GcsStorage | undefined;
   // Built on first gs:// use, so file-only runs never look for cloud credentials.
-  const gs = (): GcsStorage => (gcs ??= new GcsStorage(createGcsClient(config.gcs ?? {}, config.deadlines?.requestMs), { readStallMs: config.deadlines?.readStallMs }));
+  const gs = (): GcsStorage => (gcs ??= new GcsStorage(createGcsClient(config.gcs ?? {}, config.deadlines?.requestMs, config.retry), { readStallMs: config.deadlines?.readStallMs }));
   return new RoutingStorage({ gs, file: () => file });
 }

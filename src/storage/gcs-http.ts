@@ -8,12 +8,16 @@
 // run reported and is what we sign, so a corrupted transfer is a DIGEST_MISMATCH (or, with no
 // reported digest, a subject no real copy of the model matches) and never passes unnoticed; TLS
 // already guards the transfer. Plain Node streams rather than fetch: a download is read as it
-// arrives, without web-stream conversion per chunk. Retries are the caller's: the operator
-// retries with its own backoff and budget.
+// arrives, without web-stream conversion per chunk. Retries are an option (gcs-retry.ts): the CLI
+// and the action turn them on; the operator leaves them off, as it retries with its own backoff
+// and budget, so a fault is never retried twice over.
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { crc32cBase64 } from './crc32c.ts';
 import { StorageError } from './errors.ts';
+import { parseRetryAfter, withRetries } from './gcs-retry.ts';
+import type { RetryPolicy } from './types.ts';
 
 const GOOGLE = 'https://storage.googleapis.com';
 /**
@@ -28,9 +32,12 @@ const SCOPE = 'https://www.googleapis.com/auth/devstorage.read_write';
 export interface GcsHttpOptions {
   /** Another endpoint (an emulator); plain http endpoints get no credentials. */
   readonly apiEndpoint?: string;
-  readonly projectId?: string;
+  /** Billing project, sent as `userProject` on every request: what Requester Pays buckets require. */
+  readonly userProject?: string | undefined;
   /** Deadline of each request until its response headers arrive; of a JSON answer, until its end. */
   readonly requestMs: number;
+  /** Retries of every call; one attempt each when absent. */
+  readonly retry?: RetryPolicy | undefined;
 }
 
 /** Object metadata as the JSON API returns it (numbers as strings). */
@@ -63,6 +70,8 @@ export class GcsHttp {
   readonly #requestMs: number;
   readonly #token: Token;
   readonly #agent: HttpAgent;
+  readonly #userProject: string | undefined;
+  readonly #retry: RetryPolicy | undefined;
 
   constructor(options: GcsHttpOptions) {
     const endpoint = options.apiEndpoint ?? GOOGLE;
@@ -71,9 +80,15 @@ export class GcsHttp {
     const plain = this.#base.protocol === 'http:';
     this.#token = plain ? () => Promise.resolve(undefined) : applicationDefaultToken();
     this.#agent = plain ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
+    this.#userProject = options.userProject || undefined;
+    this.#retry = options.retry;
   }
 
   async getMetadata(bucket: string, name: string, generation?: string): Promise<GcsObject> {
+    return withRetries(this.#retry, () => this.#metadataOnce(bucket, name, generation));
+  }
+
+  async #metadataOnce(bucket: string, name: string, generation?: string): Promise<GcsObject> {
     const query = generation === undefined ? '' : `?generation=${generation}`;
     return (await this.#json({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, `gs://${bucket}/${name}`)) as GcsObject;
   }
@@ -86,29 +101,51 @@ export class GcsHttp {
       query.set('startOffset', range.startOffset);
       query.set('endOffset', range.endOffset);
     }
-    const page = (await this.#json({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o?${query.toString()}` }, `gs://${bucket}/${prefix}`)) as Partial<GcsPage>;
+    const send = { method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o?${query.toString()}` };
+    const page = (await withRetries(this.#retry, () => this.#json(send, `gs://${bucket}/${prefix}`))) as Partial<GcsPage>;
     return { items: page.items ?? [], ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
-  /** The object's bytes as a stream; `signal` aborts the download. */
+  /**
+   * The object's bytes as a stream; `signal` aborts the download. Retried only until the response
+   * headers: once the caller holds the stream, a failure is the caller's to see.
+   */
   async download(bucket: string, name: string, generation: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
     const query = generation === undefined ? '?alt=media' : `?alt=media&generation=${generation}`;
     const uri = `gs://${bucket}/${name}`;
-    const res = await this.#send({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, uri, signal);
-    if (!ok(res)) throw await statusError(uri, res);
-    return res;
+    return withRetries(this.#retry, async () => {
+      const res = await this.#send({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, uri, signal);
+      if (!ok(res)) throw await statusError(uri, res);
+      return res;
+    }, signal);
   }
 
   /**
    * A multipart upload with ifGenerationMatch=0: GCS (and fake-gcs-server) refuse it with 412 when
-   * the name exists. The object's MD5 goes with it, so the service refuses bytes changed on the way
-   * (400) instead of storing them under a name nothing may overwrite. Resolves with the object as
-   * the server stored it.
+   * the name exists. The object's MD5 and CRC32C go with it, so the service refuses bytes changed on
+   * the way (400) instead of storing them under a name nothing may overwrite. Resolves with the
+   * object as the server stored it. Being create-only, it is idempotent and retried like a read.
    */
   async createOnly(bucket: string, name: string, data: Buffer, contentType: string): Promise<GcsObject> {
+    const md5 = md5Base64(data);
+    return withRetries(this.#retry, async (attempt) => {
+      try {
+        return await this.#createOnce(bucket, name, data, contentType, md5);
+      } catch (err) {
+        // An earlier attempt may have stored the object and lost only its answer: our own bytes
+        // under the name are our success, anyone else's are what ALREADY_EXISTS means.
+        if (attempt === 1 || !(err instanceof StorageError) || err.code !== 'ALREADY_EXISTS') throw err;
+        const stored = await this.#metadataOnce(bucket, name);
+        if (stored.md5Hash !== md5) throw err;
+        return stored;
+      }
+    });
+  }
+
+  async #createOnce(bucket: string, name: string, data: Buffer, contentType: string, md5: string): Promise<GcsObject> {
     const boundary = `slsa-ml-${BOUNDARY_PREFIX}-${(boundaries++).toString(36)}`;
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType, md5Hash: md5Base64(data) })}\r\n`),
+      Buffer.from(`--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType, md5Hash: md5, crc32c: crc32cBase64(data) })}\r\n`),
       Buffer.from(`--${boundary}\r\ncontent-type: ${contentType}\r\n\r\n`),
       data,
       Buffer.from(`\r\n--${boundary}--\r\n`),
@@ -139,7 +176,8 @@ export class GcsHttp {
     } catch (err) {
       // A kept-alive connection the server closed while it sat idle fails the next request sent on
       // it before any answer (Node's documented race). A read is sent again, once, on a new
-      // connection; a write is not: its create-only retry would meet its own first copy.
+      // connection; a write is not: sent again, it meets its own first copy, which only a retry
+      // policy's attempts recognise (createOnly).
       if (!(err instanceof StaleConnection)) throw err;
       return this.#sendOnce(send, uri, signal, wholeBody);
     }
@@ -152,10 +190,11 @@ export class GcsHttp {
     if (token) headers.authorization = `Bearer ${token}`;
     if (send.contentType) headers['content-type'] = send.contentType;
     if (send.body) headers['content-length'] = String(send.body.length);
+    const billed = this.#userProject === undefined ? '' : `${send.path.includes('?') ? '&' : '?'}userProject=${encodeURIComponent(this.#userProject)}`;
     const options: RequestOptions = {
       hostname: base.hostname.replace(/^\[|\]$/g, ''),
       port: base.port || (base.protocol === 'http:' ? 80 : 443),
-      path: `${base.pathname.replace(/\/$/, '')}${send.path}`,
+      path: `${base.pathname.replace(/\/$/, '')}${send.path}${billed}`,
       method: send.method, headers, agent: this.#agent, ...(signal ? { signal } : {}),
     };
     return new Promise<IncomingMessage>((resolve, reject) => {
@@ -224,7 +263,8 @@ async function statusError(uri: string, response: IncomingMessage): Promise<Stor
   const message = jsonErrorMessage(text) ?? (text.slice(0, 200) || (response.statusMessage ?? ''));
   const status = response.statusCode ?? 0;
   const [code, retryable] = classify(status, message);
-  return new StorageError(code, `${uri}: HTTP ${status}: ${message}`, { retryable: retryable });
+  const retryAfterMs = retryable ? parseRetryAfter(response.headers['retry-after']) : undefined;
+  return new StorageError(code, `${uri}: HTTP ${status}: ${message}`, { retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
 }
 
 function classify(status: number, message: string): [string, boolean] {

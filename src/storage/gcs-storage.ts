@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { GcsHttp, type GcsObject } from './gcs-http.ts';
 import { readBounded, tooLarge } from './read-bounded.ts';
 import { StorageError } from './errors.ts';
-import type { Created, Storage, StorageConfig, StoredObject } from './types.ts';
+import type { Created, RetryPolicy, Storage, StorageConfig, StoredObject } from './types.ts';
 import { formatStorageUri, invalid, parseStorageUri } from './uri.ts';
 
 const PAGE_SIZE = 1000;
@@ -15,8 +15,9 @@ const READ_STALL_MS = 60_000;
 /** Pages of other objects statAll() reads through before it asks name by name. */
 const MAX_RANGE_PAGES = 3;
 
-export function createGcsClient(config: NonNullable<StorageConfig['gcs']>, requestMs = REQUEST_MS): GcsHttp {
-  return new GcsHttp({ ...config, requestMs });
+/** `config.projectId` is the billing project (userProject); `retry` absent: one attempt per call. */
+export function createGcsClient(config: NonNullable<StorageConfig['gcs']>, requestMs = REQUEST_MS, retry?: RetryPolicy): GcsHttp {
+  return new GcsHttp({ ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }), userProject: config.projectId, requestMs, retry });
 }
 
 type GsLocation = { bucket: string; key: string; generation?: string };

@@ -48,11 +48,31 @@ export interface Created {
   readonly size?: number;
 }
 
+/**
+ * Retries of idempotent gs:// calls (reads, listings, downloads until their first byte, create-only
+ * writes) on 408/429/5xx, connection failures and corrupted uploads, with exponential backoff,
+ * full jitter and the service's Retry-After. For callers without backoff of their own (the CLI,
+ * the action); the operator retries whole reconciles and leaves these off.
+ */
+export interface RetryPolicy {
+  /** No attempt starts later than this after the first; each attempt keeps its own deadline. */
+  readonly budgetMs: number;
+  /** The first backoff (default 250 ms); it doubles per attempt. */
+  readonly initialDelayMs?: number;
+  /** Cap on a backoff and on a Retry-After (default 8 s). */
+  readonly maxDelayMs?: number;
+}
+
 export interface StorageConfig {
-  /** Settings for gs://; the client is built on first use (Application Default Credentials). */
+  /**
+   * Settings for gs://; the client is built on first use (Application Default Credentials).
+   * `projectId` is the billing project, sent as `userProject` on every request (Requester Pays).
+   */
   gcs?: { apiEndpoint?: string; projectId?: string };
   /** Deadlines for gs:// (defaults: 30 s per request, 60 s without a byte on a read). */
   deadlines?: { requestMs?: number; readStallMs?: number };
+  /** Retries of gs:// calls; none when absent. */
+  retry?: RetryPolicy;
   /** When set, file:// URIs must lie under this absolute directory. */
   fileRoot?: string;
 }

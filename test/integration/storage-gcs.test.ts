@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 
 import { createGcsClient, createStorage, GcsStorage, StorageError } from '../../src/storage/index.ts';
 import type { Storage, StoredObject } from '../../src/storage/index.ts';
+import { crc32cBase64 } from '../../src/storage/crc32c.ts';
 import { testEnv, uniqueName } from '../harness/index.ts';
 
 const storageCode = (code: string) => (e: unknown) => e instanceof StorageError && e.code === code;
@@ -75,6 +76,14 @@ describe('when provenance is written to gs:// create-only', () => {
     } finally {
       relay.close();
     }
+  });
+
+  it('declares a CRC32C the service computes the same way (a wrong one would be refused: 400)', async () => {
+    const { storage, base, raw, prefix } = setup('create-crc32c');
+    const data = randomBytes(70_000);
+    await storage.createOnly(`${base}/weights.sig`, data, 'application/octet-stream');
+    const [metadata] = await raw.bucket(testEnv().bucket).file(`${prefix}/weights.sig`).getMetadata();
+    assert.equal(metadata.crc32c, crc32cBase64(data));
   });
 
   it('is meaningful: the emulator does ignore the precondition on a simple media upload', async () => {

@@ -1,24 +1,33 @@
 // Our Cloud Storage JSON API client against a local HTTP server that answers as GCS does, and
 // as a broken network does: statuses become StorageError codes (retryable or not), a server that
 // never answers costs one request deadline, a download that stops sending bytes fails, and an
-// aborted download never throws into the process.
+// aborted download never throws into the process. With a retry policy (the CLI's and the action's),
+// idempotent calls survive 429/5xx and resets within a budget; without one (the operator's), a
+// fault is reported at once. A billing project travels as userProject on every request.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { GcsStorage, StorageError, createGcsClient } from '../../src/storage/index.ts';
+import type { RetryPolicy } from '../../src/storage/types.ts';
+import { crc32cBase64 } from '../../src/storage/crc32c.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const servers: Server[] = [];
 after(() => { for (const s of servers) s.closeAllConnections(); return Promise.all(servers.map((s) => new Promise((r) => s.close(r)))); });
 
-async function gcs(handler: Handler, options: { requestMs?: number; readStallMs?: number } = {}): Promise<GcsStorage> {
+interface ClientOptions { requestMs?: number; readStallMs?: number; retry?: RetryPolicy; projectId?: string }
+
+async function gcs(handler: Handler, options: ClientOptions = {}): Promise<GcsStorage> {
+  return new GcsStorage(createGcsClient({ apiEndpoint: await serve(handler), ...(options.projectId ? { projectId: options.projectId } : {}) }, options.requestMs ?? 2000, options.retry), { readStallMs: options.readStallMs ?? 2000 });
+}
+
+async function serve(handler: Handler): Promise<string> {
   const server = createServer(handler);
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return new GcsStorage(createGcsClient({ apiEndpoint: `http://127.0.0.1:${port}` }, options.requestMs ?? 2000), { readStallMs: options.readStallMs ?? 2000 });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 const code = (c: string, retryable: boolean) => (e: unknown) => e instanceof StorageError && e.code === c && e.retryable === retryable;
@@ -45,7 +54,7 @@ describe('the Cloud Storage JSON API client', () => {
     assert.equal(seen.url, '/upload/storage/v1/b/bucket/o?uploadType=multipart&ifGenerationMatch=0');
     assert.match(seen.type, /^multipart\/related; boundary=/);
     const md5 = createHash('md5').update('{"a":1}').digest('base64');
-    assert.ok(seen.body.includes(`{"name":"m/x.json","contentType":"application/json","md5Hash":"${md5}"}`), seen.body);
+    assert.ok(seen.body.includes(`{"name":"m/x.json","contentType":"application/json","md5Hash":"${md5}","crc32c":"${crc32cBase64(Buffer.from('{"a":1}'))}"}`), seen.body);
     assert.match(seen.body, /\{"a":1\}/);
   });
 
@@ -121,3 +130,139 @@ describe('the Cloud Storage JSON API client', () => {
   });
 });
 
+
+/** Answers the first `failures` requests with `fail`, the rest with `then`; counts them all. */
+function flaky(failures: number, fail: Handler, then: Handler): Handler & { urls: string[]; times: number[] } {
+  const urls: string[] = [];
+  const times: number[] = [];
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    urls.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    times.push(Date.now());
+    (urls.length <= failures ? fail : then)(req, res);
+  };
+  return Object.assign(handler, { urls, times });
+}
+
+const RETRY: RetryPolicy = { budgetMs: 5000, initialDelayMs: 20, maxDelayMs: 200 };
+const META = '{"name":"m","size":"5","generation":"7"}';
+const reset: Handler = (req) => { req.socket.resetAndDestroy(); };
+const media: Handler = (req, res) => (req.url?.includes('alt=media') ? res.writeHead(200).end('hello') : status(200, META)(req, res));
+
+describe('with a retry policy (the CLI and the action)', () => {
+  it('reads through two 503s, and without a policy (the operator) reports the first one', async () => {
+    const server = flaky(2, status(503), status(200, META));
+    assert.equal((await (await gcs(server, { retry: RETRY })).stat('gs://bucket/m'))?.generation, '7');
+    assert.equal(server.urls.length, 3);
+    const once = flaky(2, status(503), status(200, META));
+    await assert.rejects((await gcs(once)).stat('gs://bucket/m'), code('UNAVAILABLE', true));
+    assert.equal(once.urls.length, 1, 'the operator retries whole reconciles itself: one attempt here');
+  });
+
+  it('waits as long as a 429 Retry-After says, capped', async () => {
+    const server = flaky(1, (_req, res) => { res.writeHead(429, { 'retry-after': '1' }).end('slow down'); }, status(200, META));
+    await (await gcs(server, { retry: { budgetMs: 5000, initialDelayMs: 1, maxDelayMs: 2000 } })).stat('gs://bucket/m');
+    const waited = (server.times[1] ?? 0) - (server.times[0] ?? 0);
+    assert.ok(waited >= 950, `waited ${waited} ms for Retry-After: 1`);
+    const capped = flaky(1, (_req, res) => { res.writeHead(503, { 'retry-after': '3600' }).end(); }, status(200, META));
+    await (await gcs(capped, { retry: { budgetMs: 5000, initialDelayMs: 1, maxDelayMs: 100 } })).stat('gs://bucket/m');
+    assert.ok((capped.times[1] ?? 0) - (capped.times[0] ?? 0) < 1000, 'an hour-long Retry-After is capped');
+  });
+
+  it('sends a listing and a download again after a reset connection, before any byte reached the caller', async () => {
+    const list = flaky(1, reset, status(200, '{"items":[{"name":"p/a","size":"1"}]}'));
+    const listed: string[] = [];
+    for await (const o of (await gcs(list, { retry: RETRY })).list('gs://bucket/p/')) listed.push(o.uri);
+    assert.deepEqual(listed, ['gs://bucket/p/a']);
+    const download = flaky(1, reset, media);
+    const stream = await (await gcs(download, { retry: RETRY })).openRead('gs://bucket/m');
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'hello');
+    const after503 = flaky(2, (req, res) => (req.url?.includes('alt=media') ? status(503)(req, res) : status(200, META)(req, res)), media);
+    assert.equal((await (await gcs(after503, { retry: RETRY })).read('gs://bucket/m', 100)).toString(), 'hello');
+  });
+
+  it('never retries what another attempt cannot change (404, 403, 400)', async () => {
+    for (const [n, c] of [[403, 'PERMISSION_DENIED'], [400, 'HTTP_400']] as const) {
+      const server = flaky(9, status(n), status(200, META));
+      await assert.rejects((await gcs(server, { retry: RETRY })).stat('gs://bucket/m'), code(c, false));
+      assert.equal(server.urls.length, 1, `HTTP ${n}`);
+    }
+    const missing = flaky(9, status(404), status(200, META));
+    assert.equal(await (await gcs(missing, { retry: RETRY })).stat('gs://bucket/m'), undefined);
+    assert.equal(missing.urls.length, 1);
+  });
+
+  it('stops at the budget with the last fault, retryable, saying how often it tried; each attempt keeps its deadline', async () => {
+    const down = flaky(Infinity, status(503), status(200));
+    const started = Date.now();
+    await assert.rejects((await gcs(down, { retry: { budgetMs: 600, initialDelayMs: 50, maxDelayMs: 100 } })).stat('gs://bucket/m'),
+      (e) => code('UNAVAILABLE', true)(e) && /HTTP 503.*gave up after \d+ attempts in/.test((e as Error).message));
+    assert.ok(down.urls.length >= 3, `${down.urls.length} attempts`);
+    assert.ok(Date.now() - started < 1500);
+    const silent = flaky(Infinity, () => undefined, status(200));
+    const t0 = Date.now();
+    await assert.rejects((await gcs(silent, { requestMs: 200, retry: { budgetMs: 500, initialDelayMs: 10, maxDelayMs: 20 } })).stat('gs://bucket/m'), (e) => /no response within/.test((e as Error).message));
+    assert.ok(silent.urls.length >= 2, `${silent.urls.length} attempts`);
+    assert.ok(Date.now() - t0 < 500 + 200 + 300, 'no attempt starts past the budget, and each ends at its deadline');
+  });
+});
+
+describe('a create-only write sent again', () => {
+  const data = Buffer.from('{"provenance":1}');
+  const md5 = createHash('md5').update(data).digest('base64');
+
+  /** Stores the first upload, then loses its answer; later uploads meet the precondition. */
+  function storesThenResets(storedMd5: string): Handler & { urls: string[] } {
+    let stored = false;
+    const urls: string[] = [];
+    const handler: Handler = (req, res) => {
+      urls.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      if (req.method === 'POST') {
+        req.resume();
+        req.on('end', () => {
+          if (stored) { status(412, '{"error":{"message":"precondition failed"}}')(req, res); return; }
+          stored = true;
+          req.socket.resetAndDestroy();
+        });
+      } else status(200, JSON.stringify({ name: 'm/x.json', size: String(data.length), md5Hash: storedMd5 }))(req, res);
+    };
+    return Object.assign(handler, { urls });
+  }
+
+  it('recognises its own first copy by MD5 when the first answer was lost', async () => {
+    const server = storesThenResets(md5);
+    assert.deepEqual(await (await gcs(server, { retry: RETRY })).createOnly('gs://bucket/m/x.json', data, 'application/json'), { md5, size: data.length });
+    assert.deepEqual(server.urls.map((u) => u.split(' ')[0]), ['POST', 'POST', 'GET']);
+  });
+
+  it('is ALREADY_EXISTS when the name holds other bytes, and a first-attempt 412 is never looked into', async () => {
+    const other = storesThenResets(createHash('md5').update('someone else').digest('base64'));
+    await assert.rejects((await gcs(other, { retry: RETRY })).createOnly('gs://bucket/m/x.json', data, 'application/json'), code('ALREADY_EXISTS', false));
+    const first = flaky(9, status(412), status(200));
+    await assert.rejects((await gcs(first, { retry: RETRY })).createOnly('gs://bucket/m/x.json', data, 'application/json'), code('ALREADY_EXISTS', false));
+    assert.equal(first.urls.length, 1);
+  });
+});
+
+describe('with a billing project', () => {
+  it('sends userProject on every call: metadata, listing, download, create, and the look at an own first copy', async () => {
+    const seen: string[] = [];
+    let posts = 0;
+    const storage = await gcs((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.method === 'POST') { req.resume(); req.on('end', () => (++posts === 1 ? status(503)(req, res) : status(412)(req, res))); return; }
+      if (req.url?.includes('alt=media')) { res.writeHead(200).end('hello'); return; }
+      if (req.url?.includes('/o?')) { status(200, '{"items":[]}')(req, res); return; }
+      status(200, JSON.stringify({ name: 'm', size: '5', generation: '7', md5Hash: createHash('md5').update('x').digest('base64') }))(req, res);
+    }, { projectId: 'billing-proj', retry: RETRY });
+    await storage.read('gs://bucket/m', 100);
+    for await (const o of storage.list('gs://bucket/p/')) void o;
+    await storage.createOnly('gs://bucket/m', Buffer.from('x'), 'text/plain');
+    assert.equal(seen.length, 6);
+    for (const url of seen) assert.equal(new URL(url, 'http://x').searchParams.get('userProject'), 'billing-proj', url);
+    const plain: string[] = [];
+    await (await gcs((req, res) => { plain.push(req.url ?? ''); status(200, META)(req, res); })).stat('gs://bucket/m');
+    assert.doesNotMatch(plain[0] ?? '', /userProject/);
+  });
+});

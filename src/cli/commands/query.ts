@@ -13,7 +13,7 @@ import type { Inspection } from '../query/inspect.ts';
 import { renderJson, renderTable, type QueryAnswer } from '../query/render.ts';
 import { scanProvenance } from '../query/scan.ts';
 import { select, type Selectors } from '../query/select.ts';
-import { STORAGE_FLAGS, STORAGE_HELP, storageFromFlags } from '../storage-flags.ts';
+import { isOutage, STORAGE_FLAGS, STORAGE_HELP, storageFromFlags, storageUnavailable } from '../storage-flags.ts';
 import { TRUST_FLAGS, TRUST_HELP, verifierFromFlags } from '../trust-flags.ts';
 
 const FLAGS: FlagSpecs = {
@@ -53,7 +53,8 @@ ${STORAGE_HELP}
 
 Exit codes: 0 every provenance file verified and no model is affected; 1 affected models found,
 or provenance that could not be verified (neither can be cleared); 2 usage or input error,
-including no provenance file at all under PREFIX (a mistyped prefix) unless --allow-empty.
+including no provenance file at all under PREFIX (a mistyped prefix) unless --allow-empty, and
+storage that stayed unavailable (429/5xx, resets, deadlines) after retries: no answer at all.
 
 Examples:
   slsa-ml query --under gs://ml-models/ --dependency 'pkg:pypi/torch@>=2.0.0 <2.6.0' --key cosign.pub
@@ -83,9 +84,15 @@ async function runQuery(args: readonly string[], io: CliIo): Promise<number> {
   const verifier = await verifierFromFlags(flags, io);
   const storage = storageFromFlags(flags, io);
   const answer = newAnswer(under);
-  await scanProvenance(under, { storage, verifier, concurrency, checkDigests: flags.booleans.has('check-digests') }, (inspection) => {
-    collect(answer, inspection, selectors);
-  });
+  try {
+    await scanProvenance(under, { storage, verifier, concurrency, checkDigests: flags.booleans.has('check-digests') }, (inspection) => {
+      collect(answer, inspection, selectors);
+    });
+  } catch (err) {
+    // No answer rather than a partial one: a model unread is neither clear nor unverifiable.
+    if (isOutage(err)) throw storageUnavailable(`--under ${under}`, err);
+    throw err;
+  }
   if (answer.scanned === 0 && !flags.booleans.has('allow-empty')) {
     throw new InputError('NO_PROVENANCE', `--under ${under}: no provenance files (*.sigstore.json, *.intoto.jsonl) under this prefix; check it, or pass --allow-empty`);
   }

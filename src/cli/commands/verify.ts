@@ -8,7 +8,7 @@ import { parseFlags, type FlagSpecs, type ParsedFlags } from '../flags.ts';
 import type { CliIo } from '../io.ts';
 import { measureModel, resolveModel } from '../model-target.ts';
 import { POLICY_HELP } from '../policy-flags.ts';
-import { STORAGE_HELP } from '../storage-flags.ts';
+import { isOutage, STORAGE_HELP, storageUnavailable } from '../storage-flags.ts';
 import { TRUST_HELP } from '../trust-flags.ts';
 import { measurer } from '../verify/measurer.ts';
 import { renderHuman, renderJson, reportOk, type VerifyReport } from '../verify/report.ts';
@@ -97,6 +97,9 @@ async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   } finally {
     measurement.finish();
   }
+  // A model storage could not serve has not failed its checks: there is no verdict to print.
+  const failure = measurement.failure();
+  if (isOutage(failure)) throw storageUnavailable(model.uri, failure);
   io.stdout.write(flags.booleans.has('json') ? renderJson(report) : renderHuman(report));
   return reportOk(report) ? EXIT.ok : EXIT.failed;
 }
@@ -111,6 +114,8 @@ async function runSummary(modelArg: string, flags: ParsedFlags, io: CliIo): Prom
   } finally {
     measurement.finish();
   }
+  const failure = measurement.failure();
+  if (isOutage(failure)) throw storageUnavailable(model.uri, failure);
   io.stdout.write(flags.booleans.has('json') ? renderSummaryJson(report) : renderSummaryHuman(report));
   return report.result.ok ? EXIT.ok : EXIT.failed;
 }

@@ -7,9 +7,10 @@ import { digestStorage } from '../../digest/index.ts';
 import { modelForProvenance } from '../../layout/index.ts';
 import { statementFacts, type StatementFacts } from '../../policy/index.ts';
 import { ANNOTATION } from '../../provenance/index.ts';
-import { objectName, parseStorageUri, type Storage } from '../../storage/index.ts';
+import { objectName, parseStorageUri, type StorageError, type Storage } from '../../storage/index.ts';
 import { verifyProvenance, type ArtifactDigest, type SignatureVerifier } from '../../verify/index.ts';
 import { MAX_PROVENANCE_BYTES } from '../provenance-source.ts';
+import { isOutage } from '../storage-flags.ts';
 
 export type Inspection =
   | { readonly verified: true; readonly provenance: string; readonly model: string; readonly facts: StatementFacts }
@@ -23,27 +24,47 @@ export interface InspectOptions {
 
 export async function inspectProvenance(uri: string, options: InspectOptions): Promise<Inspection> {
   const models = modelForProvenance(uri) ?? { file: uri, directory: uri };
-  let content: Buffer;
-  try {
-    content = await options.storage.read(uri, MAX_PROVENANCE_BYTES);
-  } catch (err) {
-    return { verified: false, provenance: uri, model: models.file, reason: `cannot read: ${(err as Error).message}` };
-  }
+  const content = await readProvenance(options.storage, uri);
+  if (typeof content === 'string') return { verified: false, provenance: uri, model: models.file, reason: content };
   // Untrusted until the signature verifies; only used to know which sibling form the model has.
   const claimed = claimedSubject(content, models);
   // A model copied with its provenance is named by its old location: measure it, as verify does.
   const sibling = claimed ? undefined : await siblingModel(options.storage, models);
   const model = claimed?.uri ?? sibling ?? models.file;
-  const artifact = (): Promise<ArtifactDigest> => {
-    if (claimed) return options.checkDigests ? digestStorage(options.storage, claimed.uri) : Promise.resolve({ sha256: claimed.sha256 });
-    if (sibling) return digestStorage(options.storage, sibling);
-    return Promise.reject(new Error(`there is no model next to it (${models.file} or ${models.directory})`));
-  };
-  const result = await verifyProvenance({ provenance: content, trust: options.verifier, artifact });
+  const measured = measurement(options, claimed, sibling, models);
+  const result = await verifyProvenance({ provenance: content, trust: options.verifier, artifact: measured.artifact });
+  // A model storage could not serve has not failed verification: the query has no answer for it.
+  if (measured.outage) throw measured.outage;
   if (result.ok && result.statement) return { verified: true, provenance: uri, model, facts: statementFacts(result.statement) };
   const failedCheck = result.checks.find((c) => !c.ok);
   const reason = failedCheck ? `${failedCheck.name}: ${failedCheck.reason ?? 'failed'}` : 'not verified';
   return { verified: false, provenance: uri, model, reason };
+}
+
+/** The provenance's bytes, or why they cannot be read (an outage is thrown: it is no reason). */
+async function readProvenance(storage: Storage, uri: string): Promise<Buffer | string> {
+  try {
+    return await storage.read(uri, MAX_PROVENANCE_BYTES);
+  } catch (err) {
+    if (isOutage(err)) throw err;
+    return `cannot read: ${(err as Error).message}`;
+  }
+}
+
+/** How the model is measured, remembering a storage outage met on the way. */
+function measurement(options: InspectOptions, claimed: { uri: string; sha256: string } | undefined, sibling: string | undefined, models: { file: string; directory: string }): { artifact: () => Promise<ArtifactDigest>; outage?: StorageError } {
+  const measure = (): Promise<ArtifactDigest> => {
+    if (claimed) return options.checkDigests ? digestStorage(options.storage, claimed.uri) : Promise.resolve({ sha256: claimed.sha256 });
+    if (sibling) return digestStorage(options.storage, sibling);
+    return Promise.reject(new Error(`there is no model next to it (${models.file} or ${models.directory})`));
+  };
+  const measured: { artifact: () => Promise<ArtifactDigest>; outage?: StorageError } = {
+    artifact: () => measure().catch((err: unknown) => {
+      if (isOutage(err)) measured.outage = err;
+      throw err;
+    }),
+  };
+  return measured;
 }
 
 async function siblingModel(storage: Storage, models: { file: string; directory: string }): Promise<string | undefined> {

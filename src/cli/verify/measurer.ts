@@ -9,12 +9,18 @@ export interface Measurement {
   readonly measure: () => Promise<ModelDigest>;
   /** Erases the progress bar, if one was drawn. */
   finish(): void;
+  /** What the measurement failed with, if it ran and failed. */
+  failure(): unknown;
 }
 
 export function measurer(modelUri: string, io: CliIo, run: (opts: DigestOptions) => Promise<ModelDigest>): Measurement {
   const label = modelUri.replace(/\/$/, '').split('/').pop() ?? modelUri;
   const bar = progressBar(io.stderr, label);
   let measuring: Promise<ModelDigest> | undefined;
-  const measure = (): Promise<ModelDigest> => (measuring ??= run(bar.onProgress ? { onProgress: bar.onProgress } : {}).finally(() => bar.finish()));
-  return { measure, finish: () => bar.finish() };
+  let failed: unknown;
+  const measure = (): Promise<ModelDigest> => (measuring ??= run(bar.onProgress ? { onProgress: bar.onProgress } : {}).catch((err: unknown) => {
+    failed = err;
+    throw err;
+  }).finally(() => bar.finish()));
+  return { measure, finish: () => bar.finish(), failure: () => failed };
 }

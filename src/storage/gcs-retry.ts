@@ -1,0 +1,59 @@
+// Attempts of one idempotent Cloud Storage call under a RetryPolicy: another attempt after a
+// retryable StorageError, until the budget is spent. Without a policy, one attempt (the operator).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StorageError } from './errors.ts';
+import type { RetryPolicy } from './types.ts';
+
+const INITIAL_DELAY_MS = 250;
+const MAX_DELAY_MS = 8_000;
+/**
+ * Faults of the way there and back, which another attempt may not meet. Not PERMISSION_DENIED,
+ * retryable for the operator (a metadata server that flaps): a person without credentials should
+ * hear so at once, not after the budget.
+ */
+const TRANSIENT = new Set(['UNAVAILABLE', 'CORRUPTED_IN_TRANSIT']);
+
+/** `attempt` gets its number (1, 2, …): a write may need to know it is sent again. */
+export async function withRetries<T>(policy: RetryPolicy | undefined, attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!policy) return attempt(1);
+  const started = Date.now();
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (err) {
+      if (!(err instanceof StorageError) || !err.retryable || !TRANSIENT.has(err.code) || signal?.aborted) throw err;
+      const wait = backoffMs(policy, n, err.retryAfterMs);
+      // A wait that would end past the budget is not started: the caller hears now, not later.
+      if (Date.now() - started + wait > policy.budgetMs) throw gaveUp(err, n, Date.now() - started);
+      try {
+        await sleep(wait, undefined, signal ? { signal } : undefined);
+      } catch {
+        throw err;
+      }
+    }
+  }
+}
+
+/**
+ * Full jitter over an exponential ceiling (so many clients hit by one outage do not return in
+ * step), but never sooner than the service's Retry-After, itself capped.
+ */
+export function backoffMs(policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined): number {
+  const cap = policy.maxDelayMs ?? MAX_DELAY_MS;
+  const ceiling = Math.min(cap, (policy.initialDelayMs ?? INITIAL_DELAY_MS) * 2 ** (attempt - 1));
+  const jittered = Math.random() * ceiling;
+  return retryAfterMs === undefined ? jittered : Math.max(jittered, Math.min(retryAfterMs, cap));
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function gaveUp(last: StorageError, attempts: number, elapsedMs: number): StorageError {
+  if (attempts === 1) return last;
+  return new StorageError(last.code, `${last.message} (gave up after ${attempts} attempts in ${(elapsedMs / 1000).toFixed(1)} s)`, { cause: last, retryable: true });
+}
