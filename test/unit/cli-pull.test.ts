@@ -255,6 +255,13 @@ describe('when flags come from the environment (KServe passes only MODEL and DES
     assert.deepEqual(await listing(run.dest), []);
   });
 
+  it('the billing project keeps its one variable: SLSA_ML_PULL_GCS_USER_PROJECT is refused, as SLSA_ML_PULL_GCS_ENDPOINT is', async () => {
+    const model = await fileModel();
+    const run = await pull(model.path, ['--key', key.publicPath, '--builder-id', BUILDER_ID], { env: { SLSA_ML_PULL_GCS_USER_PROJECT: 'billing-project' } });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /environment variable SLSA_ML_PULL_GCS_USER_PROJECT: no such flag/);
+  });
+
   it('a boolean variable must say true or false', async () => {
     const model = await fileModel();
     const run = await pull(model.path, [], { env: { SLSA_ML_PULL_KEY: key.publicPath, SLSA_ML_PULL_REQUIRE_MODEL_SIGNATURE: 'yes' } });

@@ -32,7 +32,7 @@ const FLAGS: FlagSpecs = {
   [TERMINATION_FLAG]: { type: 'string' },
 };
 
-const ENV_RULES = { exclude: ['gcs-endpoint', TERMINATION_FLAG], groups: [Object.keys(TRUST_FLAGS)] };
+const ENV_RULES = { exclude: ['gcs-endpoint', 'gcs-user-project', TERMINATION_FLAG], groups: [Object.keys(TRUST_FLAGS)] };
 
 const DEFAULT_CONCURRENCY = '8';
 
