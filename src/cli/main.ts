@@ -3,6 +3,7 @@
 // one line on stderr and an exit code — 2 for usage and input errors, never a stack trace
 // unless SLSA_ML_DEBUG is set.
 import { attestCommand } from './commands/attest.ts';
+import { attestCiCommand } from './commands/attest-ci.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { policyCommand } from './commands/policy.ts';
 import { pullCommand } from './commands/pull.ts';
@@ -14,7 +15,7 @@ import { errorReport } from './error-report.ts';
 import { EXIT } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
 
-const COMMANDS: ReadonlyArray<Command> = [verifyCommand, pullCommand, queryCommand, attestCommand, policyCommand, keygenCommand, versionCommand];
+const COMMANDS: ReadonlyArray<Command> = [verifyCommand, pullCommand, queryCommand, attestCommand, attestCiCommand, policyCommand, keygenCommand, versionCommand];
 
 export async function main(argv: string[]): Promise<number> {
   return runCli(argv, processIo());

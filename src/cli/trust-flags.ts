@@ -2,6 +2,7 @@
 // keyless signer identity (--certificate-identity[-regexp] + --certificate-oidc-issuer,
 // checked against --trusted-root). Exactly one of them, chosen here and nowhere else.
 import { createSignatureVerifier, type KeyLogTrust, type SignatureVerifier, type TrustConfig } from '../verify/index.ts';
+import { CI_IDENTITY_FLAGS, CI_IDENTITY_HELP, ciIdentityFromFlags } from './ci-identity-flags.ts';
 import { InputError, UsageError, hasCode } from './errors.ts';
 import type { FlagSpecs, ParsedFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
@@ -17,6 +18,7 @@ export const TRUST_FLAGS: FlagSpecs = {
   'certificate-oidc-issuer': { type: 'string' },
   'trusted-root': { type: 'string' },
   'insecure-ignore-tlog': { type: 'boolean' },
+  ...CI_IDENTITY_FLAGS,
 };
 
 export const TRUST_HELP = `Whom to trust (exactly one):
@@ -32,6 +34,7 @@ export const TRUST_HELP = `Whom to trust (exactly one):
                                 keyless: a regular expression the identity must match
   --certificate-oidc-issuer URL keyless: the OIDC issuer of the identity (required with keyless);
                                 https://token.actions.githubusercontent.com for GitHub Actions
+${CI_IDENTITY_HELP}
   --trusted-root FILE           Sigstore trusted_root.json; a value beginning with { is the JSON itself.
                                 keyless: required (Fulcio CAs, Rekor and CT log keys). With --key or
                                 --kms: the transparency logs it names (tlogs) must hold each signature
@@ -39,7 +42,7 @@ export const TRUST_HELP = `Whom to trust (exactly one):
   --insecure-ignore-tlog        with --key or --kms: accept a signature without a log entry, as cosign's
                                 flag of the same name (entries are then not checked)`;
 
-const KEYLESS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer'];
+const KEYLESS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'gitlab-project', 'gitlab-ref', 'gitlab-host', 'cloud-build-service-account'];
 
 export async function trustFromFlags(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {
   const key = flags.strings.get('key');
@@ -79,20 +82,26 @@ async function keyLogTrust(flags: ParsedFlags, io: CliIo): Promise<KeyLogTrust> 
 }
 
 async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {
+  const shorthand = ciIdentityFromFlags(flags);
+  if (shorthand !== undefined) return { kind: 'identity', ...shorthand, trustedRoot: await requiredTrustedRoot(flags, io) };
   const exact = flags.strings.get('certificate-identity');
   const pattern = flags.strings.get('certificate-identity-regexp');
   const issuer = flags.strings.get('certificate-oidc-issuer');
-  const rootPath = flags.strings.get('trusted-root');
   if (exact !== undefined && pattern !== undefined) {
     throw new UsageError('--certificate-identity and --certificate-identity-regexp cannot be used together');
   }
   if (exact === undefined && pattern === undefined) throw new UsageError('keyless verification needs --certificate-identity or --certificate-identity-regexp');
   if (issuer === undefined) throw new UsageError('keyless verification needs --certificate-oidc-issuer (e.g. https://accounts.google.com, https://token.actions.githubusercontent.com)');
+  const trustedRoot = await requiredTrustedRoot(flags, io);
+  return { kind: 'identity', certificateIdentity: exact ?? compile(pattern ?? ''), oidcIssuer: issuer, trustedRoot };
+}
+
+async function requiredTrustedRoot(flags: ParsedFlags, io: CliIo): Promise<string> {
+  const rootPath = flags.strings.get('trusted-root');
   if (rootPath === undefined) {
     throw new UsageError('keyless verification needs --trusted-root FILE (Sigstore trusted_root.json); slsa-ml never fetches trust roots over the network');
   }
-  const trustedRoot = await fileOrInline('--trusted-root', rootPath, io, (v) => v.startsWith('{'));
-  return { kind: 'identity', certificateIdentity: exact ?? compile(pattern ?? ''), oidcIssuer: issuer, trustedRoot };
+  return fileOrInline('--trusted-root', rootPath, io, (v) => v.startsWith('{'));
 }
 
 function compile(pattern: string): RegExp {

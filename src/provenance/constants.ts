@@ -3,8 +3,12 @@
 export const BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/tekton-training/v1';
 /** Models trained in a GitHub Actions workflow, attested by the reusable workflow (docs/buildtype-github-actions.md). */
 export const GITHUB_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/github-actions/v1';
+/** Models attested by slsa-ml's GitLab CI/CD component (docs/buildtype-gitlab.md). */
+export const GITLAB_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/gitlab-ci/v1';
 /** Models attested for a whole PipelineRun, every child TaskRun inspected (docs/buildtype-pipeline.md). */
 export const PIPELINE_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/tekton-pipeline/v1';
+/** Models attested by slsa-ml's step in a Google Cloud Build build (docs/buildtype-cloud-build.md). */
+export const CLOUD_BUILD_BUILD_TYPE = 'https://slsa-ml.dev/buildtypes/cloud-build/v1';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const PREDICATE_TYPE = 'https://slsa.dev/provenance/v1';
 

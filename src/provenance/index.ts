@@ -1,7 +1,13 @@
-export { ANNOTATION, BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, GITHUB_BUILD_TYPE, PIPELINE_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+export { ANNOTATION, BUILD_TYPE, DEFAULT_OUTPUT_SCHEMES, DIRECTORY_HASH_METHOD, GITHUB_BUILD_TYPE, GITLAB_BUILD_TYPE, PIPELINE_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
 export { buildGithubStatement, splitWorkflowRef } from './github-statement.ts';
 export type { GithubStatementInput } from './github-statement.ts';
+export { CLOUD_BUILD_BUILD_TYPE } from './constants.ts';
+export { buildCloudBuildStatement } from './cloud-build-statement.ts';
+export type { CloudBuildRun, CloudBuildStatementInput } from './cloud-build-statement.ts';
 export type { GithubRun, ReportedTraining } from './github-run.ts';
+export { buildGitlabStatement } from './gitlab-statement.ts';
+export type { GitlabStatementInput } from './gitlab-statement.ts';
+export type { GitlabJob } from './gitlab-job.ts';
 export { HintError, ProvenanceError } from './errors.ts';
 export type { HintErrorCode, ProvenanceErrorCode } from './errors.ts';
 export type { DigestAlgorithm, HintDigest } from './digest-syntax.ts';

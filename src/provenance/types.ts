@@ -1,5 +1,5 @@
 // in-toto Statement v1 carrying a SLSA provenance v1 predicate, as we emit it.
-import type { BUILD_TYPE, GITHUB_BUILD_TYPE, PIPELINE_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
+import type { BUILD_TYPE, CLOUD_BUILD_BUILD_TYPE, GITHUB_BUILD_TYPE, GITLAB_BUILD_TYPE, PIPELINE_BUILD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './constants.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 import type { Node, Pod, PipelineRun, TaskRun } from './kube.ts';
 
@@ -26,7 +26,7 @@ export interface Subject {
 }
 
 export interface BuildDefinition {
-  buildType: typeof BUILD_TYPE | typeof PIPELINE_BUILD_TYPE | typeof GITHUB_BUILD_TYPE;
+  buildType: typeof BUILD_TYPE | typeof PIPELINE_BUILD_TYPE | typeof GITHUB_BUILD_TYPE | typeof GITLAB_BUILD_TYPE | typeof CLOUD_BUILD_BUILD_TYPE;
   externalParameters: JsonObject;
   internalParameters?: JsonObject;
   resolvedDependencies?: ResourceDescriptor[];

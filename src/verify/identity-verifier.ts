@@ -1,10 +1,13 @@
 // Verifies a keyless bundle: the certificate chains to a Fulcio CA of the caller's trusted root,
 // carries the expected identity (SAN) and OIDC issuer, and Rekor witnessed the signature.
+import type { Bundle } from '@sigstore/bundle';
 import type { TrustMaterial } from '@sigstore/verify';
 
 import type { ProvenanceDocument } from './document.ts';
-import { githubCertificateFields } from './github-certificate.ts';
-import { failed, passed } from './result.ts';
+import { certificateNames } from './ci-certificate.ts';
+import { githubCertificateFields, type GithubCertificateFields } from './github-certificate.ts';
+import { gitlabCertificateFields, projectPathOf, type GitlabCertificateFields } from './gitlab-certificate.ts';
+import { failed, passed, type CheckOutcome } from './result.ts';
 import type { SignatureVerdict, SignatureVerifier } from './signature-verifier.ts';
 import { isOutcome, readBundle, verifyBundle } from './sigstore-verify.ts';
 import { trustMaterialFromJson } from './trusted-root.ts';
@@ -15,6 +18,8 @@ export interface IdentityPolicy {
   readonly oidcIssuer: string;
   /** trusted_root.json contents (string or parsed). */
   readonly trustedRoot: string | object;
+  /** The identity in words (e.g. "GitLab project acme/models at refs/heads/main"), for a mismatch's reason. */
+  readonly description?: string;
 }
 
 const THRESHOLDS = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 };
@@ -41,14 +46,31 @@ export class IdentityVerifier implements SignatureVerifier {
     }
     const policy = { subjectAlternativeName: exactly(this.#policy.certificateIdentity), extensions: { issuer: this.#policy.oidcIssuer } };
     const signer = verifyBundle(bundle, { trust: this.#trust, options: THRESHOLDS, policy });
-    if (isOutcome(signer)) return Promise.resolve({ outcome: signer });
+    if (isOutcome(signer)) return Promise.resolve({ outcome: explained(signer, bundle, this.#policy.description) });
     const identity = { subjectAlternativeName: signer.identity?.subjectAlternativeName, issuer: signer.identity?.extensions?.issuer };
-    const github = githubCertificateFields(bundle, identity.issuer);
     return Promise.resolve({
       outcome: passed(`signed by ${identity.subjectAlternativeName ?? '?'} (issuer ${identity.issuer ?? '?'})`),
-      signer: { kind: 'certificate', ...identity, ...(github ? { github } : {}) },
+      signer: { kind: 'certificate', ...identity, ...ciFields(bundle, identity.issuer) },
     });
   }
+}
+
+// What a CI provider's certificate says about its run, under the provider's name.
+function ciFields(bundle: Bundle, issuer: string | undefined): { github?: GithubCertificateFields; gitlab?: GitlabCertificateFields } {
+  const github = githubCertificateFields(bundle, issuer);
+  const gitlab = gitlabCertificateFields(bundle, issuer);
+  return { ...(github ? { github } : {}), ...(gitlab ? { gitlab } : {}) };
+}
+
+// Whom the certificate names, so that a person sees at once which project, ref or workflow signed
+// instead. Read from the certificate that failed: it explains the failure and decides nothing.
+function explained(outcome: CheckOutcome, bundle: Bundle, description: string | undefined): CheckOutcome {
+  if (outcome.ok || outcome.code !== 'IDENTITY_MISMATCH') return outcome;
+  const names = certificateNames(bundle);
+  const gitlab = gitlabCertificateFields(bundle, names.issuer);
+  const job = gitlab ? `: GitLab project ${projectPathOf(gitlab.sourceRepositoryURI) ?? '?'} at ${gitlab.sourceRepositoryRef ?? '?'}, ${gitlab.runnerEnvironment ?? 'unknown'} runner` : '';
+  const wanted = description === undefined ? '' : `, not ${description}`;
+  return failed(outcome.code, `${outcome.reason}; the certificate was issued to ${names.subjectAlternativeName ?? '?'} (issuer ${names.issuer ?? '?'})${job}${wanted}`);
 }
 
 // @sigstore/verify treats a string identity as an unanchored regular expression

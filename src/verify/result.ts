@@ -1,6 +1,7 @@
 // The verdict: one named check per step, each failure with a code a program can branch on and a
 // reason a person can read.
 import type { GithubCertificateFields } from './github-certificate.ts';
+import type { GitlabCertificateFields } from './gitlab-certificate.ts';
 import type { InTotoStatement } from './statement.ts';
 
 /** A passed check may carry a warning: nothing failed, but a person should look (verify prints WARN). */
@@ -24,6 +25,8 @@ export type SignerIdentity =
       readonly issuer?: string;
       /** Present when a GitHub Actions token got the certificate. */
       readonly github?: GithubCertificateFields;
+      /** Present when a GitLab CI job's ID token got the certificate. */
+      readonly gitlab?: GitlabCertificateFields;
     };
 
 export interface VerificationResult {

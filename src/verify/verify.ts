@@ -5,6 +5,8 @@ import { certificateCheck } from './certificate-check.ts';
 import type { TrustConfig } from './config.ts';
 import { CheckList, verifyEnvelope } from './envelope.ts';
 import { isGithubStatement } from './github-statement.ts';
+import { gitlabCertificateCheck } from './gitlab-check.ts';
+import { isGitlabStatement } from './gitlab-statement.ts';
 import { failed, passed, type CheckOutcome, type SignerIdentity, type VerificationResult } from './result.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
 import { predicateTypeCheck, statementTypeCheck, subjectCheck, type ArtifactSource, type StatementCheck } from './statement-checks.ts';
@@ -33,6 +35,7 @@ export async function verifyProvenance(request: VerifyRequest): Promise<Verifica
     statementTypeCheck,
     predicateTypeCheck,
     ...(isGithubStatement(statement) || hasGithubCertificate(signed.verdict.signer) ? [certificateCheck(signed.verdict.signer)] : []),
+    ...(isGitlabStatement(statement) || hasGitlabCertificate(signed.verdict.signer) ? [gitlabCertificateCheck(signed.verdict.signer)] : []),
     subjectCheck(request.artifact),
     ...(request.policies ?? []),
   ];
@@ -42,6 +45,10 @@ export async function verifyProvenance(request: VerifyRequest): Promise<Verifica
 
 function hasGithubCertificate(signer: SignerIdentity | undefined): boolean {
   return signer?.kind === 'certificate' && signer.github !== undefined;
+}
+
+function hasGitlabCertificate(signer: SignerIdentity | undefined): boolean {
+  return signer?.kind === 'certificate' && signer.gitlab !== undefined;
 }
 
 async function evaluate(check: StatementCheck, statement: InTotoStatement): Promise<CheckOutcome> {

@@ -20,6 +20,8 @@ export interface SigstoreMockOptions {
   readonly rekorURL?: string;
   /** The token claim Fulcio copies, verbatim, into the certificate's SAN (default `sub`); GITHUB_SAN_CLAIM for githubActionsToken. */
   readonly subjectClaim?: string;
+  /** Fulcio's own handler for a CI provider, around the mock's CA (e.g. gitlabFulcioHandler); default the mock's. */
+  readonly fulcio?: (ca: Awaited<ReturnType<typeof initializeCA>>) => HandlerFn;
 }
 
 /** `startSigstoreMock(fulcioURL?, rekorURL?)` or `startSigstoreMock({ fulcioURL?, rekorURL?, subjectClaim? })`. */
@@ -35,7 +37,7 @@ export async function startSigstoreMock(options?: string | SigstoreMockOptions, 
   const tlog = await initializeTLog(rekorURL, rekorKeys);
   const fulcio = fulcioHandler(ca, { strict: true, ...(opts.subjectClaim ? { subjectClaim: opts.subjectClaim } : {}) });
   const rekor = rekorHandler({ ...tlog, log: (entry: object) => tlog.log(asRekorStoresDsse(entry)) }, { strict: true });
-  serve(fulcioURL, fulcio.path, asFulcioWrapsPem(fulcio.fn));
+  serve(fulcioURL, fulcio.path, opts.fulcio ? opts.fulcio(ca) : asFulcioWrapsPem(fulcio.fn));
   serve(rekorURL, rekor.path, rekor.fn);
   const ctPublicKey = ctKeys.publicKey.export({ format: 'der', type: 'spki' });
   return {

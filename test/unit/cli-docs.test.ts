@@ -28,6 +28,6 @@ describe('when a user looks up a code in docs/cli.md', () => {
 
   it('has an exit-code column for every command', () => {
     const header = /\| code \|([^\n]+)\n/.exec(doc)?.[1] ?? '';
-    for (const command of ['verify', 'pull', 'query', 'attest', 'policy', 'keygen', 'version']) assert.ok(header.includes(`\`${command}\``), command);
+    for (const command of ['verify', 'pull', 'query', 'attest', 'attest-ci', 'policy', 'keygen', 'version']) assert.ok(header.includes(`\`${command}\``), command);
   });
 });

@@ -1,7 +1,7 @@
 // verify's answer, for people (one line per check, then who trained the model) and for
 // programs (--json). Both come from the same report.
 import { statementFacts, type Source, type StatementFacts } from '../../policy/index.ts';
-import type { Check, GithubWorkflow, InTotoStatement, SignerIdentity, VerificationResult } from '../../verify/index.ts';
+import { gitlabStatementClaims, isGitlabStatement, projectPathOf, type Check, type GithubWorkflow, type GitlabCertificateFields, type InTotoStatement, type SignerIdentity, type VerificationResult } from '../../verify/index.ts';
 import { CLI_VERSION } from '../version.ts';
 import { modelSignatureOk, type ModelSignatureReport } from './model-signature.ts';
 import { modelSignatureFailures, modelSignatureJson, modelSignatureLines } from './model-signature-report.ts';
@@ -88,7 +88,8 @@ function describe(check: Check): string {
 function context(result: VerificationResult): string[] {
   if (!result.statement) return [];
   const facts = statementFacts(result.statement);
-  const lines = [...runLines(facts), `builder     ${facts.builderId ?? '?'}`, `buildtype   ${facts.buildType ?? '?'}`];
+  const run = isGitlabStatement(result.statement) ? gitlabLines(result.statement, facts) : runLines(facts);
+  const lines = [...run, `builder     ${facts.builderId ?? '?'}`, `buildtype   ${facts.buildType ?? '?'}`];
   if (facts.packages.length > 0) lines.push(`packages    ${facts.packages.join(' ')}`);
   for (const u of facts.unreadableFrameworks) lines.push(`frameworks  unreadable: ${u}`);
   if (result.signer) lines.push(`signer      ${signerText(result.signer)}`);
@@ -104,6 +105,17 @@ function runLines(facts: StatementFacts): string[] {
   return [`taskrun     ${run}`];
 }
 
+// A GitLab job as its statement records it; the certificate's word is on the signer line.
+function gitlabLines(statement: InTotoStatement, facts: StatementFacts): string[] {
+  const claims = gitlabStatementClaims(statement);
+  const pipeline = claims.gitlab.pipeline_url ?? `pipeline ${claims.gitlab.pipeline_id ?? '?'}`;
+  const from = claims.factsFrom === 'ci_variables' ? ' (from the job\'s CI variables)' : '';
+  return [
+    `pipeline    ${pipeline}, job ${claims.invocationId ?? '?'}, ${claims.pipelineSource ?? '?'}, finished ${facts.finishedOn ?? '?'}${from}`,
+    ...sourceLines(facts.source),
+  ];
+}
+
 function workflowLines(workflow: GithubWorkflow, run: string | undefined, finished: string): string[] {
   const { repository = '?', path = '?', ref = '?' } = workflow;
   return [`workflow    ${repository}/${path}@${ref}, run ${run ?? '?'}, ${finished}`];
@@ -115,8 +127,15 @@ function sourceLines(source: Source | undefined): string[] {
   return [`source      ${source.repository}${source.ref ? `@${source.ref}` : ''}, commit ${source.commit ?? '?'}${task}`];
 }
 
+// The job as the certificate names it: GitLab's word, unlike the statement's pipeline line.
+function gitlabJobText(gitlab: GitlabCertificateFields): string {
+  const managed = gitlab.runnerEnvironment === 'self-hosted' ? 'self-managed runner' : `${gitlab.runnerEnvironment ?? 'unknown'} runner`;
+  return `GitLab project ${projectPathOf(gitlab.sourceRepositoryURI) ?? '?'} at ${gitlab.sourceRepositoryRef ?? '?'}, job ${gitlab.runInvocationURI ?? '?'}, ${managed}`;
+}
+
 export function signerText(signer: SignerIdentity): string {
   if (signer.kind === 'key') return `key ${signer.fingerprint}`;
+  if (signer.gitlab) return `${signer.subjectAlternativeName ?? '?'} (issuer ${signer.issuer ?? '?'}; ${gitlabJobText(signer.gitlab)})`;
   const runner = signer.github?.runnerEnvironment ? `, ${signer.github.runnerEnvironment} runner` : '';
   return `${signer.subjectAlternativeName ?? '?'} (issuer ${signer.issuer ?? '?'}${runner})`;
 }
