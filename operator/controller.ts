@@ -17,6 +17,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   readonly onQueueDepth: (depth: number) => void;
   readonly onWatchRestart: (reason: string) => void;
+  /** A watch or list record that did not parse, by resource (taskruns, pipelineruns). */
+  readonly onUnparseableRecord?: (resource: string) => void;
 }
 
 export class Controller {
@@ -42,6 +44,7 @@ export class Controller {
       logger: options.logger,
       onObject: (type, obj) => this.#onObject(kind, type, obj),
       onRestart: options.onWatchRestart,
+      ...(options.onUnparseableRecord ? { onUnparseable: options.onUnparseableRecord } : {}),
     }));
   }
 

@@ -68,6 +68,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     logger,
     onQueueDepth: (depth) => metrics.queueDepth.set(depth),
     onWatchRestart: () => metrics.watchRestarts.inc(),
+    onUnparseableRecord: (resource) => metrics.watchUnparseable.inc(resource),
   });
 
   let leading = false;

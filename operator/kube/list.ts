@@ -7,6 +7,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { ApiStatusError, statusMessage } from './api.ts';
 import { JsonRecords } from './json-records.ts';
+import { isUnparseable, parseListItem, parseWatchEvent, type UnparseableRecord } from './watch-records.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
 import type { OwnerReference } from './runs.ts';
 
@@ -33,6 +34,8 @@ export interface WatchHandlers {
   /** The server accepted the request (status 200). */
   opened(): void;
   event(type: string, obj: ObjectWithMeta & { code?: number }): void;
+  /** A record that splits but does not parse as an event was skipped; the watch goes on. */
+  unparseable?(record: UnparseableRecord): void;
 }
 
 /** How a watch ended without an error: the server closed it, it idled out, or we aborted it. */
@@ -41,14 +44,22 @@ export type WatchEnd = 'closed' | 'idle' | 'aborted';
 export interface ListWatchSource {
   /** One watch request; resolves when it ends, rejects on a failure (an `ApiStatusError` for a refusal). */
   watch(request: WatchRequest, handlers: WatchHandlers, signal: AbortSignal): Promise<WatchEnd>;
-  /** Every object of the collection, page by page; resolves with the list's resourceVersion. */
-  list(onItem: (obj: ObjectWithMeta) => void, signal: AbortSignal): Promise<string>;
+  /**
+   * Every object of the collection, page by page; resolves with the list's resourceVersion. An item
+   * that does not parse is skipped and reported to `onUnparseable`.
+   */
+  list(onItem: (obj: ObjectWithMeta) => void, signal: AbortSignal, onUnparseable?: (record: UnparseableRecord) => void): Promise<string>;
 }
 
 class IdleTimeout extends Error {}
 
 /** Strings longer than this are emptied: annotations, names and condition fields are far shorter. */
 export const MAX_STRING_BYTES = 64 * 1024;
+/**
+ * A record larger than this, once its long strings are emptied, means the stream was split wrong
+ * (the API server stores objects of at most a few MiB): the response is abandoned (UnsplittableStream).
+ */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const PAGE = 500;
 /** A response that delivers no bytes for this long is abandoned, as client-node's Watch does. */
 const IDLE_MS = 30_000;
@@ -87,22 +98,27 @@ export class KubeListWatch implements ListWatchSource {
         const records = new JsonRecords('watch', (json) => {
           // Nothing after an abort: the next watch resumes from the last resourceVersion handed over.
           if (signal.aborted) return;
-          const event = JSON.parse(json.toString('utf8')) as { type: string; object: ObjectWithMeta };
-          handlers.event(event.type, event.object);
-        }, MAX_STRING_BYTES);
+          const event = parseWatchEvent(json);
+          if (isUnparseable(event)) handlers.unparseable?.(event);
+          else handlers.event(event.type, event.object);
+        }, MAX_STRING_BYTES, MAX_RECORD_BYTES);
         read(res, (chunk) => records.push(chunk), (err) => finish(err && idled() ? new IdleTimeout(err.message) : err));
       }, finish);
     });
   }
 
-  async list(onItem: (obj: ObjectWithMeta) => void, signal: AbortSignal): Promise<string> {
+  async list(onItem: (obj: ObjectWithMeta) => void, signal: AbortSignal, onUnparseable?: (record: UnparseableRecord) => void): Promise<string> {
     let cont: string | undefined;
     let resourceVersion = '';
     do {
       const query: Record<string, string> = { limit: String(PAGE) };
       if (cont) query.continue = cont;
       const { res } = await this.#get(this.#url(query), signal);
-      const records = new JsonRecords('list', (json) => onItem(JSON.parse(json.toString('utf8')) as ObjectWithMeta), MAX_STRING_BYTES);
+      const records = new JsonRecords('list', (json) => {
+        const item = parseListItem(json);
+        if (isUnparseable(item)) onUnparseable?.(item);
+        else onItem(item);
+      }, MAX_STRING_BYTES, MAX_RECORD_BYTES);
       await new Promise<void>((resolve, reject) => read(res, (chunk) => records.push(chunk), (err) => (err ? reject(err) : resolve())));
       const meta = (records.end() as { metadata?: { continue?: string; resourceVersion?: string } }).metadata ?? {};
       resourceVersion = meta.resourceVersion ?? resourceVersion;
@@ -119,7 +135,7 @@ export class KubeListWatch implements ListWatchSource {
   }
 
   /** A GET answered with 200, its body not read yet (any other status is an ApiStatusError), and whether it idled out. */
-  async #get(url: URL, signal: AbortSignal): Promise<{ res: IncomingMessage; idled: () => boolean }> {
+  async #get(url: URL, signal: AbortSignal, retry = true): Promise<{ res: IncomingMessage; idled: () => boolean }> {
     const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, signal };
     await this.#kc.applyToHTTPSOptions(options);
     let idled = false;
@@ -135,7 +151,10 @@ export class KubeListWatch implements ListWatchSource {
       req.end();
     });
     if (res.statusCode === 200) return { res, idled: () => idled };
-    throw new ApiStatusError(res.statusCode ?? 0, statusMessage(await readSmall(res)));
+    const message = statusMessage(await readSmall(res));
+    // A refused credential that can be renewed (exec plugin, token file) is renewed, and the request sent once more.
+    if (res.statusCode === 401 && retry && this.#kc.unauthorized?.(options)) return this.#get(url, signal, false);
+    throw new ApiStatusError(res.statusCode ?? 0, message);
   }
 }
 

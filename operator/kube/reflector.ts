@@ -3,12 +3,15 @@
 // bookmarks the resourceVersion it is complete at), or from a paged LIST where the server does not
 // offer that. A watch that ends — the server's timeout, the 30 s idle timeout, a network fault —
 // resumes from the last resourceVersion seen; only 410 Gone (and the optional periodic relist)
-// lists again.
+// lists again. A record that does not parse is skipped, logged and counted — resuming would only
+// read it again — and a response that no longer splits into records is read again from a fresh list.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../queue/index.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
+import { UnsplittableStream } from './json-records.ts';
 import { ApiStatusError, KubeListWatch, type ListWatchSource, type ObjectWithMeta, type WatchEnd } from './list.ts';
+import type { UnparseableRecord } from './watch-records.ts';
 
 export type ObjectEvent = 'SYNC' | 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -25,8 +28,10 @@ export interface ReflectorOptions {
    * The object is for deciding only: strings over MAX_STRING_BYTES arrive empty (list.ts).
    */
   readonly onObject: (type: ObjectEvent, obj: ObjectWithMeta) => void;
-  /** A watch restarted after a fault: 'gone' (410, relists), 'error' or 'stall' (resumes). */
+  /** A watch restarted after a fault: 'gone' (410, relists), 'resync' (relists), 'error' or 'stall' (resumes). */
   readonly onRestart?: (reason: string) => void;
+  /** A record skipped because it did not parse, or a response abandoned because it no longer split; `resource`: the path's last segment. */
+  readonly onUnparseable?: (resource: string) => void;
   /** How to reach the API server; tests pass a fake. */
   readonly source?: ListWatchSource;
 }
@@ -112,11 +117,37 @@ export class Reflector {
         if (this.#restartsAtOnce(err)) continue;
         failures++;
         delay = backoffDelay(BACKOFF, failures);
-        this.#opts.onRestart?.(err instanceof WatchStalled ? 'stall' : 'error');
-        this.#opts.logger.warn({ path: this.#opts.path, err: String(err), resourceVersion: this.#resourceVersion, retryInMs: delay }, 'watch failed; resuming');
+        if (err instanceof UnsplittableStream) {
+          this.#resync(err, delay);
+        } else {
+          this.#opts.onRestart?.(err instanceof WatchStalled ? 'stall' : 'error');
+          this.#opts.logger.warn({ path: this.#opts.path, err: String(err), resourceVersion: this.#resourceVersion, retryInMs: delay }, 'watch failed; resuming');
+        }
       }
       if (delay > 0) await sleep(delay, undefined, { signal: this.#stop.signal }).catch(() => undefined);
     }
+  }
+
+  /**
+   * Where the records of a response can no longer be told apart, resuming would read the same bytes
+   * again: the state is listed afresh instead, after the backoff.
+   */
+  #resync(err: UnsplittableStream, delay: number): void {
+    this.#opts.onUnparseable?.(this.#resource());
+    this.#opts.onRestart?.('resync');
+    this.#opts.logger.warn({ path: this.#opts.path, err: err.message, resourceVersion: this.#resourceVersion, retryInMs: delay }, 'watch response cannot be split into records; relisting');
+    this.#resourceVersion = undefined;
+  }
+
+  /** One log line and one count for a skipped record: never its text, which tenants write. */
+  #skipped(record: UnparseableRecord, what: 'watch event' | 'list item'): void {
+    this.#opts.onUnparseable?.(this.#resource());
+    const object = record.object === undefined ? {} : { object: record.object };
+    this.#opts.logger.warn({ path: this.#opts.path, ...object, bytes: record.bytes, reason: record.reason, resourceVersion: this.#resourceVersion }, `skipped a ${what} that cannot be parsed`);
+  }
+
+  #resource(): string {
+    return this.#opts.path.split('/').filter((s) => s !== '').at(-1) ?? '';
   }
 
   /** 410 Gone relists, and a refused streaming list switches to paging, both without delay. */
@@ -157,7 +188,10 @@ export class Reflector {
       this.#lastContact = Date.now();
       objects++;
       this.#opts.onObject('SYNC', obj);
-    }, this.#stop.signal);
+    }, this.#stop.signal, (record) => {
+      this.#lastContact = Date.now();
+      this.#skipped(record, 'list item');
+    });
     this.#listed(rv, objects, 'paged', started);
   }
 
@@ -186,6 +220,10 @@ export class Reflector {
       end = await this.#source.watch({ resourceVersion: this.#resourceVersion, timeoutSeconds }, {
         opened: () => this.#contact(w),
         event: (type, obj) => this.#onEvent(w, type, obj),
+        unparseable: (record) => {
+          this.#contact(w);
+          this.#skipped(record, 'watch event');
+        },
       }, w.controller.signal);
     } catch (err) {
       throw w.failure ?? err;

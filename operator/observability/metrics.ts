@@ -13,6 +13,9 @@ export const FAILURE_REASONS = FAILURE_CODES;
 /** A failure code; anything else is counted as INTERNAL. */
 export type FailureReason = string;
 
+/** The collections the operator watches (the last segment of a watch path); any other is counted as 'other'. */
+const WATCHED_RESOURCES = ['taskruns', 'pipelineruns'];
+
 /** Seconds from a TaskRun's completion to its provenance being stored: 50 ms … 5 min. */
 export const COMPLETION_TO_STORED_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -25,6 +28,8 @@ export interface Metrics {
   readonly queueDepth: { set(depth: number): void };
   readonly leader: { set(leading: boolean): void };
   readonly watchRestarts: { inc(): void };
+  /** Watch or list records skipped because they did not parse, and responses abandoned because they no longer split, by resource. */
+  readonly watchUnparseable: { inc(resource: string): void };
   /** Outcomes sealed by another installation (or a key no longer held), by what this one did. */
   readonly foreignOutcomes: { inc(decision: ForeignDecision): void };
   /** Reads attempts in flight and the oldest one's age (seconds) when scraped. */
@@ -41,6 +46,7 @@ export function createMetrics(): Metrics {
   const queueDepth = registry.gauge('slsa_ml_queue_depth', 'TaskRun keys waiting in the work queue.');
   const leader = registry.gauge('slsa_ml_leader', '1 while this replica holds the leader lease, else 0.');
   const watchRestarts = registry.counter('slsa_ml_watch_restarts_total', 'TaskRun watches restarted.');
+  const watchUnparseable = registry.counter('slsa_ml_watch_unparseable_records_total', 'Watch events and list items from the API server that could not be parsed (skipped, or the watch relisted), by resource.', 'resource');
   const foreignOutcomes = registry.counter('slsa_ml_foreign_outcomes_total', 'Outcomes sealed by another installation or a key this one no longer holds, by decision (left, agreed, resealed, overruled).', 'decision');
   // Constant 1; the labels say which build runs, so dashboards can join on it and a rollout shows.
   registry.gauge('slsa_ml_build_info', 'Always 1; labels name the running slsa-ml version and Node.js version.', { read: () => 1, labels: { version: OPERATOR_VERSION, nodejs: process.version } });
@@ -52,6 +58,7 @@ export function createMetrics(): Metrics {
   for (const reason of FAILURE_REASONS) failures.inc(reason, 0);
   retries.inc('', 0);
   watchRestarts.inc('', 0);
+  for (const resource of WATCHED_RESOURCES) watchUnparseable.inc(resource, 0);
   for (const decision of FOREIGN_DECISIONS) foreignOutcomes.inc(decision, 0);
   return {
     registry,
@@ -62,6 +69,7 @@ export function createMetrics(): Metrics {
     queueDepth: { set: (depth) => queueDepth.set(depth) },
     leader: { set: (leading) => leader.set(leading ? 1 : 0) },
     watchRestarts: { inc: () => watchRestarts.inc() },
+    watchUnparseable: { inc: (resource) => watchUnparseable.inc(WATCHED_RESOURCES.includes(resource) ? resource : 'other') },
     foreignOutcomes: { inc: (decision) => foreignOutcomes.inc(decision) },
     attempts: { observe: (read) => { readAttempts = read; } },
   };

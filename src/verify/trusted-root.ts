@@ -1,43 +1,41 @@
 // A Sigstore trusted root (the trusted_root.json of the TUF repository, or one a test builds)
-// converted from its JSON form into @sigstore/verify's trust material. The caller supplies it:
-// verification never fetches trust roots over the network.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+// turned into @sigstore/verify's trust material by @sigstore/verify itself (toTrustMaterial over
+// the protobuf TrustedRoot), so that key types and validity follow the library that verifies with
+// them. Around it, our own checks: the mediaType, every field toTrustMaterial assumes is present
+// (a fault is named by its path, not met as a TypeError), and a keyless root's CA and logs. The
+// caller supplies the root: verification never fetches trust roots over the network.
+import { createPublicKey } from 'node:crypto';
 
-import { X509Certificate } from '@sigstore/core';
-import type { TrustMaterial } from '@sigstore/verify';
+import { PublicKeyDetails, TrustedRoot, type PublicKey } from '@sigstore/protobuf-specs';
+import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 
 import { VerifyError } from './errors.ts';
 
 type Json = Record<string, unknown>;
-type CertAuthority = TrustMaterial['certificateAuthorities'][number];
 type TLogAuthority = TrustMaterial['tlogs'][number];
 
-const BEGINNING = new Date(0);
-const END = new Date(8_640_000_000_000_000);
-
 const MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\.v\d+\.\d+)?\+json(;version=\d+\.\d+)?$/;
+const LISTS = ['certificateAuthorities', 'timestampAuthorities', 'tlogs', 'ctlogs'] as const;
+
+/**
+ * @sigstore/verify (4.1) reads these log keys as PKCS#1, though only PKCS1_* keys are written that
+ * way: the PKIX_* ones are SubjectPublicKeyInfo, as sigstore-go and Rekor write them.
+ */
+const READ_AS_PKCS1: ReadonlySet<PublicKeyDetails> = new Set([
+  PublicKeyDetails.PKCS1_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256,
+]);
+const WRITTEN_AS_PKCS1: ReadonlySet<PublicKeyDetails> = new Set([PublicKeyDetails.PKCS1_RSA_PKCS1V5, PublicKeyDetails.PKCS1_RSA_PSS]);
 
 export function trustMaterialFromJson(trustedRoot: string | object): TrustMaterial {
-  try {
-    const root = object(typeof trustedRoot === 'string' ? JSON.parse(trustedRoot) : trustedRoot);
-    if (typeof root.mediaType !== 'string' || !MEDIA_TYPE.test(root.mediaType)) {
-      throw new Error(`mediaType is ${JSON.stringify(root.mediaType ?? null)}, not a Sigstore trusted root (application/vnd.dev.sigstore.trustedroot+json;version=0.1)`);
-    }
-    const material = {
-      certificateAuthorities: list(root.certificateAuthorities).map(toCertAuthority),
-      timestampAuthorities: list(root.timestampAuthorities).map(toCertAuthority),
-      tlogs: list(root.tlogs).map(toLogAuthority),
-      ctlogs: list(root.ctlogs).map(toLogAuthority),
-      publicKey: (hint: string): never => {
-        throw new VerifyError('WRONG_KEY', `a trusted root holds no key for hint ${hint}`);
-      },
-    };
+  return usable(() => {
+    const material = convert(readRoot(trustedRoot));
     assertKeylessRoot(material);
     return material;
-  } catch (cause) {
-    if (cause instanceof VerifyError) throw cause;
-    throw new VerifyError('TRUSTED_ROOT_INVALID', `trusted root is not usable: ${(cause as Error).message}`, cause);
-  }
+  });
 }
 
 /**
@@ -46,18 +44,97 @@ export function trustMaterialFromJson(trustedRoot: string | object): TrustMateri
  * gives none, and nothing is required.
  */
 export function logsFromTrustedRoot(trustedRoot: string | object): TLogAuthority[] {
+  return usable(() => convert(readRoot(trustedRoot)).tlogs);
+}
+
+export type { TLogAuthority };
+
+function usable<T>(build: () => T): T {
   try {
-    const root = object(typeof trustedRoot === 'string' ? JSON.parse(trustedRoot) : trustedRoot);
-    if (typeof root.mediaType !== 'string' || !MEDIA_TYPE.test(root.mediaType)) {
-      throw new Error(`mediaType is ${JSON.stringify(root.mediaType ?? null)}, not a Sigstore trusted root (application/vnd.dev.sigstore.trustedroot+json;version=0.1)`);
-    }
-    return list(root.tlogs).map(toLogAuthority);
+    return build();
   } catch (cause) {
+    if (cause instanceof VerifyError) throw cause;
     throw new VerifyError('TRUSTED_ROOT_INVALID', `trusted root is not usable: ${(cause as Error).message}`, cause);
   }
 }
 
-export type { TLogAuthority };
+function convert(json: Json): TrustMaterial {
+  try {
+    return toTrustMaterial(protobufRoot(json), noKeyByHint);
+  } catch (cause) {
+    throw new Error(`${culprit(json) ?? 'an entry'} holds no usable key or certificate (${(cause as Error).message})`, { cause });
+  }
+}
+
+function protobufRoot(json: Json): TrustedRoot {
+  const root = TrustedRoot.fromJSON(json);
+  for (const log of [...root.tlogs, ...root.ctlogs]) if (log.publicKey) log.publicKey = readableKey(log.publicKey);
+  return root;
+}
+
+/** A trusted root holds log and CA keys only: a bundle naming a key by hint is not for it. */
+function noKeyByHint(hint: string): never {
+  throw new VerifyError('WRONG_KEY', `a trusted root holds no key for hint ${hint}`);
+}
+
+/** The key re-encoded the way toTrustMaterial will read it, where that differs from how it is written. */
+function readableKey(key: PublicKey): PublicKey {
+  const written = WRITTEN_AS_PKCS1.has(key.keyDetails) ? 'pkcs1' : 'spki';
+  const read = READ_AS_PKCS1.has(key.keyDetails) ? 'pkcs1' : 'spki';
+  if (written === read || !key.rawBytes) return key;
+  try {
+    return { ...key, rawBytes: createPublicKey({ key: key.rawBytes, format: 'der', type: written }).export({ format: 'der', type: read }) };
+  } catch {
+    return key; // as written: toTrustMaterial then says what it cannot read
+  }
+}
+
+/** Which entry toTrustMaterial failed on, found by converting each alone (only after a failure). */
+function culprit(json: Json): string | undefined {
+  for (const list of LISTS) {
+    const entries = (json[list] ?? []) as unknown[];
+    for (const [i, entry] of entries.entries()) {
+      try {
+        toTrustMaterial(protobufRoot({ [list]: [entry] }));
+      } catch {
+        return `${list}[${i}]`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The JSON form, checked for everything toTrustMaterial takes for granted. */
+function readRoot(trustedRoot: string | object): Json {
+  const root = object(typeof trustedRoot === 'string' ? JSON.parse(trustedRoot) : trustedRoot, 'the trusted root');
+  if (typeof root.mediaType !== 'string' || !MEDIA_TYPE.test(root.mediaType)) {
+    throw new Error(`mediaType is ${JSON.stringify(root.mediaType ?? null)}, not a Sigstore trusted root (application/vnd.dev.sigstore.trustedroot+json;version=0.1)`);
+  }
+  for (const list of LISTS) {
+    const entries = root[list];
+    if (entries === undefined) continue;
+    if (!Array.isArray(entries)) throw new Error(`${list} is not a list`);
+    entries.forEach((entry: unknown, i) => (list === 'tlogs' || list === 'ctlogs' ? checkLog : checkAuthority)(entry, `${list}[${i}]`));
+  }
+  return root;
+}
+
+function checkLog(entry: unknown, path: string): void {
+  const log = object(entry, path);
+  const key = object(log.publicKey, `${path}.publicKey`);
+  base64(key.rawBytes, `${path}.publicKey.rawBytes`);
+  const id = log.checkpointKeyId === undefined ? 'logId' : 'checkpointKeyId';
+  base64(object(log[id], `${path}.${id}`).keyId, `${path}.${id}.keyId`);
+  validity(key.validFor, `${path}.publicKey.validFor`);
+}
+
+function checkAuthority(entry: unknown, path: string): void {
+  const ca = object(entry, path);
+  const certificates = object(ca.certChain, `${path}.certChain`).certificates;
+  if (!Array.isArray(certificates) || certificates.length === 0) throw new Error(`${path}.certChain.certificates is not a list of certificates`);
+  certificates.forEach((cert: unknown, j) => base64(object(cert, `${path}.certChain.certificates[${j}]`).rawBytes, `${path}.certChain.certificates[${j}].rawBytes`));
+  validity(ca.validFor, `${path}.validFor`);
+}
 
 // Keyless verification needs a Fulcio CA to chain to, a Rekor key and a CT log key; a root without
 // them (`{}`) would otherwise fail every bundle with a misleading reason.
@@ -70,50 +147,20 @@ function assertKeylessRoot(material: TrustMaterial): void {
   if (missing.length > 0) throw new Error(`it lists no ${missing.join(', no ')}`);
 }
 
-function toCertAuthority(ca: Json): CertAuthority {
-  const chain = list(object(ca.certChain).certificates);
-  return {
-    certChain: chain.map((cert) => X509Certificate.parse(bytes(cert.rawBytes))),
-    validFor: validity(ca.validFor),
-  };
+function validity(value: unknown, path: string): void {
+  if (value === undefined) return;
+  const range = object(value, path);
+  for (const end of ['start', 'end'] as const) {
+    const at = range[end];
+    if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at)))) throw new Error(`${path}.${end} is not a timestamp`);
+  }
 }
 
-function toLogAuthority(log: Json): TLogAuthority {
-  const key = object(log.publicKey);
-  const checkpointKeyId = log.checkpointKeyId ? object(log.checkpointKeyId).keyId : undefined;
-  return {
-    baseURL: typeof log.baseUrl === 'string' ? log.baseUrl : '',
-    logID: bytes(checkpointKeyId ?? object(log.logId).keyId),
-    publicKey: toKey(bytes(key.rawBytes), typeof key.keyDetails === 'string' ? key.keyDetails : ''),
-    validFor: validity(key.validFor),
-  };
-}
-
-// Sigstore marks bare PKCS#1 RSA keys by their key details; everything else is SubjectPublicKeyInfo.
-function toKey(der: Buffer, keyDetails: string): KeyObject {
-  return createPublicKey({ key: der, format: 'der', type: keyDetails.startsWith('PKCS1_') ? 'pkcs1' : 'spki' });
-}
-
-function validity(value: unknown): { start: Date; end: Date } {
-  const range = value === undefined ? {} : object(value);
-  return {
-    start: typeof range.start === 'string' ? new Date(range.start) : BEGINNING,
-    end: typeof range.end === 'string' ? new Date(range.end) : END,
-  };
-}
-
-function list(value: unknown): Json[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new Error('expected a list');
-  return value.map(object);
-}
-
-function object(value: unknown): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected an object');
+function object(value: unknown, path: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path} is not an object`);
   return value as Json;
 }
 
-function bytes(value: unknown): Buffer<ArrayBuffer> {
-  if (typeof value !== 'string' || value === '') throw new Error('expected base64 bytes');
-  return Buffer.from(value, 'base64');
+function base64(value: unknown, path: string): void {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) throw new Error(`${path} is not base64 bytes`);
 }
