@@ -74,7 +74,7 @@ describe('when attest-ci is run wrongly', () => {
     await writeFile(join(dir, 'model.pth'), 'x');
     const run = await cli(['attest-ci', 'model.pth'], { cwd: dir, env: {} });
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /^slsa-ml attest-ci: no CI platform detected \(GitLab sets GITLAB_CI=true\)/);
+    assert.match(run.stderr, /^slsa-ml attest-ci: no CI platform detected \(GitLab sets GITLAB_CI=true, Cloud Build BUILD_ID and PROJECT_ID\)/);
   });
 
   it('refuses an unknown platform, a malformed --frameworks and --output-dir with a gs:// model', async () => {

@@ -38,8 +38,9 @@ const FLAGS: FlagSpecs = {
 const HELP = `Usage: slsa-ml attest-ci MODEL [--platform ${PLATFORMS.map((p) => p.name).join('|')}] [flags]
 
 Run as a step of a CI job: measures MODEL, builds SLSA provenance describing the job as the
-platform's identity token states it (GitLab: the ID token's claims; the certificate Fulcio issues
-for that token carries the same facts), signs it, and writes MODEL.sigstore.json,
+platform itself states it (GitLab: the ID token's claims, which the certificate Fulcio issues for
+that token carries too; Cloud Build: its own record of the build, read with builds.get —
+SLSA_ML_CLOUD_BUILD_API=off reads the step's variables instead), signs it, and writes MODEL.sigstore.json,
 MODEL.intoto.jsonl and MODEL.sig (OpenSSF model-signing). Never overwrites: an existing file of
 these is refused by name before anything is signed.
 
@@ -47,7 +48,7 @@ MODEL is a local file or directory (the files go next to it, or into --output-di
 gs://bucket/object or gs://bucket/prefix/ (measured in Cloud Storage; the files go next to it).
 
   --platform NAME               the CI platform (default: the one whose variables are set, e.g.
-                                GITLAB_CI=true)
+                                GITLAB_CI=true; Cloud Build: BUILD_ID and PROJECT_ID)
   --output-dir DIR              with a local MODEL: where the three files go
   --frameworks JSON             what training used, as reported: ["pkg:pypi/torch@2.10.0", …]
   --dataset JSON                {"uri": "...", "digest": "sha256:<hex>"}, as reported
@@ -137,7 +138,7 @@ function choosePlatform(flags: ParsedFlags, io: CliIo): CiPlatform {
   }
   const detected = detectedPlatforms(io.env);
   if (detected.length === 1 && detected[0]) return detected[0];
-  if (detected.length === 0) throw new UsageError(`no CI platform detected (GitLab sets GITLAB_CI=true); run in a CI job or give --platform (${names})`);
+  if (detected.length === 0) throw new UsageError(`no CI platform detected (GitLab sets GITLAB_CI=true, Cloud Build BUILD_ID and PROJECT_ID); run in a CI job or give --platform (${names})`);
   throw new UsageError(`several CI platforms detected (${detected.map((p) => p.name).join(', ')}): give --platform`);
 }
 
