@@ -2,6 +2,7 @@
 // certificate, so the statement and its certificate cannot disagree. The GITHUB_* variables
 // must tell the same story; a difference means something rewrote the environment.
 import type { GithubRun } from '../provenance/index.ts';
+import { jwtClaims } from '../signing/sigstore/jwt-claims.ts';
 import { ActionError } from './errors.ts';
 import type { ActionEnv } from './runner.ts';
 
@@ -21,14 +22,9 @@ const SAME_AS_ENV: ReadonlyArray<readonly [string, string]> = [
 ];
 
 export function decodeClaims(token: string): Claims {
-  const payload = token.split('.')[1];
-  try {
-    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as unknown;
-    if (typeof claims === 'object' && claims !== null && !Array.isArray(claims)) return claims as Claims;
-  } catch {
-    // reported below
-  }
-  throw new ActionError('OIDC_TOKEN_INVALID', 'the OIDC token is not a JWT with a JSON payload');
+  const claims = jwtClaims(token);
+  if (!claims) throw new ActionError('OIDC_TOKEN_INVALID', 'the OIDC token is not a JWT with a JSON payload');
+  return claims;
 }
 
 /**

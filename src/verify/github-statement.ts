@@ -2,7 +2,7 @@
 // predicate's loose JSON (a field of the wrong type reads as absent). Compared with the signing
 // certificate by certificate-check.ts.
 import { GITHUB_BUILD_TYPE } from '../provenance/constants.ts';
-import { sourceCommit, splitSourceUri } from './source-uri.ts';
+import { dependencySource, optional, record, string, type DependencySource } from './loose-json.ts';
 import type { InTotoStatement } from './statement.ts';
 
 /** Provenance that slsa-ml's reusable workflow writes for a model trained in GitHub Actions. */
@@ -21,7 +21,7 @@ export interface GithubStatementClaims {
   /** externalParameters.workflow: the top-level workflow of the run. */
   readonly workflow: GithubWorkflow;
   /** The resolvedDependencies entry named "source". */
-  readonly source?: { readonly repository: string; readonly ref?: string; readonly commit?: string };
+  readonly source?: DependencySource;
   /** internalParameters.github: what the token said about the provenance job. */
   readonly platform: {
     readonly eventName?: string;
@@ -31,8 +31,6 @@ export interface GithubStatementClaims {
     readonly repositoryOwnerId?: string;
   };
 }
-
-type Json = Readonly<Record<string, unknown>>;
 
 export function buildTypeOf(statement: InTotoStatement): string | undefined {
   return string(record(statement.predicate.buildDefinition).buildType);
@@ -57,7 +55,7 @@ export function githubStatementClaims(statement: InTotoStatement): GithubStateme
     ...optional('builderId', string(record(runDetails.builder).id)),
     ...optional('invocationId', string(record(runDetails.metadata).invocationId)),
     workflow: githubWorkflowOf(statement),
-    ...(sourceDep ? { source: sourceOf(sourceDep) } : {}),
+    ...(sourceDep ? { source: dependencySource(sourceDep) } : {}),
     platform: {
       ...optional('eventName', string(github.event_name)),
       ...optional('runnerEnvironment', string(github.runner_environment)),
@@ -66,21 +64,4 @@ export function githubStatementClaims(statement: InTotoStatement): GithubStateme
       ...optional('repositoryOwnerId', string(github.repository_owner_id)),
     },
   };
-}
-
-function sourceOf(dep: Json): NonNullable<GithubStatementClaims['source']> {
-  const { repository, revision } = splitSourceUri(string(dep.uri) ?? '');
-  return { repository, ...optional('ref', revision), ...optional('commit', sourceCommit(record(dep.digest), revision)) };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function record(value: unknown): Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
-
-function string(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -3,7 +3,7 @@
 // certificate by gitlab-check.ts, shown by verify's report.
 import { GITLAB_BUILD_TYPE } from '../provenance/constants.ts';
 import { buildTypeOf } from './github-statement.ts';
-import { sourceCommit, splitSourceUri } from './source-uri.ts';
+import { dependencySource, optional, record, string, type DependencySource } from './loose-json.ts';
 import type { InTotoStatement } from './statement.ts';
 
 export { GITLAB_BUILD_TYPE };
@@ -17,14 +17,12 @@ export interface GitlabStatementClaims {
   readonly project?: string;
   readonly ref?: string;
   readonly pipelineSource?: string;
-  readonly source?: { readonly repository: string; readonly ref?: string; readonly commit?: string };
+  readonly source?: DependencySource;
   /** internalParameters.factsFrom: id_token (GitLab's word) or ci_variables (the job's). */
   readonly factsFrom?: string;
   /** internalParameters.gitlab, as recorded. */
   readonly gitlab: Readonly<Record<string, string>>;
 }
-
-type Json = Readonly<Record<string, unknown>>;
 
 export function isGitlabStatement(statement: InTotoStatement): boolean {
   return buildTypeOf(statement) === GITLAB_BUILD_TYPE;
@@ -45,25 +43,8 @@ export function gitlabStatementClaims(statement: InTotoStatement): GitlabStateme
     ...optional('project', string(external.project)),
     ...optional('ref', string(external.ref)),
     ...optional('pipelineSource', string(external.pipelineSource)),
-    ...(sourceDep ? { source: sourceOf(sourceDep) } : {}),
+    ...(sourceDep ? { source: dependencySource(sourceDep) } : {}),
     ...optional('factsFrom', string(internal.factsFrom)),
     gitlab,
   };
-}
-
-function sourceOf(dep: Json): NonNullable<GitlabStatementClaims['source']> {
-  const { repository, revision } = splitSourceUri(string(dep.uri) ?? '');
-  return { repository, ...optional('ref', revision), ...optional('commit', sourceCommit(record(dep.digest), revision)) };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function record(value: unknown): Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
-
-function string(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -7,14 +7,14 @@
 // test process; a local relay forwards the step's requests to them.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { buildRecordFor, startCloudBuildApi, type CloudBuildApi } from './cloud-build-api.ts';
 import { startMetadataServer, type MetadataServer } from './metadata-server.ts';
 import type { SigstoreMock } from './signing-sigstore-mock.ts';
+import { forward, listen } from './http-forward.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -108,15 +108,4 @@ async function runStep(args: readonly string[], base: Record<string, string>, ov
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
-}
-
-async function forward(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const answer = await fetch(target, { method: 'POST', body: Buffer.concat(chunks), headers: { 'content-type': req.headers['content-type'] ?? 'application/json' } });
-  res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }

@@ -6,14 +6,14 @@
 // server forwards the job's requests to them.
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 
 import { parseAllDocuments } from 'yaml';
 
 import type { GitlabClaims, GitlabOidc } from './gitlab-oidc.ts';
 import type { SigstoreMock } from './signing-sigstore-mock.ts';
+import { forward, listen } from './http-forward.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 export const COMPONENT = join(repoRoot, 'templates', 'provenance.yml');
@@ -180,15 +180,4 @@ function exec(file: string, args: string[], env: Record<string, string>, cwd: st
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-async function forward(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const answer = await fetch(target, { method: 'POST', body: Buffer.concat(chunks), headers: { 'content-type': req.headers['content-type'] ?? 'application/json' } });
-  res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }

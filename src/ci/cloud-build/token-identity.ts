@@ -1,6 +1,7 @@
 // The service account a Google identity token names. Fulcio puts the token's `email` claim, and
 // nothing else from it, into the certificate (SAN = the email, issuer https://accounts.google.com),
 // so the statement records the same email and cannot disagree with its certificate.
+import { jwtClaims, type JwtClaims } from '../../signing/sigstore/jwt-claims.ts';
 import { CloudBuildError } from './errors.ts';
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
@@ -14,12 +15,8 @@ export function serviceAccountOf(token: string): string {
   return email;
 }
 
-function decode(token: string): Readonly<Record<string, unknown>> {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
-    if (typeof claims === 'object' && claims !== null && !Array.isArray(claims)) return claims as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw new CloudBuildError('CLOUD_BUILD_TOKEN_INVALID', 'the identity token is not a JWT with a JSON payload');
+function decode(token: string): JwtClaims {
+  const claims = jwtClaims(token);
+  if (!claims) throw new CloudBuildError('CLOUD_BUILD_TOKEN_INVALID', 'the identity token is not a JWT with a JSON payload');
+  return claims;
 }

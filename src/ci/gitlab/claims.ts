@@ -4,6 +4,7 @@
 // something in it) rewrote its environment. https://docs.gitlab.com/ci/secrets/id_token_authentication/
 import type { GitlabJob } from '../../provenance/index.ts';
 import type { CiEnv } from '../platform.ts';
+import { jwtClaims } from '../../signing/sigstore/jwt-claims.ts';
 import { GitlabError } from './errors.ts';
 
 export type Claims = Readonly<Record<string, unknown>>;
@@ -26,14 +27,9 @@ const SAME_AS_ENV: ReadonlyArray<readonly [string, string]> = [
 ];
 
 export function decodeClaims(token: string): Claims {
-  const payload = token.split('.')[1];
-  try {
-    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as unknown;
-    if (typeof claims === 'object' && claims !== null && !Array.isArray(claims)) return claims as Claims;
-  } catch {
-    // reported below
-  }
-  throw new GitlabError('OIDC_TOKEN_INVALID', 'the ID token is not a JWT with a JSON payload');
+  const claims = jwtClaims(token);
+  if (!claims) throw new GitlabError('OIDC_TOKEN_INVALID', 'the ID token is not a JWT with a JSON payload');
+  return claims;
 }
 
 export function gitlabJobFromClaims(claims: Claims, env: CiEnv): GitlabJob {
