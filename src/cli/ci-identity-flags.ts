@@ -9,6 +9,7 @@ export const CI_IDENTITY_FLAGS: FlagSpecs = {
   'gitlab-project': { type: 'string' },
   'gitlab-ref': { type: 'string' },
   'gitlab-host': { type: 'string' },
+  'gitlab-allow-merge-request-pipelines': { type: 'boolean' },
   'cloud-build-service-account': { type: 'string' },
 };
 
@@ -20,6 +21,10 @@ export const CI_IDENTITY_HELP = `  --gitlab-project GROUP/PROJECT
                                 or refs/tags/TAG; a trailing * matches any rest (refs/tags/v*)
   --gitlab-host HOST            with --gitlab-project: the GitLab instance (default gitlab.com; the
                                 issuer is https://HOST)
+  --gitlab-allow-merge-request-pipelines
+                                keyless: also accept a certificate of a GitLab merge-request pipeline
+                                (refused by default: it runs the MR's source branch, a fork's too,
+                                as this project, with that branch's name as its ref)
   --cloud-build-service-account EMAIL
                                 keyless, signed in a Cloud Build step: the build's service account
                                 (issuer https://accounts.google.com)`;

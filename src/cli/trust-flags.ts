@@ -53,11 +53,18 @@ export async function trustFromFlags(flags: ParsedFlags, io: CliIo): Promise<Tru
     throw new UsageError('say whom to trust: --key PUBLIC_KEY_FILE, --kms gcpkms://…, or --certificate-identity with --certificate-oidc-issuer');
   }
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: choose one way to trust a signer`);
-  if (flags.strings.has('kms-endpoint') && kms === undefined) throw new UsageError('--kms-endpoint applies only with --kms');
+  refuseStrayFlags(flags, kms !== undefined, keyless);
   if (key !== undefined) return { kind: 'key', publicKeyPem: await fileOrInline('--key', key, io, (v) => v.startsWith('-----BEGIN')), ...(await keyLogTrust(flags, io)) };
   if (kms !== undefined) return { ...kmsKeyFromFlags(kms, flags.strings.get('kms-endpoint')), ...(await keyLogTrust(flags, io)) };
   if (flags.booleans.has('insecure-ignore-tlog')) throw new UsageError('--insecure-ignore-tlog applies only with --key or --kms: a keyless signature is always checked against its log');
   return identityTrust(flags, io);
+}
+
+function refuseStrayFlags(flags: ParsedFlags, kms: boolean, keyless: boolean): void {
+  if (flags.strings.has('kms-endpoint') && !kms) throw new UsageError('--kms-endpoint applies only with --kms');
+  if (!keyless && flags.booleans.has('gitlab-allow-merge-request-pipelines')) {
+    throw new UsageError('--gitlab-allow-merge-request-pipelines applies only to keyless verification: a key-signed statement has no certificate');
+  }
 }
 
 /** The verifier made once per command and reused for every provenance file. */
@@ -83,7 +90,8 @@ async function keyLogTrust(flags: ParsedFlags, io: CliIo): Promise<KeyLogTrust> 
 
 async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig> {
   const shorthand = ciIdentityFromFlags(flags);
-  if (shorthand !== undefined) return { kind: 'identity', ...shorthand, trustedRoot: await requiredTrustedRoot(flags, io) };
+  const mergeRequests = flags.booleans.has('gitlab-allow-merge-request-pipelines') ? { allowMergeRequestPipelines: true } : {};
+  if (shorthand !== undefined) return { kind: 'identity', ...shorthand, ...mergeRequests, trustedRoot: await requiredTrustedRoot(flags, io) };
   const exact = flags.strings.get('certificate-identity');
   const pattern = flags.strings.get('certificate-identity-regexp');
   const issuer = flags.strings.get('certificate-oidc-issuer');
@@ -93,7 +101,7 @@ async function identityTrust(flags: ParsedFlags, io: CliIo): Promise<TrustConfig
   if (exact === undefined && pattern === undefined) throw new UsageError('keyless verification needs --certificate-identity or --certificate-identity-regexp');
   if (issuer === undefined) throw new UsageError('keyless verification needs --certificate-oidc-issuer (e.g. https://accounts.google.com, https://token.actions.githubusercontent.com)');
   const trustedRoot = await requiredTrustedRoot(flags, io);
-  return { kind: 'identity', certificateIdentity: exact ?? compile(pattern ?? ''), oidcIssuer: issuer, trustedRoot };
+  return { kind: 'identity', certificateIdentity: exact ?? compile(pattern ?? ''), oidcIssuer: issuer, ...mergeRequests, trustedRoot };
 }
 
 async function requiredTrustedRoot(flags: ParsedFlags, io: CliIo): Promise<string> {

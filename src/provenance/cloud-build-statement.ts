@@ -34,7 +34,13 @@ export interface CloudBuildRun {
    * Where each recorded fact came from: `environment` → variable names (the build config's word),
    * `cloudBuildApi` → fields of the builds.get record, `identityToken` → claims.
    */
-  readonly recordedFrom: { readonly environment: readonly string[]; readonly cloudBuildApi?: readonly string[]; readonly identityToken?: readonly string[] };
+  readonly recordedFrom: {
+    readonly environment: readonly string[];
+    readonly cloudBuildApi?: readonly string[];
+    /** Where the record was read (Google's API unless SLSA_ML_CLOUD_BUILD_API named another). */
+    readonly cloudBuildApiEndpoint?: string;
+    readonly identityToken?: readonly string[];
+  };
 }
 
 export interface CloudBuildStatementInput {
@@ -99,6 +105,7 @@ function internalParameters(build: CloudBuildRun): JsonObject {
   for (const [key, value] of Object.entries(optional)) if (value) cloudBuild[key] = value;
   const recordedFrom: JsonObject = { environment: [...build.recordedFrom.environment] };
   if (build.recordedFrom.cloudBuildApi) recordedFrom.cloudBuildApi = [...build.recordedFrom.cloudBuildApi];
+  if (build.recordedFrom.cloudBuildApiEndpoint) recordedFrom.cloudBuildApiEndpoint = build.recordedFrom.cloudBuildApiEndpoint;
   if (build.recordedFrom.identityToken) recordedFrom.identityToken = [...build.recordedFrom.identityToken];
   return { cloudBuild, recordedFrom };
 }

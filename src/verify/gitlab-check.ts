@@ -29,18 +29,24 @@ function agreement(claims: GitlabStatementClaims, signer: SignerIdentity | undef
     const from = claims.factsFrom === 'ci_variables' ? ', recorded from the job\'s own CI variables' : '';
     return passed(`signed by a key, not by a GitLab certificate: the job is as the key holder states it${from}`);
   }
-  if (signer?.kind !== 'certificate' || !signer.gitlab) return passed('the signer has no GitLab certificate fields to compare the job with');
+  if (signer?.kind !== 'certificate') return passed('the signer has no GitLab certificate fields to compare the job with');
+  // A keyless signer that is not a GitLab job (a service account, a GitHub workflow) vouches for
+  // none of the job's facts: trusting its identity must not pass a statement about a GitLab job.
+  if (!signer.gitlab) {
+    return failed('CERTIFICATE_MISMATCH', `the statement describes a GitLab CI job, but the certificate (${signer.subjectAlternativeName ?? '?'}, issuer ${signer.issuer ?? '?'}) was not issued to one`);
+  }
   // A certificate issued to a GitLab job vouches only for statements that describe that job.
   if (claims.buildType !== GITLAB_BUILD_TYPE) {
     return failed('CERTIFICATE_MISMATCH', `the certificate was issued to a GitLab CI job, but the statement's buildType is ${claims.buildType ?? 'missing'}, not ${GITLAB_BUILD_TYPE}`);
   }
-  return compared(claims, signer.gitlab);
+  return compared(claims, signer.gitlab, signer.issuer);
 }
 
-function compared(claims: GitlabStatementClaims, cert: GitlabCertificateFields): CheckOutcome {
+function compared(claims: GitlabStatementClaims, cert: GitlabCertificateFields, issuer: string | undefined): CheckOutcome {
   const missing = REQUIRED.filter((field) => cert[field] === undefined);
   if (missing.length > 0) return failed('CERTIFICATE_INCOMPLETE', `the GitLab certificate lacks ${missing.join(', ')}`);
-  const disagreeing = compare(claims, cert).filter((c) => c.certified !== undefined && !same(c));
+  if (issuer === undefined) return failed('CERTIFICATE_INCOMPLETE', 'the GitLab certificate names no OIDC issuer, so the GitLab instance of its job is unknown');
+  const disagreeing = compare(claims, cert, issuer).filter((c) => c.certified !== undefined && !same(c));
   if (disagreeing.length > 0) return failed('CERTIFICATE_MISMATCH', disagreeing.map(describe).join('; '));
   const summary = `project ${projectPathOf(cert.sourceRepositoryURI) ?? '?'}, ref ${cert.sourceRepositoryRef ?? '?'}, job ${cert.runInvocationURI ?? '?'} agree with the certificate`;
   if (cert.runnerEnvironment === 'self-hosted') {
@@ -49,29 +55,42 @@ function compared(claims: GitlabStatementClaims, cert: GitlabCertificateFields):
   return passed(`${summary} (${cert.runnerEnvironment ?? 'unknown'} runner)`);
 }
 
-function compare(claims: GitlabStatementClaims, cert: GitlabCertificateFields): Comparison[] {
+function compare(claims: GitlabStatementClaims, cert: GitlabCertificateFields, issuer: string | undefined): Comparison[] {
   const { gitlab, source } = claims;
   const fork = 'the certificate was issued to a pipeline of another project, e.g. a fork';
+  const otherHost = (stated: string | undefined): string => (stated !== undefined && pathOf(stated) === projectPathOf(cert.sourceRepositoryURI) ? `the statement names another GitLab instance than the issuer ${issuer ?? '?'}` : fork);
   const otherRef = 'the certificate was issued to a pipeline of another ref';
+  // Fulcio forms these URLs from its own configured host; the issuer is the instance the user
+  // pinned, so the statement's URLs must be on it, and only their paths are compared with the
+  // certificate's.
+  const server = issuer?.replace(/\/+$/, '');
+  const onServer = (path: string | undefined): string | undefined => (server === undefined || path === undefined ? undefined : `${server}/${path}`);
+  const project = onServer(projectPathOf(cert.sourceRepositoryURI));
+  const job = onServer(pathOf(cert.runInvocationURI));
   return [
-    { field: 'externalParameters.project', stated: pathOf(claims.project), certificateField: 'Source Repository URI', certified: projectPathOf(cert.sourceRepositoryURI), meaning: fork },
-    { field: 'the source dependency\'s project', stated: pathOf(source?.repository), certificateField: 'Source Repository URI', certified: projectPathOf(cert.sourceRepositoryURI), meaning: fork },
+    { field: 'externalParameters.project', stated: trimSlash(claims.project), certificateField: 'Source Repository URI', certified: project, meaning: otherHost(claims.project) },
+    { field: 'the source dependency\'s repository', stated: trimSlash(source?.repository), certificateField: 'Source Repository URI', certified: project, meaning: otherHost(source?.repository) },
     { field: 'externalParameters.ref', stated: claims.ref, certificateField: 'Source Repository Ref', certified: cert.sourceRepositoryRef, meaning: otherRef },
     { field: 'the source dependency\'s ref', stated: source?.ref, certificateField: 'Source Repository Ref', certified: cert.sourceRepositoryRef, meaning: otherRef },
     { field: 'the source dependency\'s digest.gitCommit', stated: source?.commit, certificateField: 'Source Repository Digest', certified: cert.sourceRepositoryDigest, ignoreCase: true },
     { field: 'runDetails.builder.id', stated: claims.builderId, certificateField: 'Build Signer URI', certified: cert.buildSignerURI },
-    // Fulcio forms the job URL from its own default host; the path names the job.
-    { field: 'runDetails.metadata.invocationId', stated: pathOf(claims.invocationId), certificateField: 'Run Invocation URI', certified: pathOf(cert.runInvocationURI) },
+    { field: 'externalParameters.config', stated: claims.config, certificateField: 'Build Config URI', certified: cert.buildConfigURI },
+    { field: 'runDetails.metadata.invocationId', stated: claims.invocationId, certificateField: 'Run Invocation URI', certified: job },
     { field: 'externalParameters.pipelineSource', stated: claims.pipelineSource, certificateField: 'Build Trigger', certified: cert.buildTrigger },
     { field: 'internalParameters.gitlab.runner_environment', stated: gitlab.runner_environment, certificateField: 'Runner Environment', certified: cert.runnerEnvironment },
     { field: 'internalParameters.gitlab.project_id', stated: gitlab.project_id, certificateField: 'Source Repository Identifier', certified: cert.sourceRepositoryIdentifier, meaning: fork },
     { field: 'internalParameters.gitlab.namespace_id', stated: gitlab.namespace_id, certificateField: 'Source Repository Owner Identifier', certified: cert.sourceRepositoryOwnerIdentifier },
     { field: 'internalParameters.gitlab.ci_config_sha', stated: gitlab.ci_config_sha, certificateField: 'Build Signer Digest', certified: cert.buildSignerDigest, ignoreCase: true },
+    { field: 'internalParameters.gitlab.project_visibility', stated: gitlab.project_visibility, certificateField: 'Source Repository Visibility', certified: cert.sourceRepositoryVisibilityAtSigning },
   ];
 }
 
 function pathOf(uri: string | undefined): string | undefined {
   return uri === undefined ? undefined : uri.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]+\//i, '').replace(/\/+$/, '');
+}
+
+function trimSlash(uri: string | undefined): string | undefined {
+  return uri?.replace(/\/+$/, '');
 }
 
 function same(c: Comparison): boolean {

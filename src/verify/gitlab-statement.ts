@@ -17,6 +17,8 @@ export interface GitlabStatementClaims {
   readonly project?: string;
   readonly ref?: string;
   readonly pipelineSource?: string;
+  /** externalParameters.config: https://<ci_config_ref_uri>. */
+  readonly config?: string;
   readonly source?: DependencySource;
   /** internalParameters.factsFrom: id_token (GitLab's word) or ci_variables (the job's). */
   readonly factsFrom?: string;
@@ -43,6 +45,7 @@ export function gitlabStatementClaims(statement: InTotoStatement): GitlabStateme
     ...optional('project', string(external.project)),
     ...optional('ref', string(external.ref)),
     ...optional('pipelineSource', string(external.pipelineSource)),
+    ...optional('config', string(external.config)),
     ...(sourceDep ? { source: dependencySource(sourceDep) } : {}),
     ...optional('factsFrom', string(internal.factsFrom)),
     gitlab,

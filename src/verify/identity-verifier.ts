@@ -20,7 +20,16 @@ export interface IdentityPolicy {
   readonly trustedRoot: string | object;
   /** The identity in words (e.g. "GitLab project acme/models at refs/heads/main"), for a mismatch's reason. */
   readonly description?: string;
+  /**
+   * Accept a certificate Fulcio issued to a GitLab merge-request pipeline. Off by default: such a
+   * pipeline runs the merge request's source branch (a fork's too) under the target project's
+   * identity, with a ref of the source branch's name, so it can look like the pinned branch.
+   */
+  readonly allowMergeRequestPipelines?: boolean;
 }
+
+/** GitLab's pipeline_source (Fulcio's Build Trigger) for merge-request pipelines. */
+export const MERGE_REQUEST_TRIGGER = 'merge_request_event';
 
 const THRESHOLDS = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 };
 
@@ -47,11 +56,18 @@ export class IdentityVerifier implements SignatureVerifier {
     const policy = { subjectAlternativeName: exactly(this.#policy.certificateIdentity), extensions: { issuer: this.#policy.oidcIssuer } };
     const signer = verifyBundle(bundle, { trust: this.#trust, options: THRESHOLDS, policy });
     if (isOutcome(signer)) return Promise.resolve({ outcome: explained(signer, bundle, this.#policy.description) });
-    const identity = { subjectAlternativeName: signer.identity?.subjectAlternativeName, issuer: signer.identity?.extensions?.issuer };
-    return Promise.resolve({
+    return Promise.resolve(this.#verdict(bundle, { subjectAlternativeName: signer.identity?.subjectAlternativeName, issuer: signer.identity?.extensions?.issuer }));
+  }
+
+  #verdict(bundle: Bundle, identity: { subjectAlternativeName: string | undefined; issuer: string | undefined }): SignatureVerdict {
+    const fields = ciFields(bundle, identity.issuer);
+    if (fields.gitlab?.buildTrigger === MERGE_REQUEST_TRIGGER && this.#policy.allowMergeRequestPipelines !== true) {
+      return { outcome: mergeRequestRefused(fields.gitlab) };
+    }
+    return {
       outcome: passed(`signed by ${identity.subjectAlternativeName ?? '?'} (issuer ${identity.issuer ?? '?'})`),
-      signer: { kind: 'certificate', ...identity, ...ciFields(bundle, identity.issuer) },
-    });
+      signer: { kind: 'certificate', ...identity, ...fields },
+    };
   }
 }
 
@@ -60,6 +76,13 @@ function ciFields(bundle: Bundle, issuer: string | undefined): { github?: Github
   const github = githubCertificateFields(bundle, issuer);
   const gitlab = gitlabCertificateFields(bundle, issuer);
   return { ...(github ? { github } : {}), ...(gitlab ? { gitlab } : {}) };
+}
+
+// The signer identity names a ref, but a merge-request pipeline's ref is the source branch's name,
+// which a fork may call main: the identity would then be the protected branch's.
+function mergeRequestRefused(gitlab: GitlabCertificateFields): CheckOutcome {
+  const job = `GitLab project ${projectPathOf(gitlab.sourceRepositoryURI) ?? '?'} at ${gitlab.sourceRepositoryRef ?? '?'}, job ${gitlab.runInvocationURI ?? '?'}`;
+  return failed('MERGE_REQUEST_PIPELINE', `the certificate was issued to a merge-request pipeline (${job}): it runs the merge request's source branch, possibly a fork's, under this project's identity; pass --gitlab-allow-merge-request-pipelines to accept it`);
 }
 
 // Whom the certificate names, so that a person sees at once which project, ref or workflow signed

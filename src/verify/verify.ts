@@ -2,6 +2,7 @@
 // first failure up to the signature; once the signature holds, every statement check runs so
 // that all policy failures are reported together.
 import { certificateCheck } from './certificate-check.ts';
+import { cloudBuildCertificateCheck, isCloudBuildStatement } from './cloud-build-check.ts';
 import type { TrustConfig } from './config.ts';
 import { CheckList, verifyEnvelope } from './envelope.ts';
 import { isGithubStatement } from './github-statement.ts';
@@ -34,13 +35,24 @@ export async function verifyProvenance(request: VerifyRequest): Promise<Verifica
   const statementChecks = [
     statementTypeCheck,
     predicateTypeCheck,
-    ...(isGithubStatement(statement) || hasGithubCertificate(signed.verdict.signer) ? [certificateCheck(signed.verdict.signer)] : []),
-    ...(isGitlabStatement(statement) || hasGitlabCertificate(signed.verdict.signer) ? [gitlabCertificateCheck(signed.verdict.signer)] : []),
+    ...certificateChecks(statement, signed.verdict.signer),
     subjectCheck(request.artifact),
     ...(request.policies ?? []),
   ];
   for (const check of statementChecks) checks.record(check.name, await evaluate(check, statement));
   return { ok: checks.allPassed, checks: checks.all, statement, ...(signed.verdict.signer ? { signer: signed.verdict.signer } : {}) };
+}
+
+// Each platform's statement is compared with the certificate that signed it; a platform's
+// certificate over another platform's statement fails that platform's check.
+function certificateChecks(statement: InTotoStatement, signer: SignerIdentity | undefined): StatementCheck[] {
+  const github = hasGithubCertificate(signer);
+  const gitlab = hasGitlabCertificate(signer);
+  return [
+    ...(isGithubStatement(statement) || github ? [certificateCheck(signer)] : []),
+    ...(isGitlabStatement(statement) || gitlab ? [gitlabCertificateCheck(signer)] : []),
+    ...(isCloudBuildStatement(statement) && !github && !gitlab ? [cloudBuildCertificateCheck(signer)] : []),
+  ];
 }
 
 function hasGithubCertificate(signer: SignerIdentity | undefined): boolean {

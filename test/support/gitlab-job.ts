@@ -69,6 +69,8 @@ export interface JobRun {
   readonly stdout: string;
   readonly stderr: string;
   readonly projectDir: string;
+  /** The ID tokens the job was given (its id_tokens variables, as finally set). */
+  readonly idTokens: readonly string[];
 }
 
 export interface JobOptions {
@@ -120,7 +122,8 @@ async function runJob(component: Component, ctx: { oidc: GitlabOidc; root: strin
   // The runner runs the script's lines in one shell, stopping at the first that fails.
   const script = ['set -e', ...(job.script ?? [])].join('\n');
   const { code, stdout, stderr } = await exec('sh', ['-c', script], env, projectDir);
-  return { code, stdout, stderr, projectDir };
+  const idTokens = Object.keys(tokens).flatMap((variable) => (env[variable] ? [env[variable]] : []));
+  return { code, stdout, stderr, projectDir, idTokens };
 }
 
 function overridden(env: Record<string, string>, changes: JobOptions['env'] = {}): Record<string, string> {
@@ -151,17 +154,24 @@ function predefined(claims: GitlabClaims, projectDir: string, jobName: string): 
     CI_COMMIT_SHA: claims.sha,
     CI_COMMIT_REF_NAME: claims.ref,
     CI_COMMIT_REF_PROTECTED: claims.ref_protected,
-    ...(claims.ref_type === 'tag' ? { CI_COMMIT_TAG: claims.ref } : { CI_COMMIT_BRANCH: claims.ref }),
+    ...refVariables(claims),
     CI_CONFIG_PATH: '.gitlab-ci.yml',
     CI_PIPELINE_ID: claims.pipeline_id,
     CI_PIPELINE_SOURCE: claims.pipeline_source,
     CI_JOB_ID: claims.job_id,
     CI_JOB_NAME: jobName,
     CI_JOB_URL: `${server}/${claims.project_path}/-/jobs/${claims.job_id}`,
-    CI_JOB_IMAGE: 'ghcr.io/slsa-ml/slsa-ml:0.1.0',
+    CI_JOB_IMAGE: 'ghcr.io/slsa-ml/slsa-ml:v0.1.0',
     CI_RUNNER_ID: String(claims.runner_id),
     GITLAB_USER_LOGIN: claims.user_login,
   };
+}
+
+// A merge-request pipeline has no CI_COMMIT_BRANCH; its ref is the MR's source branch.
+function refVariables(claims: GitlabClaims): Record<string, string> {
+  if (claims.ref_type === 'tag') return { CI_COMMIT_TAG: claims.ref };
+  if (claims.pipeline_source === 'merge_request_event') return { CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: claims.ref, CI_MERGE_REQUEST_IID: '7' };
+  return { CI_COMMIT_BRANCH: claims.ref };
 }
 
 // The image links /usr/local/bin/slsa-ml to operator/bin.ts.

@@ -2,13 +2,20 @@
 // the build (builds.get, from a stand-in) and, keyless, the metadata server's identity token → a
 // statement of buildType cloud-build/v1.
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
+import { metadataAccessToken } from '../../src/ci/cloud-build/access-token.ts';
+import { readBuildRecord } from '../../src/ci/cloud-build/build-record.ts';
 import { cloudBuildPlatform } from '../../src/ci/cloud-build/platform.ts';
 import type { CiEnv, CiStatementInput } from '../../src/ci/platform.ts';
 import { CLOUD_BUILD_BUILD_TYPE, serializeStatement, type ResourceDescriptor, type Statement } from '../../src/provenance/index.ts';
+import { createSigner, signStatement } from '../../src/signing/index.ts';
+import { verifyProvenance, type VerificationResult } from '../../src/verify/index.ts';
 import { buildRecordFor, startCloudBuildApi, type CloudBuildApi } from '../support/cloud-build-api.ts';
 import { GOOGLE_ISSUER, startMetadataServer, type MetadataServer } from '../support/metadata-server.ts';
+import { identityToken as mockToken, startSigstoreMock, stopSigstoreMock, type SigstoreMock } from '../support/signing-sigstore-mock.ts';
 
 const SA = 'trainer@acme-ml.iam.gserviceaccount.com';
 const COMMIT = '1f0a9e3c5b7d2e4f6a8b0c1d3e5f7a9b2c4d6e8f';
@@ -201,6 +208,8 @@ describe('Cloud Build platform with Cloud Build\'s record of the build', () => {
         'substitutions.BRANCH_NAME', 'substitutions.REF_NAME', 'substitutions.REPO_FULL_NAME', 'substitutions.TRIGGER_BUILD_CONFIG_PATH',
         'substitutions.TRIGGER_NAME', 'substitutions._BUCKET', 'substitutions._EPOCHS',
       ],
+      // The stand-in is not Google's API: the statement says where its record came from.
+      cloudBuildApiEndpoint: api.url,
     });
     assert.deepEqual((buildDefinition.resolvedDependencies as ResourceDescriptor[])[0], {
       name: 'source', digest: { gitCommit: COMMIT },
@@ -226,7 +235,7 @@ describe('Cloud Build platform with Cloud Build\'s record of the build', () => {
       record();
       await assert.rejects(cloudBuildPlatform.statement({ ...step(), [variable]: value }, INPUT), {
         code: 'CLOUD_BUILD_RECORD_MISMATCH',
-        message: new RegExp(`^Cloud Build variable ${variable}="${value}" differs from Cloud Build's record of the build`),
+        message: `Cloud Build variable ${variable} differs from Cloud Build's record of the build: a step's env (or something else) rewrote it`,
       });
     });
   }
@@ -261,5 +270,99 @@ describe('Cloud Build platform with Cloud Build\'s record of the build', () => {
     await gone.close();
     await assert.rejects(cloudBuildPlatform.statement({ ...step(), SLSA_ML_CLOUD_BUILD_API: gone.url }, INPUT), { code: 'CLOUD_BUILD_API_UNAVAILABLE', message: /unreachable reading build .*ECONNREFUSED/ });
     await assert.rejects(cloudBuildPlatform.statement({ ...step(), SLSA_ML_CLOUD_BUILD_API: 'http://cloudbuild.example.com' }, INPUT), { code: 'CLOUD_BUILD_VARIABLE_INVALID', message: /^SLSA_ML_CLOUD_BUILD_API="http:\/\/cloudbuild\.example\.com" is not off or an https:\/\/ URL/ });
+  });
+});
+
+describe('when verify compares a Cloud Build statement with the certificate that signed it', () => {
+  let mock: SigstoreMock;
+  const sha256 = 'a'.repeat(64);
+
+  before(async () => {
+    mock = await startSigstoreMock({ fulcioURL: 'https://fulcio-google.slsa-ml.test', subjectClaim: 'email' });
+  });
+  after(() => stopSigstoreMock());
+
+  /** The statement signed keyless as `signer` (Google's issuer unless told), verified trusting that identity. */
+  async function verified(statement: object, signer: string, issuer = GOOGLE_ISSUER): Promise<VerificationResult> {
+    // sigstore-js reads Google's subject from email only when email_verified is set.
+    const token = mockToken({ sub: '1047', iss: issuer, email: signer, email_verified: 'true' });
+    const signing = await createSigner({ kind: 'sigstore', fulcioURL: mock.fulcioURL, rekorURL: mock.rekorURL, identityToken: () => Promise.resolve(token) });
+    const signed = await signStatement(Buffer.from(JSON.stringify(statement)), signing);
+    return verifyProvenance({ provenance: signed.bundleJson, trust: { kind: 'identity', certificateIdentity: signer, oidcIssuer: issuer, trustedRoot: mock.trustedRoot }, artifact: { sha256 } });
+  }
+
+  const certificate = (result: VerificationResult): string => {
+    const check = result.checks.find((c) => c.name === 'certificate');
+    return check === undefined ? 'no certificate check' : check.ok ? `PASS ${check.detail ?? ''}` : `FAIL ${check.code ?? ''}: ${check.reason ?? ''}`;
+  };
+
+  it('passes when the build\'s service account is the certificate\'s SAN, saying what the certificate does not cover', async () => {
+    const statement = await cloudBuildPlatform.statement(TRIGGERED, { ...INPUT, identityToken: googleToken({ email: SA }) });
+    const result = await verified(statement, SA);
+    assert.ok(result.ok, JSON.stringify(result.checks));
+    assert.equal(certificate(result), `PASS the build's service account ${SA} signed; the certificate names no build, trigger or source: those are the build's own word`);
+  });
+
+  it('fails a statement naming another service account than the one that signed it', async () => {
+    const statement = await cloudBuildPlatform.statement(TRIGGERED, { ...INPUT, identityToken: googleToken({ email: SA }) });
+    const other = 'mallory@acme-ml.iam.gserviceaccount.com';
+    const result = await verified(statement, other);
+    assert.equal(result.ok, false);
+    assert.equal(certificate(result), `FAIL CERTIFICATE_MISMATCH: internalParameters.cloudBuild.serviceAccount is ${SA}, but the certificate was issued to ${other}`);
+  });
+
+  it('fails a Cloud Build statement signed by an identity of another issuer', async () => {
+    const statement = await cloudBuildPlatform.statement(TRIGGERED, { ...INPUT, identityToken: googleToken({ email: SA }) });
+    const result = await verified(statement, SA, 'https://oidc.slsa-ml.test');
+    assert.equal(certificate(result), `FAIL CERTIFICATE_MISMATCH: the statement describes a Cloud Build build, but the certificate (${SA}) was issued by https://oidc.slsa-ml.test, not https://accounts.google.com to a service account`);
+  });
+
+  it('fails a GitLab statement signed by the service account: its certificate backs none of the job\'s facts', async () => {
+    const gitlab = {
+      _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'pytorch_model.pth', digest: { sha256 } }], predicateType: 'https://slsa.dev/provenance/v1',
+      predicate: { buildDefinition: { buildType: 'https://slsa-ml.dev/buildtypes/gitlab-ci/v1', externalParameters: { project: 'https://gitlab.com/acme/models' } }, runDetails: { builder: { id: 'https://gitlab.com/acme/models//.gitlab-ci.yml@refs/heads/main' } } },
+    };
+    const result = await verified(gitlab, SA);
+    assert.equal(result.ok, false);
+    assert.equal(certificate(result), `FAIL CERTIFICATE_MISMATCH: the statement describes a GitLab CI job, but the certificate (${SA}, issuer https://accounts.google.com) was not issued to one`);
+  });
+});
+
+describe('when the metadata server or the Cloud Build API never answers', () => {
+  // Accepts connections and never answers: what a hung metadata server or a black-holed proxy does.
+  let silent: Server;
+  let host: string;
+  before(async () => {
+    silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    silent.closeAllConnections();
+    silent.close();
+  });
+
+  async function within<T>(work: Promise<T>): Promise<{ error: Error; elapsed: number }> {
+    const start = Date.now();
+    const error = await work.then(() => new Error('answered'), (err: unknown) => err as Error);
+    return { error, elapsed: Date.now() - start };
+  }
+
+  it('the identity token request gives up at its deadline with a reason naming the server', async () => {
+    const { error, elapsed } = await within(cloudBuildPlatform.identityToken({ ...TRIGGERED, GCE_METADATA_HOST: host })({ signal: AbortSignal.timeout(300) }));
+    assert.equal((error as { code?: string }).code, 'IDENTITY_TOKEN_UNAVAILABLE');
+    assert.match(error.message, new RegExp(`^metadata server ${host} unreachable`));
+    assert.ok(elapsed < 5000, `${elapsed} ms`);
+  });
+
+  it('the access token and builds.get give up at their deadline, naming what did not answer', async () => {
+    const token = await within(metadataAccessToken(host, AbortSignal.timeout(300)));
+    assert.equal((token.error as { code?: string }).code, 'CLOUD_BUILD_API_UNAVAILABLE');
+    assert.match(token.error.message, new RegExp(`^metadata server ${host} unreachable for an access token`));
+    assert.ok(token.elapsed < 5000, `${token.elapsed} ms`);
+    const record = await within(readBuildRecord({ api: `http://${host}`, projectId: 'acme-ml', location: 'us-central1', buildId: 'b1', accessToken: 't', signal: AbortSignal.timeout(300) }));
+    assert.equal((record.error as { code?: string }).code, 'CLOUD_BUILD_API_UNAVAILABLE');
+    assert.match(record.error.message, new RegExp(`^Cloud Build API http://${host} unreachable reading build b1`));
+    assert.ok(record.elapsed < 5000, `${record.elapsed} ms`);
   });
 });

@@ -3,7 +3,7 @@
 // the statement.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
 import type { Bundle } from '@sigstore/bundle';
 import { initializeCA, initializeCTLog } from '@sigstore/mock';
@@ -12,13 +12,17 @@ import { decodeClaims, gitlabJobFromClaims } from '../../src/ci/gitlab/claims.ts
 import { gitlabPlatform } from '../../src/ci/gitlab/platform.ts';
 import { gitlabJobFromVariables } from '../../src/ci/gitlab/variables.ts';
 import { detectedPlatforms } from '../../src/ci/platforms.ts';
+import type { CliIo } from '../../src/cli/io.ts';
+import { trustFromFlags } from '../../src/cli/trust-flags.ts';
 import { buildGitlabStatement } from '../../src/provenance/index.ts';
+import { createSigner, signStatement } from '../../src/signing/index.ts';
 import { githubCertificateFields } from '../../src/verify/github-certificate.ts';
 import { gitlabCertificateFields } from '../../src/verify/gitlab-certificate.ts';
 import { gitlabCertificateCheck } from '../../src/verify/gitlab-check.ts';
-import type { CheckOutcome, InTotoStatement, SignerIdentity } from '../../src/verify/index.ts';
-import { gitlabCertificate } from '../support/fulcio-gitlab.ts';
-import { gitlabClaims } from '../support/gitlab-oidc.ts';
+import { verifyProvenance, type CheckOutcome, type InTotoStatement, type SignerIdentity, type VerificationResult } from '../../src/verify/index.ts';
+import { gitlabCertificate, gitlabFulcioHandler } from '../support/fulcio-gitlab.ts';
+import { gitlabClaims, startGitlabOidc, type GitlabClaims } from '../support/gitlab-oidc.ts';
+import { startSigstoreMock, stopSigstoreMock, type SigstoreMock } from '../support/signing-sigstore-mock.ts';
 
 const SHA = '1f0a9e3c5b7d2e4f6a8b0c1d3e5f7a9b2c4d6e8f';
 const subjects = [{ name: 'pytorch_model.pth', digest: { sha256: 'ab'.repeat(32) } }];
@@ -76,7 +80,8 @@ describe('when a GitLab job\'s ID token describes it', () => {
     assert.equal(codeOf(() => gitlabJobFromClaims(claims, { CI_SERVER_URL: 'https://gitlab.example.com' })), 'ENVIRONMENT_MISMATCH: CI_SERVER_URL=https://gitlab.example.com but the ID token\'s iss claim is https://gitlab.com');
     const old: Record<string, unknown> = { ...gitlabClaims() };
     delete old.ci_config_ref_uri;
-    assert.match(codeOf(() => gitlabJobFromClaims(decodeClaims(jwt(old)), {})) ?? '', /^OIDC_TOKEN_INVALID: the ID token has no ci_config_ref_uri claim/);
+    // GitLab leaves the claim out when the CI config comes from another project: say so.
+    assert.equal(codeOf(() => gitlabJobFromClaims(decodeClaims(jwt(old)), {})), 'OIDC_TOKEN_INVALID: the ID token has no ci_config_ref_uri claim: the CI config must live in this project\'s repository (GitLab sets ci_config_ref_uri only then), or GitLab is older than 16.2');
     assert.match(codeOf(() => gitlabJobFromClaims(decodeClaims(jwt({ ...gitlabClaims(), aud: 'vault' })), {})) ?? '', /^OIDC_TOKEN_INVALID: the ID token's audience is "vault", not "sigstore"/);
     assert.match(codeOf(() => decodeClaims('not-a-jwt')) ?? '', /^OIDC_TOKEN_INVALID/);
   });
@@ -101,6 +106,12 @@ describe('when the job signs with a key (no ID token)', () => {
     assert.equal(internal.factsFrom, 'ci_variables');
     assert.equal(statement.predicate.runDetails.builder.id, 'https://gitlab.example.com/ml/models//ci/train.yml@refs/tags/v2');
     assert.deepEqual(statement.predicate.buildDefinition.externalParameters.ref, 'refs/tags/v2');
+  });
+
+  it('names the instance by CI_SERVER_FQDN, port included, as GitLab\'s ci_config_ref_uri does', async () => {
+    const statement = await gitlabPlatform.statement({ ...env, CI_SERVER_URL: 'https://gitlab.example.com:8443', CI_SERVER_FQDN: 'gitlab.example.com:8443' }, { ...base, identityToken: undefined });
+    assert.equal(statement.predicate.runDetails.builder.id, 'https://gitlab.example.com:8443/ml/models//ci/train.yml@refs/tags/v2');
+    assert.equal(statement.predicate.buildDefinition.externalParameters.config, 'https://gitlab.example.com:8443/ml/models//ci/train.yml@refs/tags/v2');
   });
 
   it('a missing variable is named', () => {
@@ -153,7 +164,7 @@ describe('when the certificate check compares a GitLab statement with its certif
   it('fails a statement of the original project signed by a fork\'s pipeline, saying so', async () => {
     const outcome = await check(statementFor(), gitlabClaims({ project_path: 'mallory/models', project_id: '666' }));
     assert.equal(outcome.ok, false);
-    assert.match(outcome.ok ? '' : outcome.reason, /^externalParameters\.project is acme\/models, but the certificate's Source Repository URI is mallory\/models \(the certificate was issued to a pipeline of another project, e\.g\. a fork\)/);
+    assert.match(outcome.ok ? '' : outcome.reason, /^externalParameters\.project is https:\/\/gitlab\.com\/acme\/models, but the certificate's Source Repository URI is https:\/\/gitlab\.com\/mallory\/models \(the certificate was issued to a pipeline of another project, e\.g\. a fork\)/);
   });
 
   it('fails another ref, and warns of a self-managed runner', async () => {
@@ -169,5 +180,89 @@ describe('when the certificate check compares a GitLab statement with its certif
     assert.deepEqual(await gitlabCertificateCheck({ kind: 'key', fingerprint: 'ab' }).evaluate(statementFor()), {
       ok: true, detail: 'signed by a key, not by a GitLab certificate: the job is as the key holder states it',
     });
+  });
+});
+
+/** A statement of the default job, edited as a tampering signer would. */
+interface Editable {
+  buildDefinition: { externalParameters: Record<string, string>; internalParameters: { gitlab: Record<string, string> }; resolvedDependencies: Array<{ uri: string }> };
+  runDetails: { metadata: { invocationId: string } };
+}
+
+function edited(edit: (predicate: Editable) => void): InTotoStatement {
+  const statement = structuredClone(statementFor());
+  edit(statement.predicate as never);
+  return statement;
+}
+
+const reasonOf = (outcome: CheckOutcome): string => (outcome.ok ? `passed: ${outcome.detail ?? ''}` : `${outcome.code}: ${outcome.reason}`);
+
+describe('when a GitLab statement names what its certificate does not back', () => {
+  it('fails a project, source or job URL on another host than the pinned issuer, though the paths match', async () => {
+    const project = await check(edited((p) => { p.buildDefinition.externalParameters.project = 'https://github.com/acme/models'; }), gitlabClaims());
+    assert.match(reasonOf(project), /^CERTIFICATE_MISMATCH: externalParameters\.project is https:\/\/github\.com\/acme\/models, but the certificate's Source Repository URI is https:\/\/gitlab\.com\/acme\/models \(the statement names another GitLab instance than the issuer https:\/\/gitlab\.com\)$/);
+    const source = await check(edited((p) => { p.buildDefinition.resolvedDependencies[0]!.uri = `git+https://github.com/acme/models@refs/heads/main`; }), gitlabClaims());
+    assert.match(reasonOf(source), /^CERTIFICATE_MISMATCH: the source dependency's repository is https:\/\/github\.com\/acme\/models, but/);
+    const job = await check(edited((p) => { p.runDetails.metadata.invocationId = 'https://github.com/acme/models/-/jobs/1234567'; }), gitlabClaims());
+    assert.match(reasonOf(job), /^CERTIFICATE_MISMATCH: runDetails\.metadata\.invocationId is https:\/\/github\.com\/acme\/models\/-\/jobs\/1234567, but the certificate's Run Invocation URI is https:\/\/gitlab\.com\/acme\/models\/-\/jobs\/1234567$/);
+  });
+
+  it('fails a config or a project visibility that differs from the certificate\'s', async () => {
+    const config = await check(edited((p) => { p.buildDefinition.externalParameters.config = 'https://gitlab.com/acme/models//other.yml@refs/heads/main'; }), gitlabClaims());
+    assert.match(reasonOf(config), /^CERTIFICATE_MISMATCH: externalParameters\.config is https:\/\/gitlab\.com\/acme\/models\/\/other\.yml@refs\/heads\/main, but the certificate's Build Config URI is https:\/\/gitlab\.com\/acme\/models\/\/\.gitlab-ci\.yml@refs\/heads\/main$/);
+    const visibility = await check(edited((p) => { p.buildDefinition.internalParameters.gitlab.project_visibility = 'public'; }), gitlabClaims());
+    assert.match(reasonOf(visibility), /^CERTIFICATE_MISMATCH: internalParameters\.gitlab\.project_visibility is public, but the certificate's Source Repository Visibility is private$/);
+  });
+
+  it('fails a GitLab statement signed by a keyless certificate that was not issued to a GitLab job', async () => {
+    const account: SignerIdentity = { kind: 'certificate', subjectAlternativeName: 'builder@acme.iam.gserviceaccount.com', issuer: 'https://accounts.google.com' };
+    assert.equal(reasonOf(await gitlabCertificateCheck(account).evaluate(statementFor())), 'CERTIFICATE_MISMATCH: the statement describes a GitLab CI job, but the certificate (builder@acme.iam.gserviceaccount.com, issuer https://accounts.google.com) was not issued to one');
+  });
+});
+
+describe('when the certificate was issued to a merge-request pipeline', () => {
+  const oidc = startGitlabOidc();
+  const io: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: process.cwd(), now: () => new Date() };
+  let mock: SigstoreMock;
+
+  before(async () => {
+    mock = await startSigstoreMock({ fulcioURL: 'https://fulcio-gitlab.slsa-ml.test', fulcio: (ca) => gitlabFulcioHandler(ca, { oidc }) });
+  });
+  after(() => stopSigstoreMock());
+
+  async function verified(claims: GitlabClaims, flags: Record<string, string | boolean>): Promise<VerificationResult> {
+    const signer = await createSigner({ kind: 'sigstore', fulcioURL: mock.fulcioURL, rekorURL: mock.rekorURL, identityToken: () => Promise.resolve(oidc.token(claims)) });
+    const signed = await signStatement(Buffer.from(JSON.stringify(statementFor(claims))), signer);
+    const strings = new Map(Object.entries(flags).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as const] : [])));
+    const booleans = new Set(flags.allow === true ? ['gitlab-allow-merge-request-pipelines'] : []);
+    strings.set('trusted-root', JSON.stringify(mock.trustedRoot));
+    const trust = await trustFromFlags({ strings, lists: new Map(), booleans, positionals: [] }, io);
+    return verifyProvenance({ provenance: signed.bundleJson, trust, artifact: { sha256: 'ab'.repeat(32) } });
+  }
+
+  // A fork's branch called main, run in the parent project by a merge request: GitLab names its
+  // ref main (the source branch) and the identity is the parent project's at refs/heads/main.
+  const mergeRequest = gitlabClaims({ pipeline_source: 'merge_request_event', ref: 'main', ref_protected: 'false' });
+  const pinned = { 'gitlab-project': 'acme/models', 'gitlab-ref': 'refs/heads/main' };
+
+  it('refuses it, though its SAN is the pinned branch\'s, naming the pipeline and the opt-in flag', async () => {
+    const result = await verified(mergeRequest, pinned);
+    assert.equal(result.ok, false);
+    const signature = result.checks.find((c) => c.name === 'signature');
+    assert.equal(signature?.code, 'MERGE_REQUEST_PIPELINE');
+    assert.match(signature?.reason ?? '', /^the certificate was issued to a merge-request pipeline \(GitLab project acme\/models at refs\/heads\/main, job https:\/\/gitlab\.com\/acme\/models\/-\/jobs\/1234567\): .*pass --gitlab-allow-merge-request-pipelines to accept it$/);
+    assert.equal(result.statement, undefined, 'nothing of the statement is shown');
+  });
+
+  it('--gitlab-allow-merge-request-pipelines goes only with keyless trust', async () => {
+    const flags = { strings: new Map([['key', 'cosign.pub']]), lists: new Map(), booleans: new Set(['gitlab-allow-merge-request-pipelines']), positionals: [] };
+    await assert.rejects(trustFromFlags(flags, io), { name: 'UsageError', message: '--gitlab-allow-merge-request-pipelines applies only to keyless verification: a key-signed statement has no certificate' });
+  });
+
+  it('accepts it with the explicit opt-in, and a push pipeline of the same ref without it', async () => {
+    const allowed = await verified(mergeRequest, { ...pinned, allow: true });
+    assert.ok(allowed.ok, JSON.stringify(allowed.checks));
+    const push = await verified(gitlabClaims(), pinned);
+    assert.ok(push.ok, JSON.stringify(push.checks));
   });
 });

@@ -1,7 +1,7 @@
 // attest-ci's command line and verify's CI identity shorthands: what they accept, what they
 // expand to, and the one-line errors for what they refuse.
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { ciIdentityFromFlags } from '../../src/cli/ci-identity-flags.ts';
 import { parseFlags } from '../../src/cli/flags.ts';
 import { TRUST_FLAGS } from '../../src/cli/trust-flags.ts';
 import { cli } from '../support/cli.ts';
+import { startMetadataServer } from '../support/metadata-server.ts';
 
 function identity(...args: string[]): ReturnType<typeof ciIdentityFromFlags> {
   return ciIdentityFromFlags(parseFlags(args, TRUST_FLAGS));
@@ -93,5 +94,26 @@ describe('when attest-ci is run wrongly', () => {
     assert.match(run.stderr, /SIGSTORE_ID_TOKEN is not set: the job needs id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore/);
     const http = await cli(['attest-ci', 'model.pth', '--fulcio-url', 'http://fulcio.example.com'], { cwd: dir, env: { GITLAB_CI: 'true' } });
     assert.match(http.stderr, /--fulcio-url "http:\/\/fulcio\.example\.com": must be an https:\/\/ URL/);
+  });
+});
+
+describe('when attest-ci measures the model', () => {
+  // An identity token lives minutes; hashing a large model can take longer. A model that cannot be
+  // measured shows the order: it fails before any token is asked for.
+  it('measures it before it fetches the identity token', async () => {
+    const metadata = await startMetadataServer({ email: 'trainer@acme-ml.iam.gserviceaccount.com' });
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'attest-ci-'));
+      await mkdir(join(dir, 'model'));
+      await writeFile(join(dir, 'model', 'weights.bin'), 'x');
+      await symlink('/etc/hostname', join(dir, 'model', 'link'));
+      const env = { BUILD_ID: 'b1', PROJECT_ID: 'acme-ml', PROJECT_NUMBER: '1', LOCATION: 'us-central1', SLSA_ML_CLOUD_BUILD_API: 'off', GCE_METADATA_HOST: metadata.host };
+      const run = await cli(['attest-ci', 'model', '--fulcio-url', 'http://127.0.0.1:9', '--rekor-url', 'http://127.0.0.1:9'], { cwd: dir, env });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /link: is a symlink/);
+      assert.deepEqual(metadata.requests, []);
+    } finally {
+      await metadata.close();
+    }
   });
 });

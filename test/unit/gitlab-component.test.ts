@@ -64,7 +64,8 @@ describe('the component templates/provenance.yml', () => {
 
   it('runs the slsa-ml image of this release with a shell as entrypoint, and requires model and needs', async () => {
     const component = await readComponent();
-    assert.equal(component.inputs.image?.default, `ghcr.io/slsa-ml/slsa-ml:${version}`);
+    // release.yml pushes the image under the release tag, v<package.json version>.
+    assert.equal(component.inputs.image?.default, `ghcr.io/slsa-ml/slsa-ml:v${version}`);
     assert.deepEqual((Object.values(component.jobs)[0] as Job).image?.entrypoint, ['']);
     assert.throws(() => withDefaults(component, { needs: [] }), /`model` input: required value has not been provided/);
     assert.throws(() => withDefaults(component, { model: 'm' }), /`needs` input: required value has not been provided/);
@@ -82,7 +83,8 @@ describe('the example examples/gitlab/.gitlab-ci.yml', () => {
   it('includes the component at this release with inputs it declares', async () => {
     const component = await readComponent();
     const [include] = example.include;
-    assert.equal(include?.component, `$CI_SERVER_FQDN/slsa-ml/slsa-ml/provenance@${version}`);
+    // The release tags are v<version>; @ names a tag as it is.
+    assert.equal(include?.component, `$CI_SERVER_FQDN/slsa-ml/slsa-ml/provenance@v${version}`);
     withDefaults(component, include?.inputs ?? {});
     assert.ok(example.stages.includes(String(include?.inputs.stage)));
   });
@@ -103,6 +105,7 @@ describe('the example examples/gitlab/.gitlab-ci.yml', () => {
     const verify = jobs['verify-cifar10'];
     assert.deepEqual(verify?.needs, ['train-cifar10', 'slsa-ml-provenance']);
     assert.match((verify?.script ?? []).join('\n'), /slsa-ml verify .*--gitlab-project "\$CI_PROJECT_PATH" --gitlab-ref "refs\/heads\/\$CI_COMMIT_BRANCH"/s);
+    assert.equal(verify?.image?.name, `ghcr.io/slsa-ml/slsa-ml:v${version}`);
     for (const job of Object.values(jobs)) assert.ok(example.stages.includes(String(job.stage)), String(job.stage));
   });
 });

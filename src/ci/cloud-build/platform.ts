@@ -28,7 +28,7 @@ export const cloudBuildPlatform: CiPlatform = {
 async function cloudBuildStatement(env: CiEnv, input: CiStatementInput): Promise<Statement> {
   const fromEnv = readCloudBuildEnv(env);
   const api = cloudBuildApi(env);
-  const run = api === undefined ? fromEnv : runFromRecord(await recordOf(api, fromEnv, env), env, fromEnv);
+  const run = api === undefined ? fromEnv : runFromRecord(await recordOf(api, fromEnv, env), env, fromEnv, api);
   return buildCloudBuildStatement({
     build: withTokenIdentity(run, input.identityToken),
     subjects: input.subjects,

@@ -10,7 +10,8 @@ import { CloudBuildError } from './errors.ts';
 /** Variables whose value the record also holds; user substitutions (`_NAME`) are compared too. */
 const COMPARED = ['COMMIT_SHA', 'TRIGGER_NAME', 'TRIGGER_BUILD_CONFIG_PATH', 'REPO_FULL_NAME', 'REF_NAME', 'BRANCH_NAME', 'TAG_NAME', 'SERVICE_ACCOUNT_EMAIL'];
 
-export function runFromRecord(record: BuildRecord, env: CiEnv, fromEnv: CloudBuildRun): CloudBuildRun {
+/** `api`: the endpoint the record came from, recorded with it (it need not be Google's). */
+export function runFromRecord(record: BuildRecord, env: CiEnv, fromEnv: CloudBuildRun, api: string): CloudBuildRun {
   const recorded = recordAsVariables(record, fromEnv);
   compare(env, recorded);
   let run: CloudBuildRun;
@@ -28,7 +29,7 @@ export function runFromRecord(record: BuildRecord, env: CiEnv, fromEnv: CloudBui
     ...(source ? { source } : {}),
     ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
     // PROJECT_NUMBER is not in the record; LOCATION and the ids are the name the record answered for.
-    recordedFrom: { environment: ['PROJECT_NUMBER'], cloudBuildApi: fieldsUsed(record, run) },
+    recordedFrom: { environment: ['PROJECT_NUMBER'], cloudBuildApi: fieldsUsed(record, run), cloudBuildApiEndpoint: api },
   };
 }
 
@@ -51,7 +52,8 @@ function compare(env: CiEnv, recorded: Readonly<Record<string, string>>): void {
     const stated = env[name];
     const actual = recorded[name];
     if (stated && actual && stated !== actual) {
-      throw new CloudBuildError('CLOUD_BUILD_RECORD_MISMATCH', `Cloud Build variable ${name}=${JSON.stringify(stated)} differs from Cloud Build's record of the build (${JSON.stringify(actual)})`);
+      // Named, not shown: a substitution's value may be a secret, and CI logs are widely read.
+      throw new CloudBuildError('CLOUD_BUILD_RECORD_MISMATCH', `Cloud Build variable ${name} differs from Cloud Build's record of the build: a step's env (or something else) rewrote it`);
     }
   }
 }

@@ -14,6 +14,11 @@ export const SIGSTORE_AUDIENCE = 'sigstore';
 
 const REQUIRED = ['iss', 'project_path', 'ref', 'ref_type', 'sha', 'pipeline_id', 'pipeline_source', 'job_id', 'ci_config_ref_uri'] as const;
 
+// Why a claim GitLab documents can be absent, for the one that is absent in practice.
+const MISSING_WHY: Readonly<Record<string, string>> = {
+  ci_config_ref_uri: ': the CI config must live in this project\'s repository (GitLab sets ci_config_ref_uri only then), or GitLab is older than 16.2',
+};
+
 /** Claim ↔ variable pairs that must agree when the variable is set. */
 const SAME_AS_ENV: ReadonlyArray<readonly [string, string]> = [
   ['iss', 'CI_SERVER_URL'],
@@ -34,7 +39,7 @@ export function decodeClaims(token: string): Claims {
 
 export function gitlabJobFromClaims(claims: Claims, env: CiEnv): GitlabJob {
   for (const name of REQUIRED) {
-    if (claim(claims, name) === undefined) throw new GitlabError('OIDC_TOKEN_INVALID', `the ID token has no ${name} claim (GitLab 16.2 or later sets it)`);
+    if (claim(claims, name) === undefined) throw new GitlabError('OIDC_TOKEN_INVALID', `the ID token has no ${name} claim${MISSING_WHY[name] ?? ' (GitLab 16.2 or later sets it)'}`);
   }
   const audience = claims.aud;
   if (!(audience === SIGSTORE_AUDIENCE || (Array.isArray(audience) && audience.includes(SIGSTORE_AUDIENCE)))) {

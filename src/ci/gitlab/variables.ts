@@ -7,12 +7,13 @@ import type { CiEnv } from '../platform.ts';
 import { jobOnlyVariables, optional } from './claims.ts';
 import { GitlabError } from './errors.ts';
 
-const REQUIRED = ['CI_SERVER_URL', 'CI_SERVER_HOST', 'CI_PROJECT_PATH', 'CI_COMMIT_REF_NAME', 'CI_COMMIT_SHA', 'CI_PIPELINE_ID', 'CI_PIPELINE_SOURCE', 'CI_JOB_ID', 'CI_CONFIG_PATH'] as const;
+const REQUIRED = ['CI_SERVER_URL', 'CI_PROJECT_PATH', 'CI_COMMIT_REF_NAME', 'CI_COMMIT_SHA', 'CI_PIPELINE_ID', 'CI_PIPELINE_SOURCE', 'CI_JOB_ID', 'CI_CONFIG_PATH'] as const;
 
 export function gitlabJobFromVariables(env: CiEnv): GitlabJob {
   for (const name of REQUIRED) {
     if (!env[name]) throw new GitlabError('VARIABLE_MISSING', `${name} is not set: run attest-ci in a GitLab CI/CD job`);
   }
+  const server = serverName(env);
   const get = (name: string): string => env[name] ?? '';
   // CI_COMMIT_TAG is set only in pipelines for tags.
   const tag = Boolean(env.CI_COMMIT_TAG);
@@ -27,7 +28,7 @@ export function gitlabJobFromVariables(env: CiEnv): GitlabJob {
     pipelineSource: get('CI_PIPELINE_SOURCE'),
     jobId: get('CI_JOB_ID'),
     // GitLab's ci_config_ref_uri for a config in the project's own repository.
-    ciConfigRefUri: `${get('CI_SERVER_HOST')}/${get('CI_PROJECT_PATH')}//${get('CI_CONFIG_PATH')}@${ref}`,
+    ciConfigRefUri: `${server}/${get('CI_PROJECT_PATH')}//${get('CI_CONFIG_PATH')}@${ref}`,
     ...optional('projectId', env.CI_PROJECT_ID || undefined),
     ...optional('namespacePath', env.CI_PROJECT_NAMESPACE || undefined),
     ...optional('namespaceId', env.CI_PROJECT_NAMESPACE_ID || undefined),
@@ -38,4 +39,12 @@ export function gitlabJobFromVariables(env: CiEnv): GitlabJob {
     factsFrom: 'ci_variables',
     ciVariables: jobOnlyVariables(env),
   };
+}
+
+// GitLab's ci_config_ref_uri names the instance by its FQDN, port included; CI_SERVER_HOST has no
+// port (and older GitLab sets no CI_SERVER_FQDN).
+function serverName(env: CiEnv): string {
+  const server = env.CI_SERVER_FQDN || env.CI_SERVER_HOST;
+  if (!server) throw new GitlabError('VARIABLE_MISSING', 'CI_SERVER_FQDN (or CI_SERVER_HOST) is not set: run attest-ci in a GitLab CI/CD job');
+  return server;
 }

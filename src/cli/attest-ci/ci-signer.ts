@@ -32,9 +32,15 @@ export interface CiSigner {
   readonly identityToken: string | undefined;
 }
 
-export async function ciSignerFromFlags(flags: ParsedFlags, io: CliIo, platform: CiPlatform): Promise<CiSigner> {
+/**
+ * The signer the flags choose, checked now (usage errors before any work) but made on `ready()`:
+ * keyless, that fetches the identity token, which expires, so attest-ci calls it only once the
+ * model is measured (hashing a large model can outlast a token fetched first).
+ */
+export async function ciSignerFromFlags(flags: ParsedFlags, io: CliIo, platform: CiPlatform): Promise<{ ready: () => Promise<CiSigner> }> {
   if (flags.strings.has('key') || flags.strings.has('kms')) {
-    return { signer: await signerFromFlags(flags, io), identityToken: undefined };
+    const signer = await signerFromFlags(flags, io);
+    return { ready: () => Promise.resolve({ signer, identityToken: undefined }) };
   }
   for (const flag of ['key-password-file', 'kms-endpoint', 'transparency', 'tuf-mirror', 'tuf-root']) {
     if (flags.strings.has(flag)) throw new UsageError(`--${flag} applies only with --key or --kms`);
@@ -42,10 +48,13 @@ export async function ciSignerFromFlags(flags: ParsedFlags, io: CliIo, platform:
   const fulcioURL = serviceUrl('--fulcio-url', flags.strings.get('fulcio-url') ?? DEFAULT_FULCIO_URL);
   const rekorURL = serviceUrl('--rekor-url', flags.strings.get('rekor-url') ?? DEFAULT_REKOR_URL);
   const tokenFile = flags.strings.get('identity-token');
-  const token = tokenFile === undefined ? await platformToken(platform, io.env) : (await readUserFile('--identity-token', tokenFile, io)).toString('utf8').trim();
-  if (token === '') throw new UsageError(`--identity-token ${tokenFile ?? ''}: the file is empty`);
-  const signer = await createSigner({ kind: 'sigstore', fulcioURL, rekorURL, identityToken: () => Promise.resolve(token) });
-  return { signer, identityToken: token };
+  const ready = async (): Promise<CiSigner> => {
+    const token = tokenFile === undefined ? await platformToken(platform, io.env) : (await readUserFile('--identity-token', tokenFile, io)).toString('utf8').trim();
+    if (token === '') throw new UsageError(`--identity-token ${tokenFile ?? ''}: the file is empty`);
+    const signer = await createSigner({ kind: 'sigstore', fulcioURL, rekorURL, identityToken: () => Promise.resolve(token) });
+    return { signer, identityToken: token };
+  };
+  return { ready };
 }
 
 function platformToken(platform: CiPlatform, env: CiEnv): Promise<string> {

@@ -101,8 +101,9 @@ async function runAttestCi(args: readonly string[], io: CliIo): Promise<number> 
   const outputDir = outputDirOf(flags, model, io);
   const withSignature = !flags.booleans.has('no-model-signature');
   const locations = await refuseExistingSiblings(storage, siblingBase(model, outputDir), { modelSignature: withSignature }).catch(asCliError);
-  const { signer, identityToken } = await ciSignerFromFlags(flags, io, platform);
+  const chosen = await ciSignerFromFlags(flags, io, platform);
   const digest = await measureModel(model, storage, {});
+  const { signer, identityToken } = await chosen.ready();
   const statement = await platform.statement(io.env, {
     subjects: [subjectOf(model, digest)],
     identityToken,

@@ -108,7 +108,8 @@ function runLines(facts: StatementFacts): string[] {
 // A GitLab job as its statement records it; the certificate's word is on the signer line.
 function gitlabLines(statement: InTotoStatement, facts: StatementFacts): string[] {
   const claims = gitlabStatementClaims(statement);
-  const pipeline = claims.gitlab.pipeline_url ?? `pipeline ${claims.gitlab.pipeline_id ?? '?'}`;
+  // The certificate names the job but not its pipeline: the pipeline is the statement's word.
+  const pipeline = `${claims.gitlab.pipeline_url ?? `pipeline ${claims.gitlab.pipeline_id ?? '?'}`} (the statement's word)`;
   const from = claims.factsFrom === 'ci_variables' ? ' (from the job\'s CI variables)' : '';
   return [
     `pipeline    ${pipeline}, job ${claims.invocationId ?? '?'}, ${claims.pipelineSource ?? '?'}, finished ${facts.finishedOn ?? '?'}${from}`,
