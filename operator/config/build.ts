@@ -57,10 +57,10 @@ export function buildConfig(f: Fields): OperatorConfig {
 
 function buildStorage(f: Fields): StorageSettings {
   const apiEndpoint = f.optionalString('storage.gcs.apiEndpoint', endpoint);
-  const projectId = f.optionalString('storage.gcs.projectId', nonEmpty);
+  const userProject = f.optionalString('storage.gcs.userProject', nonEmpty);
   const fileRoot = f.optionalString('storage.fileRoot', absolutePath);
   return {
-    gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(projectId === undefined ? {} : { projectId }) },
+    gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(userProject === undefined ? {} : { userProject }) },
     ...(fileRoot === undefined ? {} : { fileRoot }),
   };
 }

@@ -2,9 +2,13 @@
 // in upper snake case), parsed by the key's type. An empty variable clears an optional value
 // (a list becomes empty). Other SLSA_ML_* variables are left alone: tools share the prefix.
 import { ConfigError } from './errors.ts';
-import { schemaLeaves, isTree, type Leaf, type RawTree, type RawValue } from './schema.ts';
+import { envName, REMOVED_KEYS, schemaLeaves, isTree, type Leaf, type RawTree, type RawValue } from './schema.ts';
 
 export function readEnvironment(env: NodeJS.ProcessEnv): RawTree {
+  for (const [field, reason] of Object.entries(REMOVED_KEYS)) {
+    const name = envName(field.split('.'));
+    if (env[name] !== undefined) throw new ConfigError(field, reason, { origin: name });
+  }
   const tree: RawTree = {};
   for (const leaf of schemaLeaves()) {
     const text = env[leaf.envName];

@@ -2,7 +2,7 @@
 // and wrongly typed values are refused here, naming the key's path.
 import { parse } from 'yaml';
 import { ConfigError } from './errors.ts';
-import { SCHEMA, type LeafType, type RawTree, type RawValue, type SchemaGroup } from './schema.ts';
+import { REMOVED_KEYS, SCHEMA, type LeafType, type RawTree, type RawValue, type SchemaGroup } from './schema.ts';
 
 export function parseConfigFile(text: string, origin: string): RawTree {
   let doc: unknown;
@@ -33,6 +33,8 @@ function readGroup(value: unknown, group: SchemaGroup, path: readonly string[], 
     const childPath = [...path, key];
     const node = Object.hasOwn(group, key) ? group[key] : undefined;
     if (node === undefined) {
+      const removed = REMOVED_KEYS[childPath.join('.')];
+      if (removed !== undefined) throw new ConfigError(childPath.join('.'), removed, { origin });
       throw new ConfigError(childPath.join('.'), `unknown key (known here: ${Object.keys(group).join(', ')})`, { origin });
     }
     if (child === null) tree[key] = null;

@@ -21,7 +21,7 @@ export const SCHEMA: SchemaGroup = {
   labelSelector: 'string',
   pipelineRuns: { enabled: 'boolean', deepInspection: 'boolean' },
   allowedPrefixes: 'list',
-  storage: { gcs: { apiEndpoint: 'string', projectId: 'string' }, fileRoot: 'string' },
+  storage: { gcs: { apiEndpoint: 'string', userProject: 'string' }, fileRoot: 'string' },
   // A group with a `kind` key is a variant: which other keys apply depends on the kind.
   signer: {
     kind: 'string',
@@ -62,6 +62,15 @@ export const SCHEMA: SchemaGroup = {
   logLevel: 'string',
   watch: { relistSeconds: 'integer', stallSeconds: 'integer' },
   deadlines: { requestSeconds: 'integer', readStallSeconds: 'integer', reconcileSeconds: 'integer' },
+};
+
+/**
+ * Keys that were renamed because their meaning changed: refused by name (file and environment)
+ * rather than ignored or carried over, with the reason.
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  // It was inert ("Project for GCS requests"); carrying it over would bill every request to it.
+  'storage.gcs.projectId': 'replaced by storage.gcs.userProject (the billing project, sent as userProject on every request); billing is only ever asked for by that name',
 };
 
 export interface Leaf {

@@ -78,7 +78,7 @@ export interface VerificationSummarySettings {
 }
 
 export interface StorageSettings {
-  gcs: { apiEndpoint?: string; projectId?: string };
+  gcs: { apiEndpoint?: string; userProject?: string };
   fileRoot?: string;
 }
 

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration, parsePolicy } from '../../src/policy/index.ts';
-import { createStorage } from '../../src/storage/index.ts';
+import { checkProject } from '../../src/cli/storage-flags.ts';
+import { createStorage, type Storage } from '../../src/storage/index.ts';
 import { createSignatureVerifier } from '../../src/verify/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { startGateServer, type GateServer } from './server.ts';
@@ -28,19 +29,21 @@ the storage initializer. See docs/serving.md.
   --port N               default 8443
   --host ADDRESS         default 0.0.0.0
   --deadline-seconds N   a review's deadline (default 8; keep it under the webhook's timeoutSeconds)
-  --gcs-endpoint URL     Cloud Storage API endpoint (tests, private endpoints)`;
+  --gcs-endpoint URL     Cloud Storage API endpoint (tests, private endpoints)
+  --gcs-user-project ID  project billed for Cloud Storage requests, required by Requester Pays
+                         buckets (default $SLSA_ML_GCS_USER_PROJECT)`;
 
 const OPTIONS = {
   'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, policy: { type: 'string' }, key: { type: 'string' },
   'verifier-id': { type: 'string' }, 'max-age': { type: 'string' }, port: { type: 'string' }, host: { type: 'string' },
-  'deadline-seconds': { type: 'string' }, 'gcs-endpoint': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'deadline-seconds': { type: 'string' }, 'gcs-endpoint': { type: 'string' }, 'gcs-user-project': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 export class GateUsageError extends Error {
   override readonly name = 'GateUsageError';
 }
 
-export async function runGate(args: readonly string[]): Promise<GateServer | undefined> {
+export async function runGate(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<GateServer | undefined> {
   let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
   try {
     ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true }));
@@ -65,7 +68,7 @@ export async function runGate(args: readonly string[]): Promise<GateServer | und
   const maxAge = maxAgeText === undefined ? undefined : parseDuration(maxAgeText);
   const endpoint = optional('gcs-endpoint');
   const verifierId = optional('verifier-id');
-  const storage = createStorage({ gcs: endpoint ? { apiEndpoint: endpoint } : {}, deadlines: { requestMs: 5000, readStallMs: 5000 } });
+  const storage = gateStorage(endpoint, billingProject(optional('gcs-user-project'), env));
   const logger = createLogger({ level: 'info' });
   const check = summaryCheck({
     storage,
@@ -84,6 +87,26 @@ export async function runGate(args: readonly string[]): Promise<GateServer | und
   });
   logger.info({ port: server.port, policy: policy.name ?? policyPath, policyDigest: policy.digest }, 'slsa-ml serving gate listening');
   return server;
+}
+
+/** No retry policy: the webhook must answer within its timeout, and refuses what it cannot decide. */
+function gateStorage(endpoint: string | undefined, userProject: string | undefined): Storage {
+  return createStorage({
+    gcs: { ...(endpoint ? { apiEndpoint: endpoint } : {}), ...(userProject === undefined ? {} : { projectId: userProject }) },
+    deadlines: { requestMs: 5000, readStallMs: 5000 },
+  });
+}
+
+/** --gcs-user-project, else $SLSA_ML_GCS_USER_PROJECT (as the CLI): sent as userProject on every request. */
+function billingProject(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const value = flag ?? (env.SLSA_ML_GCS_USER_PROJECT || undefined);
+  if (value === undefined) return undefined;
+  try {
+    checkProject(flag === undefined ? '$SLSA_ML_GCS_USER_PROJECT' : '--gcs-user-project', value);
+  } catch (err) {
+    throw new GateUsageError((err as Error).message);
+  }
+  return value;
 }
 
 function wholeNumber(flag: string, value: string): number {

@@ -1,8 +1,9 @@
 // One JSON request to the Kubernetes API over node:http(s), with the kubeconfig's credentials and
 // pooled connections. Every request has a deadline: the socket may stay silent for at most
-// `requestMs`, before the response headers and between chunks of the body, so a hung API server
-// never holds a worker for longer. Any status but 2xx is an ApiStatusError carrying the code; a 401
-// is first answered by renewing the credential (ClusterAccess.unauthorized) and asking once more.
+// `requestMs` while a proxy opens the tunnel, before the response headers and between chunks of
+// the body, so a hung API server or proxy never holds a worker for longer. Any status but 2xx is
+// an ApiStatusError carrying the code; a 401 is first answered by renewing the credential
+// (ClusterAccess.unauthorized) and asking once more.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { ClusterAccess } from './kubeconfig.ts';
@@ -50,7 +51,8 @@ export class KubeApi {
       const options: RequestOptions = { ...server.options, path: `${server.path}${req.path}${query}`, method: req.method, headers: { ...headers }, ...(signal ? { signal } : {}) };
       await this.#access.applyToHTTPSOptions(options);
       const res = await this.#send(server.https, options, body);
-      return { options, status: res.statusCode ?? 0, text: await readAll(res, this.#requestMs) };
+      const status = res.statusCode ?? 0;
+      return { options, status, text: status >= 200 && status < 300 ? await readAll(res, this.#requestMs) : await readErrorBody(res, this.#requestMs) };
     };
     let answer = await send();
     // A refused credential that can be renewed (exec plugin, token file) is renewed, and the request sent once more.
@@ -72,8 +74,14 @@ export class KubeApi {
 
   #send(https: boolean, options: RequestOptions, body: Buffer | undefined): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(options, resolve);
-      req.setTimeout(this.#requestMs, () => req.destroy(timeoutError(this.#requestMs, options.path ?? '')));
+      // `timeout` in the options, not req.setTimeout: only the option also bounds the wait for a
+      // proxy's CONNECT answer (req.setTimeout is armed once the tunnel has opened).
+      const req = (https ? httpsRequest : httpRequest)({ ...options, timeout: this.#requestMs }, resolve);
+      req.on('timeout', () => {
+        const err = timeoutError(this.#requestMs, options.path ?? '');
+        reject(err);
+        req.destroy(err);
+      });
       req.on('error', reject);
       req.end(body);
     });
@@ -89,6 +97,34 @@ function readAll(res: IncomingMessage, idleMs: number): Promise<string> {
     res.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
     res.on('close', () => { if (!res.complete) reject(new Error('connection closed before the response ended')); });
+  });
+}
+
+/** Enough of an error answer for its message (a Status is well under it); the message keeps 200 characters of anything else. */
+const ERROR_BODY_BYTES = 8192;
+
+/**
+ * The start of an error answer, whatever its length: the rest is not read (the connection is
+ * closed instead), so a server or proxy answering a huge or endless body costs neither memory
+ * nor time.
+ */
+export function readErrorBody(res: IncomingMessage, idleMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => resolve(Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES).toString('utf8'));
+    res.setTimeout(idleMs, () => res.destroy(timeoutError(idleMs)));
+    res.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size < ERROR_BODY_BYTES) return;
+      res.removeAllListeners('data');
+      res.destroy();
+      done();
+    });
+    res.on('end', done);
+    res.on('error', reject);
+    res.on('close', () => { if (!res.complete && size < ERROR_BODY_BYTES) reject(new Error('connection closed before the response ended')); });
   });
 }
 

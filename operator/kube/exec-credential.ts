@@ -103,10 +103,30 @@ function runPlugin(exec: ExecConfig, info: string, timeoutMs: number): Promise<s
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (code !== 0) reject(new Error(`kubeconfig exec ${exec.command} failed (${signal ?? `exit ${String(code)}`}): ${err.trim().split('\n')[0] ?? ''}`));
+      if (code !== 0) reject(new Error(`kubeconfig exec ${exec.command} failed (${signal ?? `exit ${String(code)}`}): ${stderrLine(err)}`));
       else resolve(Buffer.concat(out).toString('utf8'));
     });
   });
+}
+
+/** Longest stderr line quoted in an error (which goes to logs and Events). */
+const STDERR_LINE_CHARS = 200;
+
+/**
+ * The first line of a failed plugin's stderr, for the error: capped, and with what looks like a
+ * credential redacted (a plugin may print the token it could not use, or a request it made).
+ */
+export function stderrLine(stderr: string): string {
+  const line = stderr.trim().split('\n')[0] ?? '';
+  const redacted = line
+    .replace(/\b(Bearer|Basic)\s+\S+/gi, '$1 [redacted]')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, '$1[redacted]@')
+    // JWTs, and long base64 or hex runs (access tokens, keys, client secrets); a base64 run must
+    // mix digits and both cases, so that a long path or plugin name is still shown.
+    .replace(/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '[redacted]')
+    .replace(/[A-Za-z0-9+/_=-]{32,}/g, (run) => (/\d/.test(run) && /[a-z]/.test(run) && /[A-Z]/.test(run) ? '[redacted]' : run))
+    .replace(/\b[0-9a-f]{40,}\b/gi, '[redacted]');
+  return redacted.length > STDERR_LINE_CHARS ? `${redacted.slice(0, STDERR_LINE_CHARS)}…` : redacted;
 }
 
 /** The plugin's ExecCredential, checked as client-go checks it. */

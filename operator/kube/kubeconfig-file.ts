@@ -141,14 +141,18 @@ function clusterEntry(entry: Entry, name: string): ClusterEntry {
   const where = `${entry.file}: cluster ${name}`;
   checkKeys(entry.value, CLUSTER_KEYS, where);
   const proxyUrl = stringKey(entry, 'proxy-url', where);
-  if (proxyUrl !== undefined && !/^https?:\/\//.test(proxyUrl)) throw new Error(`${where}: proxy-url ${proxyUrl}: only http:// and https:// proxies are supported (not socks5)`);
+  if (proxyUrl !== undefined && !/^https?:\/\//.test(proxyUrl)) throw new Error(`${where}: proxy-url ${withoutUserinfo(proxyUrl)}: only http:// and https:// proxies are supported (not socks5)`);
   const tlsServerName = stringKey(entry, 'tls-server-name', where);
   const execExtension = extension(entry.value.extensions, 'client.authentication.k8s.io/exec');
+  const ca = fileData(entry, 'certificate-authority-data', 'certificate-authority', where);
+  const insecure = boolKey(entry, 'insecure-skip-tls-verify', where);
+  // As client-go: a CA that would be ignored is a mistake to report, not a setting to apply.
+  if (insecure && ca !== undefined) throw new Error(`${where}: insecure-skip-tls-verify and certificate-authority(-data) are both set; keep one (a CA is not checked when TLS verification is off)`);
   return {
     server: stringKey(entry, 'server', where) ?? '',
-    ...optional('ca', fileData(entry, 'certificate-authority-data', 'certificate-authority', where)),
+    ...optional('ca', ca),
     ...optional('tlsServerName', tlsServerName),
-    insecure: boolKey(entry, 'insecure-skip-tls-verify', where),
+    insecure,
     ...optional('proxyUrl', proxyUrl),
     ...optional('execExtension', execExtension),
   };
@@ -164,7 +168,10 @@ function userEntry(entry: Entry, name: string): UserEntry {
   const cert = fileData(entry, 'client-certificate-data', 'client-certificate', where);
   const key = fileData(entry, 'client-key-data', 'client-key', where);
   if ((cert === undefined) !== (key === undefined)) throw new Error(`${where}: a client certificate needs both client-certificate(-data) and client-key(-data)`);
-  const exec = entry.value.exec;
+  // client-go reads a tokenFile beside a token and lets the file win; refused rather than guessed.
+  if (token !== undefined && tokenFile !== undefined) throw new Error(`${where}: token and tokenFile are both set; keep one`);
+  // `exec: null` (or `exec:` with nothing after it) is no plugin, as in kubectl.
+  const exec = entry.value.exec ?? undefined;
   oneMethod(where, { token: token ?? tokenFile, 'username/password': basic, exec, 'client certificate': exec === undefined ? undefined : cert });
   return {
     ...optional('token', token),
@@ -200,12 +207,22 @@ function impersonation(entry: Entry, where: string): Impersonation | undefined {
   const extra = v['as-user-extra'] ?? {};
   if (!isObject(extra)) throw new Error(`${where}: as-user-extra must map keys to lists of strings`);
   const extras = Object.fromEntries(Object.entries(extra).map(([k, list]) => [k, stringList(list, `${where}: as-user-extra ${k}`)]));
+  checkHeaderValue(user, `${where}: as`);
+  checkHeaderValue(uid, `${where}: as-uid`);
+  for (const g of groups) checkHeaderValue(g, `${where}: as-groups`);
+  for (const [k, list] of Object.entries(extras)) for (const value of list) checkHeaderValue(value, `${where}: as-user-extra ${k}`);
   if (user === undefined || user === '') {
     // The API server refuses groups, a UID or extras without a user to impersonate; say so here.
     if (uid !== undefined || groups.length > 0 || Object.keys(extras).length > 0) throw new Error(`${where}: as-uid, as-groups and as-user-extra need as (the user to impersonate)`);
     return undefined;
   }
   return { user, ...optional('uid', uid), groups, extra: extras };
+}
+
+/** Impersonation values travel as header values: a control character cannot be sent at all. */
+function checkHeaderValue(value: string | undefined, where: string): void {
+  // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+  if (value !== undefined && /[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw new Error(`${where}: ${JSON.stringify(value)} has a control character, which an HTTP header cannot carry`);
 }
 
 function execConfig(value: unknown, file: string, where: string): ExecConfig {
@@ -216,7 +233,7 @@ function execConfig(value: unknown, file: string, where: string): ExecConfig {
   if (command === undefined || command === '') throw new Error(`${where}: command is missing`);
   const apiVersion = stringKey(entry, 'apiVersion', where);
   if (apiVersion === undefined || !EXEC_API_VERSIONS.includes(apiVersion as typeof EXEC_API_VERSIONS[number])) throw new Error(`${where}: apiVersion ${JSON.stringify(apiVersion ?? '')} is not one of ${EXEC_API_VERSIONS.join(', ')}`);
-  interactiveMode(entry, where);
+  interactiveMode(entry, apiVersion, where);
   const env = value.env ?? [];
   if (!Array.isArray(env) || !env.every((e) => isObject(e) && typeof e.name === 'string' && typeof e.value === 'string')) throw new Error(`${where}: env must be a list of {name, value} strings`);
   const installHint = stringKey(entry, 'installHint', where);
@@ -231,9 +248,14 @@ function execConfig(value: unknown, file: string, where: string): ExecConfig {
   };
 }
 
-/** client-go's default is IfAvailable; the operator never has a terminal, so a plugin that must ask a person (Always) cannot work. */
-function interactiveMode(entry: Entry, where: string): void {
-  const mode = stringKey(entry, 'interactiveMode', where) ?? 'IfAvailable';
+/**
+ * As client-go: required for v1 ("interactiveMode must be specified"), IfAvailable by default for
+ * v1beta1. The operator never has a terminal, so a plugin that must ask a person (Always) cannot work.
+ */
+function interactiveMode(entry: Entry, apiVersion: string, where: string): void {
+  const given = stringKey(entry, 'interactiveMode', where);
+  if ((given === undefined || given === '') && apiVersion === 'client.authentication.k8s.io/v1') throw new Error(`${where}: interactiveMode must be specified for ${apiVersion} (Never or IfAvailable), as kubectl requires`);
+  const mode = given || 'IfAvailable';
   if (mode === 'Always') throw new Error(`${where}: interactiveMode Always needs a terminal, which the operator never has (use Never or IfAvailable)`);
   if (mode !== 'Never' && mode !== 'IfAvailable') throw new Error(`${where}: interactiveMode ${JSON.stringify(mode)} is not Never, IfAvailable or Always`);
 }
@@ -269,14 +291,21 @@ function boolKey(entry: Entry, key: string, where: string): boolean {
 /** Inline base64 data, else a file relative to the kubeconfig that names it. */
 function fileData(entry: Entry, inlineKey: string, pathKey: string, where: string): Buffer | undefined {
   const inline = stringKey(entry, inlineKey, where);
-  if (inline !== undefined && inline !== '') return Buffer.from(inline, 'base64');
   const path = stringKey(entry, pathKey, where);
+  // client-go reports both as an error; one of them would be silently ignored.
+  if (inline && path) throw new Error(`${where}: ${inlineKey} and ${pathKey} are both set; keep one`);
+  if (inline !== undefined && inline !== '') return Buffer.from(inline, 'base64');
   if (path === undefined || path === '') return undefined;
   try {
     return readFileSync(resolvePath(entry.file, path));
   } catch (err) {
     throw new Error(`${where}: ${pathKey} ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/** A URL as it may be quoted in an error: without user:password@. */
+function withoutUserinfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }
 
 export function resolvePath(file: string, path: string): string {

@@ -121,11 +121,19 @@ function drain(agent: HttpAgent): void {
 
 /** kubectl's impersonation headers; extra keys are percent-encoded where a header name cannot hold them. */
 function impersonationHeaders(i: Impersonation): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = { 'Impersonate-User': i.user };
-  if (i.uid !== undefined) headers['Impersonate-Uid'] = i.uid;
-  if (i.groups.length > 0) headers['Impersonate-Group'] = [...i.groups];
-  for (const [key, values] of Object.entries(i.extra)) headers[`Impersonate-Extra-${headerKey(key)}`] = [...values];
+  const headers: OutgoingHttpHeaders = { 'Impersonate-User': utf8Header(i.user) };
+  if (i.uid !== undefined) headers['Impersonate-Uid'] = utf8Header(i.uid);
+  if (i.groups.length > 0) headers['Impersonate-Group'] = i.groups.map(utf8Header);
+  for (const [key, values] of Object.entries(i.extra)) headers[`Impersonate-Extra-${headerKey(key)}`] = values.map(utf8Header);
   return headers;
+}
+
+/**
+ * A header value that goes out as its UTF-8 bytes, as client-go sends it: Node writes a header
+ * string as latin1 (and refuses characters above U+00FF), so the bytes are handed over as latin1.
+ */
+function utf8Header(value: string): string {
+  return Buffer.from(value, 'utf8').toString('latin1');
 }
 
 function headerKey(key: string): string {

@@ -5,7 +5,7 @@
 // kubeconfig's credentials and agent; client-node's Watch would parse every byte into strings.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { ApiStatusError, statusMessage } from './api.ts';
+import { ApiStatusError, readErrorBody, statusMessage } from './api.ts';
 import { JsonRecords } from './json-records.ts';
 import { isUnparseable, parseListItem, parseWatchEvent, type UnparseableRecord } from './watch-records.ts';
 import type { ClusterAccess } from './kubeconfig.ts';
@@ -140,18 +140,22 @@ export class KubeListWatch implements ListWatchSource {
     await this.#kc.applyToHTTPSOptions(options);
     let idled = false;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, resolve);
-      // Socket inactivity, before the answer and while reading it: a silent server ends the request.
-      req.setTimeout(this.#idleMs, () => {
+      // `timeout` in the options, not req.setTimeout: only the option also bounds the wait for a
+      // proxy's CONNECT answer (req.setTimeout is armed once the tunnel has opened). Socket
+      // inactivity, before the answer and while reading it: a silent server ends the request.
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ...options, timeout: this.#idleMs }, resolve);
+      req.on('timeout', () => {
         idled = true;
-        req.destroy(new IdleTimeout(`no data for ${this.#idleMs / 1000}s`));
+        const err = new IdleTimeout(`no data for ${this.#idleMs / 1000}s`);
+        reject(err);
+        req.destroy(err);
       });
       // Stays attached: an error after the answer must not go unhandled (read() sees the response close).
       req.on('error', reject);
       req.end();
     });
     if (res.statusCode === 200) return { res, idled: () => idled };
-    const message = statusMessage(await readSmall(res));
+    const message = statusMessage(await readErrorBody(res, this.#idleMs));
     // A refused credential that can be renewed (exec plugin, token file) is renewed, and the request sent once more.
     if (res.statusCode === 401 && retry && this.#kc.unauthorized?.(options)) return this.#get(url, signal, false);
     throw new ApiStatusError(res.statusCode ?? 0, message);
@@ -176,12 +180,4 @@ function read(res: IncomingMessage, onChunk: (chunk: Buffer) => void, done: (err
   res.on('close', () => {
     if (!ended) done(new Error('connection closed before the response ended'));
   });
-}
-
-async function readSmall(res: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of res) {
-    if (body.length < 4096) body += String(chunk);
-  }
-  return body;
 }

@@ -4,7 +4,7 @@
 // offer that. A watch that ends — the server's timeout, the 30 s idle timeout, a network fault —
 // resumes from the last resourceVersion seen; only 410 Gone (and the optional periodic relist)
 // lists again. A record that does not parse is skipped, logged and counted — resuming would only
-// read it again — and a response that no longer splits into records is read again from a fresh list.
+// read it again — as is an object its handler fails on, and a response that no longer splits into records is read again from a fresh list.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../queue/index.ts';
@@ -146,6 +146,22 @@ export class Reflector {
     this.#opts.logger.warn({ path: this.#opts.path, ...object, bytes: record.bytes, reason: record.reason, resourceVersion: this.#resourceVersion }, `skipped a ${what} that cannot be parsed`);
   }
 
+  /**
+   * Hands one object to onObject. A handler that throws skips that object like an unparseable
+   * record: thrown out of here it would end the list or watch, and the same object would come back
+   * (and throw) on every relist, so nothing else would ever be seen.
+   */
+  #deliver(type: ObjectEvent, obj: ObjectWithMeta, what: 'watch event' | 'list item'): void {
+    try {
+      this.#opts.onObject(type, obj);
+    } catch (err) {
+      const meta = obj.metadata;
+      const name = typeof meta?.name === 'string' ? `${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${meta.name}` : undefined;
+      this.#opts.onUnparseable?.(this.#resource());
+      this.#opts.logger.warn({ path: this.#opts.path, ...(name === undefined ? {} : { object: name.slice(0, 253) }), event: type, reason: String(err instanceof Error ? err.message : err).slice(0, 200), resourceVersion: this.#resourceVersion }, `skipped a ${what} its handler failed on`);
+    }
+  }
+
   #resource(): string {
     return this.#opts.path.split('/').filter((s) => s !== '').at(-1) ?? '';
   }
@@ -187,7 +203,7 @@ export class Reflector {
     const rv = await this.#source.list((obj) => {
       this.#lastContact = Date.now();
       objects++;
-      this.#opts.onObject('SYNC', obj);
+      this.#deliver('SYNC', obj, 'list item');
     }, this.#stop.signal, (record) => {
       this.#lastContact = Date.now();
       this.#skipped(record, 'list item');
@@ -249,7 +265,7 @@ export class Reflector {
       this.#onInitialEvent(w, type, obj);
     } else {
       this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
-      if (type !== 'BOOKMARK') this.#opts.onObject(type as ObjectEvent, obj);
+      if (type !== 'BOOKMARK') this.#deliver(type as ObjectEvent, obj, 'watch event');
     }
   }
 
@@ -257,7 +273,7 @@ export class Reflector {
   #onInitialEvent(w: OneWatch, type: string, obj: ObjectWithMeta): void {
     if (type !== 'BOOKMARK') {
       w.listed++;
-      this.#opts.onObject('SYNC', obj);
+      this.#deliver('SYNC', obj, 'watch event');
       return;
     }
     const rv = obj.metadata?.resourceVersion;

@@ -27,7 +27,7 @@ export function storageFromFlags(flags: ParsedFlags, io: CliIo): Storage {
   if (userProject !== undefined) checkProject(projectFlag === undefined ? '$SLSA_ML_GCS_USER_PROJECT' : '--gcs-user-project', userProject);
   const budgetMs = retrySeconds(io.env.SLSA_ML_GCS_RETRY_SECONDS) * 1000;
   return createStorage({
-    gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(userProject === undefined ? {} : { projectId: userProject }) },
+    gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(userProject === undefined ? {} : { projectId: userProject }), proxyEnv: io.env },
     ...(budgetMs > 0 ? { retry: { budgetMs } } : {}),
   });
 }
@@ -66,6 +66,6 @@ export function checkEndpoint(flag: string, value: string): void {
 
 // Google project IDs: 6–30 lowercase letters, digits and hyphens; older ones may carry a domain
 // ("example.com:proj"). Checked loosely, so a stray flag value is caught without second-guessing Google.
-function checkProject(flag: string, value: string): void {
+export function checkProject(flag: string, value: string): void {
   if (!/^[a-z0-9][a-z0-9.:-]*[a-z0-9]$/.test(value)) throw new UsageError(`${flag} ${JSON.stringify(value)}: not a Google Cloud project ID (e.g. my-project-123)`);
 }

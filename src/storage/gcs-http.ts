@@ -28,6 +28,8 @@ const GOOGLE = 'https://storage.googleapis.com';
 const BOUNDARY_PREFIX = randomBytes(12).toString('hex');
 let boundaries = 0;
 const SCOPE = 'https://www.googleapis.com/auth/devstorage.read_write';
+/** How much earlier than our first attempt the service's clock may date our own copy (timeCreated). */
+const CLOCK_SKEW_MS = 60_000;
 
 export interface GcsHttpOptions {
   /** Another endpoint (an emulator); plain http endpoints get no credentials. */
@@ -38,6 +40,8 @@ export interface GcsHttpOptions {
   readonly requestMs: number;
   /** Retries of every call; one attempt each when absent. */
   readonly retry?: RetryPolicy | undefined;
+  /** Where HTTPS_PROXY and NO_PROXY are read (default: this process's environment). */
+  readonly proxyEnv?: NodeJS.ProcessEnv | undefined;
 }
 
 /** Object metadata as the JSON API returns it (numbers as strings). */
@@ -79,18 +83,23 @@ export class GcsHttp {
     this.#requestMs = options.requestMs;
     const plain = this.#base.protocol === 'http:';
     this.#token = plain ? () => Promise.resolve(undefined) : applicationDefaultToken();
-    this.#agent = plain ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
+    this.#agent = gcsAgent(this.#base, options.proxyEnv ?? process.env);
     this.#userProject = options.userProject || undefined;
     this.#retry = options.retry;
   }
 
   async getMetadata(bucket: string, name: string, generation?: string): Promise<GcsObject> {
-    return withRetries(this.#retry, () => this.#metadataOnce(bucket, name, generation));
+    return withRetries(this.#retry, (_, leftMs) => this.#metadataOnce(bucket, name, generation, this.#deadline(leftMs)));
   }
 
-  async #metadataOnce(bucket: string, name: string, generation?: string): Promise<GcsObject> {
+  async #metadataOnce(bucket: string, name: string, generation: string | undefined, ms: number): Promise<GcsObject> {
     const query = generation === undefined ? '' : `?generation=${generation}`;
-    return (await this.#json({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, `gs://${bucket}/${name}`)) as GcsObject;
+    return (await this.#json({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, `gs://${bucket}/${name}`, ms)) as GcsObject;
+  }
+
+  /** One attempt's deadline: the request deadline, cut to what is left of the retry budget. */
+  #deadline(leftMs: number | undefined): number {
+    return leftMs === undefined ? this.#requestMs : Math.min(this.#requestMs, leftMs);
   }
 
   /** One page of the objects under `prefix`; `range` narrows it to names in [startOffset, endOffset). */
@@ -102,7 +111,7 @@ export class GcsHttp {
       query.set('endOffset', range.endOffset);
     }
     const send = { method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o?${query.toString()}` };
-    const page = (await withRetries(this.#retry, () => this.#json(send, `gs://${bucket}/${prefix}`))) as Partial<GcsPage>;
+    const page = (await withRetries(this.#retry, (_, leftMs) => this.#json(send, `gs://${bucket}/${prefix}`, this.#deadline(leftMs)))) as Partial<GcsPage>;
     return { items: page.items ?? [], ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
@@ -113,8 +122,8 @@ export class GcsHttp {
   async download(bucket: string, name: string, generation: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
     const query = generation === undefined ? '?alt=media' : `?alt=media&generation=${generation}`;
     const uri = `gs://${bucket}/${name}`;
-    return withRetries(this.#retry, async () => {
-      const res = await this.#send({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, uri, signal);
+    return withRetries(this.#retry, async (_, leftMs) => {
+      const res = await this.#send({ method: 'GET', path: `/storage/v1/b/${enc(bucket)}/o/${enc(name)}${query}` }, uri, signal, this.#deadline(leftMs));
       if (!ok(res)) throw await statusError(uri, res);
       return res;
     }, signal);
@@ -127,42 +136,43 @@ export class GcsHttp {
    * object as the server stored it. Being create-only, it is idempotent and retried like a read.
    */
   async createOnly(bucket: string, name: string, data: Buffer, contentType: string): Promise<GcsObject> {
-    const md5 = md5Base64(data);
-    return withRetries(this.#retry, async (attempt) => {
+    const sent = { md5Hash: md5Base64(data), crc32c: crc32cBase64(data), size: String(data.length) };
+    const started = Date.now();
+    return withRetries(this.#retry, async (attempt, leftMs) => {
       try {
-        return await this.#createOnce(bucket, name, data, contentType, md5);
+        return await this.#createOnce({ bucket, name, data, contentType, ...sent }, this.#deadline(leftMs));
       } catch (err) {
         // An earlier attempt may have stored the object and lost only its answer: our own bytes
         // under the name are our success, anyone else's are what ALREADY_EXISTS means.
         if (attempt === 1 || !(err instanceof StorageError) || err.code !== 'ALREADY_EXISTS') throw err;
-        const stored = await this.#metadataOnce(bucket, name);
-        if (stored.md5Hash !== md5) throw err;
+        const stored = await this.#metadataOnce(bucket, name, undefined, this.#deadline(leftMs));
+        if (!isOurCopy(stored, sent, started)) throw err;
         return stored;
       }
     });
   }
 
-  async #createOnce(bucket: string, name: string, data: Buffer, contentType: string, md5: string): Promise<GcsObject> {
+  async #createOnce({ bucket, name, data, contentType, md5Hash, crc32c }: { bucket: string; name: string; data: Buffer; contentType: string; md5Hash: string; crc32c: string }, ms: number): Promise<GcsObject> {
     const boundary = `slsa-ml-${BOUNDARY_PREFIX}-${(boundaries++).toString(36)}`;
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType, md5Hash: md5, crc32c: crc32cBase64(data) })}\r\n`),
+      Buffer.from(`--${boundary}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType, md5Hash, crc32c })}\r\n`),
       Buffer.from(`--${boundary}\r\ncontent-type: ${contentType}\r\n\r\n`),
       data,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
     const path = `/upload/storage/v1/b/${enc(bucket)}/o?uploadType=multipart&ifGenerationMatch=0`;
-    return (await this.#json({ method: 'POST', path, body, contentType: `multipart/related; boundary=${boundary}` }, `gs://${bucket}/${name}`)) as GcsObject;
+    return (await this.#json({ method: 'POST', path, body, contentType: `multipart/related; boundary=${boundary}` }, `gs://${bucket}/${name}`, ms)) as GcsObject;
   }
 
-  /** A small JSON answer: the deadline covers its body too. */
-  async #json(send: Send, uri: string): Promise<unknown> {
+  /** A small JSON answer: the deadline (`ms`) covers its body too. */
+  async #json(send: Send, uri: string, ms: number): Promise<unknown> {
     const deadline = { timedOut: false };
-    const res = await this.#send(send, uri, undefined, deadline);
+    const res = await this.#send(send, uri, undefined, ms, deadline);
     try {
       if (!ok(res)) throw await statusError(uri, res);
       return JSON.parse((await readText(res)) || '{}');
     } catch (err) {
-      throw requestFailed(uri, err, deadline.timedOut ? this.#requestMs : undefined);
+      throw requestFailed(uri, err, deadline.timedOut ? ms : undefined);
     }
   }
 
@@ -170,20 +180,20 @@ export class GcsHttp {
    * Resolves at the response headers; the deadline covers them, and with `wholeBody` (JSON answers)
    * the body too. A streamed body is the reader's to watch (stall deadline); `signal` ends it.
    */
-  async #send(send: Send, uri: string, signal: AbortSignal | undefined, wholeBody?: { timedOut: boolean }): Promise<IncomingMessage> {
+  async #send(send: Send, uri: string, signal: AbortSignal | undefined, ms: number, wholeBody?: { timedOut: boolean }): Promise<IncomingMessage> {
     try {
-      return await this.#sendOnce(send, uri, signal, wholeBody);
+      return await this.#sendOnce(send, uri, signal, ms, wholeBody);
     } catch (err) {
       // A kept-alive connection the server closed while it sat idle fails the next request sent on
       // it before any answer (Node's documented race). A read is sent again, once, on a new
       // connection; a write is not: sent again, it meets its own first copy, which only a retry
       // policy's attempts recognise (createOnly).
       if (!(err instanceof StaleConnection)) throw err;
-      return this.#sendOnce(send, uri, signal, wholeBody);
+      return this.#sendOnce(send, uri, signal, ms, wholeBody);
     }
   }
 
-  async #sendOnce(send: Send, uri: string, signal: AbortSignal | undefined, wholeBody?: { timedOut: boolean }): Promise<IncomingMessage> {
+  async #sendOnce(send: Send, uri: string, signal: AbortSignal | undefined, ms: number, wholeBody?: { timedOut: boolean }): Promise<IncomingMessage> {
     const token = await this.#token();
     const base = this.#base;
     const headers: Record<string, string> = {};
@@ -196,6 +206,9 @@ export class GcsHttp {
       port: base.port || (base.protocol === 'http:' ? 80 : 443),
       path: `${base.pathname.replace(/\/$/, '')}${send.path}${billed}`,
       method: send.method, headers, agent: this.#agent, ...(signal ? { signal } : {}),
+      // Bounds a proxy's CONNECT too, and closes its socket: before the tunnel opens the request has
+      // no socket, and req.destroy() alone would leave both it and this promise waiting.
+      timeout: ms,
     };
     return new Promise<IncomingMessage>((resolve, reject) => {
       let timedOut = false;
@@ -207,13 +220,15 @@ export class GcsHttp {
       const timer = setTimeout(() => {
         timedOut = true;
         if (wholeBody) wholeBody.timedOut = true;
-        req.destroy(new Error('request deadline'));
-      }, this.#requestMs);
+        const err = new Error('request deadline');
+        reject(requestFailed(uri, err, ms));
+        req.destroy(err);
+      }, ms);
       req.on('error', (err) => {
         clearTimeout(timer);
         const code = (err as { code?: unknown }).code;
         if (send.method === 'GET' && req.reusedSocket && !timedOut && (code === 'ECONNRESET' || code === 'EPIPE')) reject(new StaleConnection());
-        else reject(requestFailed(uri, err, timedOut ? this.#requestMs : undefined));
+        else reject(requestFailed(uri, err, timedOut ? ms : undefined));
       });
       req.end(send.body);
     });
@@ -221,6 +236,19 @@ export class GcsHttp {
 }
 
 class StaleConnection extends Error {}
+
+/**
+ * Pooled connections to the endpoint. An https endpoint (Google's) goes through $HTTPS_PROXY with
+ * CONNECT unless $NO_PROXY names it, as @google-cloud/storage did through gaxios: behind a
+ * corporate proxy there is no other way out. A plain-http endpoint is a local emulator: direct.
+ */
+export function gcsAgent(endpoint: URL, env: NodeJS.ProcessEnv): HttpAgent {
+  if (endpoint.protocol === 'http:') return new HttpAgent({ keepAlive: true });
+  const proxy = env.HTTPS_PROXY ?? env.https_proxy;
+  const noProxy = env.NO_PROXY ?? env.no_proxy;
+  if (!proxy) return new HttpsAgent({ keepAlive: true });
+  return new HttpsAgent({ keepAlive: true, proxyEnv: { HTTPS_PROXY: proxy, ...(noProxy ? { NO_PROXY: noProxy } : {}) } });
+}
 
 function ok(res: IncomingMessage): boolean {
   const status = res.statusCode ?? 0;
@@ -258,8 +286,38 @@ function applicationDefaultToken(): Token {
   };
 }
 
+/**
+ * Whether the object under the name is the copy an earlier attempt of ours stored: the same bytes
+ * (MD5, CRC32C, size), created after our first attempt began (less the clock skew allowed between
+ * us and the service). An identical object stored earlier by someone else is not ours.
+ */
+function isOurCopy(stored: GcsObject, sent: { md5Hash: string; crc32c: string; size: string }, startedMs: number): boolean {
+  if (stored.md5Hash !== sent.md5Hash || stored.crc32c !== sent.crc32c || stored.size !== sent.size) return false;
+  const created = stored.timeCreated === undefined ? Number.NaN : Date.parse(stored.timeCreated);
+  return Number.isNaN(created) || created >= startedMs - CLOCK_SKEW_MS;
+}
+
+/** What an error answer may cost: its message is cut to 200 characters anyway. */
+const ERROR_BODY_BYTES = 8192;
+
+/** The start of an error answer; the rest is not read (the connection is closed instead). */
+async function readErrorText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= ERROR_BODY_BYTES) break;
+    }
+  } finally {
+    if (!res.complete) res.destroy();
+  }
+  return Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES).toString('utf8');
+}
+
 async function statusError(uri: string, response: IncomingMessage): Promise<StorageError> {
-  const text = await readText(response).catch(() => '');
+  const text = await readErrorText(response).catch(() => '');
   const message = jsonErrorMessage(text) ?? (text.slice(0, 200) || (response.statusMessage ?? ''));
   const status = response.statusCode ?? 0;
   const [code, retryable] = classify(status, message);

@@ -13,13 +13,17 @@ const MAX_DELAY_MS = 8_000;
  */
 const TRANSIENT = new Set(['UNAVAILABLE', 'CORRUPTED_IN_TRANSIT']);
 
-/** `attempt` gets its number (1, 2, …): a write may need to know it is sent again. */
-export async function withRetries<T>(policy: RetryPolicy | undefined, attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!policy) return attempt(1);
+/**
+ * `attempt` gets its number (1, 2, …), as a write may need to know it is sent again, and the
+ * budget left (undefined without a policy): an attempt's deadline must not run past the budget,
+ * or a call could last almost twice its budget (a last attempt started just before it ends).
+ */
+export async function withRetries<T>(policy: RetryPolicy | undefined, attempt: (n: number, leftMs: number | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!policy) return attempt(1, undefined);
   const started = Date.now();
   for (let n = 1; ; n++) {
     try {
-      return await attempt(n);
+      return await attempt(n, Math.max(1, policy.budgetMs - (Date.now() - started)));
     } catch (err) {
       if (!(err instanceof StorageError) || !err.retryable || !TRANSIENT.has(err.code) || signal?.aborted) throw err;
       const wait = backoffMs(policy, n, err.retryAfterMs);

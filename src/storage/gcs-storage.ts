@@ -17,7 +17,7 @@ const MAX_RANGE_PAGES = 3;
 
 /** `config.projectId` is the billing project (userProject); `retry` absent: one attempt per call. */
 export function createGcsClient(config: NonNullable<StorageConfig['gcs']>, requestMs = REQUEST_MS, retry?: RetryPolicy): GcsHttp {
-  return new GcsHttp({ ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }), userProject: config.projectId, requestMs, retry });
+  return new GcsHttp({ ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }), userProject: config.projectId, requestMs, retry, proxyEnv: config.proxyEnv });
 }
 
 type GsLocation = { bucket: string; key: string; generation?: string };

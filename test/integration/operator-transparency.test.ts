@@ -112,7 +112,7 @@ describe('the operator with a transparency log', () => {
   function operatorWith(extra: Record<string, unknown> = {}): Promise<OperatorProcess> {
     return startOperator(env, {
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint, userProject: 'slsa-ml-test' } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: BUILDER,
       leaderElection: { enabled: false },

@@ -75,7 +75,7 @@ describe('attack 6: names the tenant chooses', () => {
   it('byproducts are named after the TaskRun, not a tekton.dev/pipelineTask label a standalone run can carry, and are marked tenant-reported', async () => {
     const prefix = uniqueName('trust-names');
     const ns = await tenantNamespace('trust-names');
-    await operator(ns, { allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`], storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } } });
+    await operator(ns, { allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`], storage: { gcs: { apiEndpoint: env.gcsEndpoint, userProject: 'slsa-ml-test' } } });
     const model = Buffer.from(`weights ${ns}`);
     const uri = await uploadModel(env, `${prefix}/${ns}/model.pth`, model);
     const run = await runAsTenant(ns, 'train', {

@@ -192,7 +192,7 @@ describe('the example PipelineRuns in tasks/examples, through real Tekton, then 
     keys = generateSigningKeys();
     operator = await startOperator(env, {
       allowedPrefixes: [`gs://${BUCKET}/cifar10/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint, userProject: 'slsa-ml-test' } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: BUILDER_ID,
       leaderElection: { enabled: false },

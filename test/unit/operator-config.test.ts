@@ -54,7 +54,7 @@ describe('when a config file is mounted', () => {
 namespaces: [ml-team-a, ml-team-b]
 allowedPrefixes: [gs://models-prod/trained/]
 storage:
-  gcs: { projectId: ml-prod }
+  gcs: { userProject: ml-prod }
   fileRoot: null
 signer:
   kind: kms
@@ -64,7 +64,7 @@ workers: 8
 `), {});
     assert.deepEqual(config.namespaces, ['ml-team-a', 'ml-team-b']);
     assert.deepEqual(config.allowedPrefixes, ['gs://models-prod/trained/']);
-    assert.deepEqual(config.storage, { gcs: { projectId: 'ml-prod' } });
+    assert.deepEqual(config.storage, { gcs: { userProject: 'ml-prod' } });
     assert.deepEqual(config.signer, { kind: 'kms', keyName: KMS_KEY }, 'the key signer\'s keyPath does not leak into kms');
     assert.equal(config.workers, 8);
     assert.equal(config.digestConcurrency, 4);
@@ -104,6 +104,15 @@ signer:
     assert.equal(err.field, 'leaderElection.leaseDurationSecond');
     assert.match(err.message, /unknown key/);
     assert.match(err.message, /leaseDurationSeconds/, 'lists the keys that are known there');
+  });
+
+  it('refuses storage.gcs.projectId (file or environment), naming storage.gcs.userProject: the old key was inert, the new one bills every request', () => {
+    const fromFile = refusal(() => loadConfig(configFile('storage:\n  gcs: { projectId: ml-prod }\n'), {}));
+    assert.equal(fromFile.field, 'storage.gcs.projectId');
+    assert.match(fromFile.message, /replaced by storage\.gcs\.userProject .*billing/);
+    const fromEnv = refusal(() => loadConfig(undefined, { SLSA_ML_STORAGE_GCS_PROJECT_ID: 'ml-prod' }));
+    assert.match(fromEnv.message, /storage\.gcs\.projectId: replaced by storage\.gcs\.userProject .*\(from SLSA_ML_STORAGE_GCS_PROJECT_ID\)/);
+    assert.deepEqual(loadConfig(undefined, { SLSA_ML_STORAGE_GCS_USER_PROJECT: 'ml-prod' }).storage.gcs, { userProject: 'ml-prod' });
   });
 
   it('refuses YAML that does not parse', () => {

@@ -123,6 +123,26 @@ describe('the operator\'s kubeconfig', () => {
     }
   });
 
+  it('reads only the start of an error answer: an endless body costs neither memory nor the request deadline', async () => {
+    const { server, url } = await apiServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 'e');
+      const pump = (): void => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump); };
+      pump();
+    });
+    try {
+      const access = fromKubeconfigFile(oneUser('endless.yaml', url, { token: 't' }));
+      const started = Date.now();
+      await assert.rejects(new KubeApi(access, { requestMs: 5000 }).request({ method: 'GET', path: '/api' }), (e) => e instanceof ApiStatusError && e.code === 500 && /^HTTP 500: e{200}$/.test(e.message));
+      await assert.rejects(new KubeListWatch(access, '/api/v1/pods', { idleMs: 5000 }).list(() => {}, new AbortController().signal), (e) => e instanceof ApiStatusError && e.code === 500);
+      assert.ok(Date.now() - started < 2000, `ended after ${Date.now() - started} ms`);
+      access.close();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('names what is missing: a context, or a cluster without a server', () => {
     const path = kubeconfig('two.yaml', twoContexts);
     assert.throws(() => fromKubeconfigFile(path, 'nope'), /no context "nope"/);
@@ -179,10 +199,28 @@ describe('the operator\'s kubeconfig', () => {
         [{ token: 't', username: 'a', password: 'b' }, {}, /more than one way to authenticate \(token, username\/password\)/],
         [{ token: 't', 'as-groups': ['g'] }, {}, /as-uid, as-groups and as-user-extra need as/],
         [{ 'client-certificate-data': 'eA==' }, {}, /needs both client-certificate\(-data\) and client-key\(-data\)/],
+        // Two keys for one thing: one of them would be silently dropped (client-go: an error, or the file wins).
+        [{ token: 't', tokenFile: 'operator.token' }, {}, /user u: token and tokenFile are both set; keep one/],
+        [{ 'client-certificate-data': 'eA==', 'client-certificate': 'ca.pem', 'client-key-data': 'eA==' }, {}, /user u: client-certificate-data and client-certificate are both set/],
+        [{ 'client-certificate-data': 'eA==', 'client-key-data': 'eA==', 'client-key': 'ca.pem' }, {}, /user u: client-key-data and client-key are both set/],
+        [{ token: 't' }, { 'certificate-authority-data': 'eA==', 'certificate-authority': 'ca.pem' }, /cluster c: certificate-authority-data and certificate-authority are both set/],
+        [{ token: 't' }, { 'certificate-authority': 'ca.pem', 'insecure-skip-tls-verify': true }, /cluster c: insecure-skip-tls-verify and certificate-authority\(-data\) are both set/],
+        // client-go: v1 has no default interactiveMode (v1beta1 defaults to IfAvailable).
+        [execUser('p', { interactiveMode: undefined }), {}, /exec: interactiveMode must be specified for client.authentication.k8s.io\/v1/],
       ];
       for (const [user, cluster, error] of refused) {
         assert.throws(() => fromKubeconfigFile(oneUser('refused.yaml', 'https://127.0.0.1:1', user, cluster)), error, JSON.stringify(user));
       }
+    });
+
+    it('quotes a refused proxy-url without its user:password@', () => {
+      const path = oneUser('proxy-secret.yaml', 'https://127.0.0.1:1', { token: 't' }, { 'proxy-url': 'socks5://alice:s3cret@proxy.example:1080' });
+      assert.throws(() => fromKubeconfigFile(path), (err: Error) => /proxy-url socks5:\/\/proxy\.example:1080: only http/.test(err.message) && !err.message.includes('s3cret'));
+    });
+
+    it('takes exec: null as no plugin, and a v1beta1 plugin without interactiveMode as IfAvailable', async () => {
+      assert.equal((await applied(fromKubeconfigFile(oneUser('exec-null.yaml', 'https://127.0.0.1:1', { token: 't', exec: null })))).headers?.authorization, 'Bearer t');
+      assert.doesNotThrow(() => fromKubeconfigFile(oneUser('exec-beta.yaml', 'https://127.0.0.1:1', execUser('p', { apiVersion: 'client.authentication.k8s.io/v1beta1', interactiveMode: undefined }))));
     });
 
     it('accepts keys that change nothing for the operator: extensions, preferences, a context\'s namespace, disable-compression', async () => {
@@ -222,6 +260,22 @@ describe('the operator\'s kubeconfig', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('sends non-ASCII impersonation values as their UTF-8 bytes (as client-go), and refuses a control character by name', async () => {
+    const { server, url, seen } = await apiServer();
+    try {
+      const access = fromKubeconfigFile(oneUser('as-utf8.yaml', url, { token: 't', as: 'łukasz', 'as-groups': ['équipe'], 'as-user-extra': { team: ['café'] } }));
+      await new KubeApi(access, { requestMs: 5000 }).request({ method: 'GET', path: '/api' });
+      access.close();
+      const utf8 = (v: unknown): string => Buffer.from(String(v), 'latin1').toString('utf8');
+      assert.equal(utf8(seen[0]?.headers['impersonate-user']), 'łukasz');
+      assert.equal(utf8(seen[0]?.headers['impersonate-group']), 'équipe');
+      assert.equal(utf8(seen[0]?.headers['impersonate-extra-team']), 'café');
+    } finally {
+      server.close();
+    }
+    assert.throws(() => fromKubeconfigFile(oneUser('as-ctl.yaml', 'https://127.0.0.1:1', { token: 't', as: 'a\nb' })), /user u: as: "a\\nb" has a control character/);
   });
 
   describe('TLS and route', () => {
@@ -278,6 +332,24 @@ describe('the operator\'s kubeconfig', () => {
       } finally {
         proxy.close();
         server.close();
+      }
+    });
+    it('ends a request within its deadline when the proxy never answers CONNECT (the socket timeout is armed only after the tunnel opens)', async () => {
+      const held: Socket[] = [];
+      const proxy = createServer();
+      proxy.on('connect', (_req: IncomingMessage, socket: Socket) => { held.push(socket); });
+      await listen(proxy);
+      try {
+        const access = fromKubeconfigFile(oneUser('proxy-silent.yaml', 'https://127.0.0.1:1', { token: 't' }, { 'proxy-url': `http://127.0.0.1:${port(proxy)}` }));
+        const started = Date.now();
+        await assert.rejects(new KubeApi(access, { requestMs: 300 }).request({ method: 'GET', path: '/api' }), /no answer from the API server \(\/api\) within/);
+        const list = new KubeListWatch(access, '/api/v1/pods', { idleMs: 300 });
+        await assert.rejects(list.list(() => {}, new AbortController().signal), /no data for 0.3s/);
+        assert.ok(Date.now() - started < 3000, `both ended within their deadlines (${Date.now() - started} ms)`);
+        access.close();
+      } finally {
+        for (const socket of held) socket.destroy();
+        proxy.close();
       }
     });
   });
@@ -367,6 +439,17 @@ describe('the operator\'s kubeconfig', () => {
       const started = Date.now();
       await assert.rejects(source.current(), /no answer within 0.3 s/);
       assert.ok(Date.now() - started < 2000, 'killed at its deadline');
+    });
+
+    it('quotes a failed plugin\'s first stderr line capped, with what looks like a credential redacted', async () => {
+      const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06YWRtaW4ifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
+      const secret = 'ya29.a0AfH6SMBx9Qk2LmZpT7vRw3YdE5nHc8JuGs4KtBq1XzVo';
+      const p = plugin('leaky', { before: `echo "request failed: Authorization: Bearer ${secret} token ${jwt} via https://bob:hunter2@proxy.example at /usr/local/google-cloud-sdk/bin/gke-gcloud-auth-plugin $(printf 'x%.0s' $(seq 1 300))" >&2; exit 4` });
+      const err = await applied(fromKubeconfigFile(oneUser('leaky.yaml', 'https://127.0.0.1:1', execUser(p.path)))).then(() => undefined, (e: unknown) => e as Error);
+      assert.ok(err, 'the plugin failed');
+      assert.match(err.message, /failed \(exit 4\): request failed: Authorization: Bearer \[redacted\] token \[redacted\] via https:\/\/\[redacted\]@proxy\.example at \/usr\/local\/google-cloud-sdk\/bin\/gke-gcloud-auth-plugin x+…$/);
+      for (const leaked of ['a0AfH6', 'eyJhbGci', 'hunter2']) assert.ok(!err.message.includes(leaked), leaked);
+      assert.ok(err.message.length < 400, `${err.message.length} characters`);
     });
 
     it('renews an expired client certificate: new connections present the new one', async () => {

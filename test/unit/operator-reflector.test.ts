@@ -206,6 +206,49 @@ describe('the reflector', () => {
     assert.deepEqual(restarts, ['gone']);
   });
 
+  it('skips an object its handler throws on (streamed, listed or watched) with one count, and goes on without listing again', async () => {
+    const server = new ScriptedServer([
+      stream([tr('a', '3'), tr('bad', '4'), tr('c', '5')], '6'),
+      events([['MODIFIED', tr('bad', '8')], ['MODIFIED', tr('a', '9')]]),
+    ], [{ items: [tr('bad', '4'), tr('a', '3')], resourceVersion: '7' }]);
+    const seen: string[] = [];
+    const skipped: string[] = [];
+    const reflector = new Reflector({
+      kubeConfig: new KubeConfig(),
+      path: '/apis/tekton.dev/v1/taskruns',
+      relistSeconds: 3600,
+      stallSeconds: 60,
+      logger: pino({ level: 'silent' }),
+      onObject: (type, obj) => {
+        if (obj.metadata?.name === 'bad') throw new Error('cannot classify');
+        seen.push(`${type} ${obj.metadata?.name ?? ''}`);
+      },
+      onUnparseable: (resource) => skipped.push(resource),
+      source: server,
+    });
+    reflector.start();
+    await until(() => server.requests.length >= 3, 'the watch resumed after the stream');
+    await reflector.stop();
+    assert.deepEqual(seen, ['SYNC a', 'SYNC c', 'MODIFIED a'], 'the objects after the failing one still arrive');
+    assert.deepEqual(rvs(server), [undefined, '6', '9'], 'resumed from the bookmark and then from the last event: never a relist for it');
+    assert.equal(server.lists, 0);
+    assert.deepEqual(skipped, ['taskruns', 'taskruns']);
+    // A paged LIST whose handler throws on one item still completes and is watched from.
+    const paged = new ScriptedServer([refuse(new ApiStatusError(422, 'WatchList is off'))], [{ items: [tr('bad', '4'), tr('a', '3')], resourceVersion: '7' }]);
+    const listed: string[] = [];
+    const r2 = new Reflector({
+      kubeConfig: new KubeConfig(), path: '/apis/tekton.dev/v1/taskruns', relistSeconds: 3600, stallSeconds: 60, logger: pino({ level: 'silent' }),
+      onObject: (_type, obj) => { if (obj.metadata?.name === 'bad') throw new Error('cannot classify'); listed.push(obj.metadata?.name ?? ''); },
+      source: paged,
+    });
+    r2.start();
+    await until(() => paged.requests.length >= 2, 'the watch after the paged list');
+    await r2.stop();
+    assert.deepEqual(listed, ['a']);
+    assert.deepEqual(rvs(paged), [undefined, '7']);
+    assert.equal(paged.lists, 1);
+  });
+
   it('falls back to paging when the server ignores sendInitialEvents (a bookmark before the end marker)', async () => {
     const server = new ScriptedServer([
       ({ handlers, signal }) => {

@@ -206,14 +206,39 @@ describe('with a retry policy (the CLI and the action)', () => {
     assert.ok(silent.urls.length >= 2, `${silent.urls.length} attempts`);
     assert.ok(Date.now() - t0 < 500 + 200 + 300, 'no attempt starts past the budget, and each ends at its deadline');
   });
+
+  it('cuts an attempt\'s deadline to what is left of the budget: the whole call ends within the budget', async () => {
+    const silent = flaky(Infinity, () => undefined, status(200));
+    const t0 = Date.now();
+    await assert.rejects((await gcs(silent, { requestMs: 5000, retry: { budgetMs: 400, initialDelayMs: 10, maxDelayMs: 20 } })).stat('gs://bucket/m'), (e) => code('UNAVAILABLE', true)(e) && /no response within/.test((e as Error).message));
+    assert.ok(Date.now() - t0 < 1500, `ended after ${Date.now() - t0} ms, not at the 5 s request deadline`);
+  });
+});
+
+describe('an error answer with an endless body', () => {
+  it('is reported from its first KiB, without reading the rest (metadata and download)', async () => {
+    const endless: Handler = (_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = (): void => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump); };
+      pump();
+    };
+    const storage = await gcs(endless, { requestMs: 3000, readStallMs: 3000 });
+    const t0 = Date.now();
+    await assert.rejects(storage.stat('gs://bucket/m'), (e) => code('UNAVAILABLE', true)(e) && /HTTP 503: x{200}$/.test((e as Error).message));
+    await assert.rejects(async () => { for await (const c of await storage.openRead('gs://bucket/m')) void c; }, (e) => code('UNAVAILABLE', true)(e) && /HTTP 503: x{200}$/.test((e as Error).message));
+    assert.ok(Date.now() - t0 < 2000, `ended after ${Date.now() - t0} ms, not at a deadline`);
+  });
 });
 
 describe('a create-only write sent again', () => {
   const data = Buffer.from('{"provenance":1}');
   const md5 = createHash('md5').update(data).digest('base64');
 
-  /** Stores the first upload, then loses its answer; later uploads meet the precondition. */
-  function storesThenResets(storedMd5: string): Handler & { urls: string[] } {
+  const ours = { md5Hash: md5, crc32c: crc32cBase64(data), size: String(data.length) };
+
+  /** Stores the first upload, then loses its answer; later uploads meet the precondition; `stored` is what a look at the name finds. */
+  function storesThenResets(stored_: Record<string, string>): Handler & { urls: string[] } {
     let stored = false;
     const urls: string[] = [];
     const handler: Handler = (req, res) => {
@@ -225,23 +250,29 @@ describe('a create-only write sent again', () => {
           stored = true;
           req.socket.resetAndDestroy();
         });
-      } else status(200, JSON.stringify({ name: 'm/x.json', size: String(data.length), md5Hash: storedMd5 }))(req, res);
+      } else status(200, JSON.stringify({ name: 'm/x.json', ...stored_ }))(req, res);
     };
     return Object.assign(handler, { urls });
   }
 
-  it('recognises its own first copy by MD5 when the first answer was lost', async () => {
-    const server = storesThenResets(md5);
+  it('recognises its own first copy by MD5, CRC32C, size and creation time when the first answer was lost', async () => {
+    const server = storesThenResets({ ...ours, timeCreated: new Date().toISOString() });
     assert.deepEqual(await (await gcs(server, { retry: RETRY })).createOnly('gs://bucket/m/x.json', data, 'application/json'), { md5, size: data.length });
     assert.deepEqual(server.urls.map((u) => u.split(' ')[0]), ['POST', 'POST', 'GET']);
   });
 
   it('is ALREADY_EXISTS when the name holds other bytes, and a first-attempt 412 is never looked into', async () => {
-    const other = storesThenResets(createHash('md5').update('someone else').digest('base64'));
+    const other = storesThenResets({ ...ours, md5Hash: createHash('md5').update('someone else').digest('base64') });
     await assert.rejects((await gcs(other, { retry: RETRY })).createOnly('gs://bucket/m/x.json', data, 'application/json'), code('ALREADY_EXISTS', false));
     const first = flaky(9, status(412), status(200));
     await assert.rejects((await gcs(first, { retry: RETRY })).createOnly('gs://bucket/m/x.json', data, 'application/json'), code('ALREADY_EXISTS', false));
     assert.equal(first.urls.length, 1);
+  });
+
+  it('is ALREADY_EXISTS when only the MD5 matches (another CRC32C or size), or the same bytes were stored before its first attempt', async () => {
+    for (const stored of [{ ...ours, crc32c: 'AAAAAA==' }, { ...ours, size: '999' }, { ...ours, timeCreated: new Date(Date.now() - 3_600_000).toISOString() }]) {
+      await assert.rejects((await gcs(storesThenResets(stored), { retry: RETRY })).createOnly('gs://bucket/m/x.json', data, 'application/json'), code('ALREADY_EXISTS', false), JSON.stringify(stored));
+    }
   });
 });
 
@@ -254,7 +285,8 @@ describe('with a billing project', () => {
       if (req.method === 'POST') { req.resume(); req.on('end', () => (++posts === 1 ? status(503)(req, res) : status(412)(req, res))); return; }
       if (req.url?.includes('alt=media')) { res.writeHead(200).end('hello'); return; }
       if (req.url?.includes('/o?')) { status(200, '{"items":[]}')(req, res); return; }
-      status(200, JSON.stringify({ name: 'm', size: '5', generation: '7', md5Hash: createHash('md5').update('x').digest('base64') }))(req, res);
+      // After the lost create, the look at the name finds our copy of 'x'.
+      status(200, posts === 0 ? META : JSON.stringify({ name: 'm', size: '1', generation: '7', md5Hash: createHash('md5').update('x').digest('base64'), crc32c: crc32cBase64(Buffer.from('x')) }))(req, res);
     }, { projectId: 'billing-proj', retry: RETRY });
     await storage.read('gs://bucket/m', 100);
     for await (const o of storage.list('gs://bucket/p/')) void o;
