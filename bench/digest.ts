@@ -172,7 +172,7 @@ async function gcs(dir: string): Promise<Row[]> {
   const server = await startFakeGcs(requireTool(toolPaths().fakeGcsServer, 'fake-gcs-server'), dir);
   try {
     await createBucket(server.endpoint, 'bench', 'bench');
-    const storage = createStorage({ gcs: { apiEndpoint: server.endpoint, projectId: 'bench' } });
+    const storage = createStorage({ gcs: { apiEndpoint: server.endpoint } });
     const files = Number(values['gcs-files']);
     const each = Number(values['shard-mib']) * MiB;
     const shard = Buffer.alloc(each);

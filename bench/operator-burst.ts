@@ -49,7 +49,7 @@ await inBatches(names, 50, (name) => createTaskRun(admin, trainingTaskRun(ns, na
 
 const operator = await startOperator(env, {
   allowedPrefixes: ['gs://bench/models/'],
-  storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'bench' } },
+  storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
   signer: { kind: 'key', keyPath: keys.privateKeyPath },
   builderId: 'https://slsa-ml.dev/operator/bench',
   leaderElection: { enabled: false },

@@ -19,7 +19,7 @@ import { OPERATOR_VERSION } from './version.ts';
 
 export function buildStorage(config: OperatorConfig): Storage {
   return createStorage({
-    gcs: { ...(config.storage.gcs.apiEndpoint === undefined ? {} : { apiEndpoint: config.storage.gcs.apiEndpoint }), ...(config.storage.gcs.userProject === undefined ? {} : { projectId: config.storage.gcs.userProject }) },
+    gcs: { ...(config.storage.gcs.apiEndpoint === undefined ? {} : { apiEndpoint: config.storage.gcs.apiEndpoint }), ...(config.storage.gcs.userProject === undefined ? {} : { userProject: config.storage.gcs.userProject }) },
     deadlines: { requestMs: config.deadlines.requestSeconds * 1000, readStallMs: config.deadlines.readStallSeconds * 1000 },
     ...(config.storage.fileRoot ? { fileRoot: config.storage.fileRoot } : {}),
   });

@@ -35,7 +35,7 @@ export function slsaMl(options: { workers: number; nodeOptions?: string; checkou
       writeFileSync(configPath, stringify({
         http: { port, host: '127.0.0.1' },
         allowedPrefixes: BUCKETS.map((b) => `gs://${b}/models/`),
-        storage: { gcs: { apiEndpoint: env.gcsEndpoint(), projectId: BUCKET } },
+        storage: { gcs: { apiEndpoint: env.gcsEndpoint() } },
         signer: { kind: 'key', keyPath },
         builderId: 'https://slsa-ml.dev/operator/bench',
         workers: options.workers,

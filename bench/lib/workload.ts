@@ -47,7 +47,7 @@ export async function ensureNamespaceAndNodes(api: KubeApi, namespace: string): 
 
 /** Creates `count` running TaskRuns with their Pods and models; `modelBytes` per model. */
 export async function prepareRuns(api: KubeApi, gcsEndpoint: string, namespace: string, count: number, modelBytes = 1024): Promise<Run[]> {
-  const gcs = createGcsClient({ apiEndpoint: gcsEndpoint, projectId: BUCKET });
+  const gcs = createGcsClient({ apiEndpoint: gcsEndpoint });
   const runs: Run[] = [];
   await pool(Array.from({ length: count }, (_, i) => i), 32, async (i) => {
     const name = `train-${String(i).padStart(5, '0')}`;

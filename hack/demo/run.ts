@@ -77,7 +77,7 @@ async function startEverything(): Promise<{ env: TestEnv; keys: SigningKeys; ope
   stepTitle("Starting the operator (node operator/bin.ts operator) under the 'operator' identity");
   const operator = await startOperator(env, {
     allowedPrefixes: [`gs://${env.bucket}/models/`],
-    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-demo' } },
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
     signer: { kind: 'key', keyPath: keys.privateKeyPath },
     builderId: BUILDER_ID,
     leaderElection: { enabled: true, namespace: 'slsa-ml-system', leaseName: 'slsa-ml-operator' },

@@ -92,7 +92,7 @@ export async function runGate(args: readonly string[], env: NodeJS.ProcessEnv = 
 /** No retry policy: the webhook must answer within its timeout, and refuses what it cannot decide. */
 function gateStorage(endpoint: string | undefined, userProject: string | undefined): Storage {
   return createStorage({
-    gcs: { ...(endpoint ? { apiEndpoint: endpoint } : {}), ...(userProject === undefined ? {} : { projectId: userProject }) },
+    gcs: { ...(endpoint ? { apiEndpoint: endpoint } : {}), ...(userProject === undefined ? {} : { userProject }) },
     deadlines: { requestMs: 5000, readStallMs: 5000 },
   });
 }

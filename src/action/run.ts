@@ -83,9 +83,9 @@ function storage(env: ActionEnv): Storage {
   // project for Requester Pays buckets, and retries: a job has no backoff of its own, and a
   // create-only write is safe to send again (its own first copy is recognised by its MD5).
   const apiEndpoint = env.SLSA_ML_GCS_ENDPOINT || undefined;
-  const projectId = env.SLSA_ML_GCS_USER_PROJECT || undefined;
+  const userProject = env.SLSA_ML_GCS_USER_PROJECT || undefined;
   return createStorage({
-    gcs: { ...(apiEndpoint ? { apiEndpoint } : {}), ...(projectId ? { projectId } : {}) },
+    gcs: { ...(apiEndpoint ? { apiEndpoint } : {}), ...(userProject ? { userProject } : {}) },
     retry: { budgetMs: 30_000 },
   });
 }

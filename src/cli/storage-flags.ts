@@ -27,7 +27,7 @@ export function storageFromFlags(flags: ParsedFlags, io: CliIo): Storage {
   if (userProject !== undefined) checkProject(projectFlag === undefined ? '$SLSA_ML_GCS_USER_PROJECT' : '--gcs-user-project', userProject);
   const budgetMs = retrySeconds(io.env.SLSA_ML_GCS_RETRY_SECONDS) * 1000;
   return createStorage({
-    gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(userProject === undefined ? {} : { projectId: userProject }), proxyEnv: io.env },
+    gcs: { ...(apiEndpoint === undefined ? {} : { apiEndpoint }), ...(userProject === undefined ? {} : { userProject }), proxyEnv: io.env },
     ...(budgetMs > 0 ? { retry: { budgetMs } } : {}),
   });
 }

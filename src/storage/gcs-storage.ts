@@ -15,9 +15,9 @@ const READ_STALL_MS = 60_000;
 /** Pages of other objects statAll() reads through before it asks name by name. */
 const MAX_RANGE_PAGES = 3;
 
-/** `config.projectId` is the billing project (userProject); `retry` absent: one attempt per call. */
+/** `config.userProject` is the billing project; `retry` absent: one attempt per call. */
 export function createGcsClient(config: NonNullable<StorageConfig['gcs']>, requestMs = REQUEST_MS, retry?: RetryPolicy): GcsHttp {
-  return new GcsHttp({ ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }), userProject: config.projectId, requestMs, retry, proxyEnv: config.proxyEnv });
+  return new GcsHttp({ ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }), userProject: config.userProject, requestMs, retry, proxyEnv: config.proxyEnv });
 }
 
 type GsLocation = { bucket: string; key: string; generation?: string };

@@ -66,10 +66,10 @@ export interface RetryPolicy {
 export interface StorageConfig {
   /**
    * Settings for gs://; the client is built on first use (Application Default Credentials).
-   * `projectId` is the billing project, sent as `userProject` on every request (Requester Pays).
+   * `userProject` is the billing project, sent as `userProject` on every request (Requester Pays).
    * `proxyEnv`: where HTTPS_PROXY and NO_PROXY are read (default: the process's environment).
    */
-  gcs?: { apiEndpoint?: string; projectId?: string; proxyEnv?: NodeJS.ProcessEnv };
+  gcs?: { apiEndpoint?: string; userProject?: string; proxyEnv?: NodeJS.ProcessEnv };
   /** Deadlines for gs:// (defaults: 30 s per request, 60 s without a byte on a read). */
   deadlines?: { requestMs?: number; readStallMs?: number };
   /** Retries of gs:// calls; none when absent. */

@@ -22,7 +22,7 @@ before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'slsa-ml-cli-verify-gcs-'));
   key = await writeKeyPair(scratch, 'cosign');
   otherKey = await writeKeyPair(scratch, 'other');
-  storage = createStorage({ gcs: { apiEndpoint: testEnv().gcsEndpoint, projectId: 'slsa-ml-test' } });
+  storage = createStorage({ gcs: { apiEndpoint: testEnv().gcsEndpoint } });
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

@@ -28,7 +28,7 @@ const MODEL: Record<string, Buffer> = {
 };
 
 function storage(): Storage {
-  return createStorage({ gcs: { apiEndpoint: testEnv().gcsEndpoint, projectId: 'slsa-ml-test' } });
+  return createStorage({ gcs: { apiEndpoint: testEnv().gcsEndpoint } });
 }
 
 function localCopy(name: string): string {

@@ -171,7 +171,7 @@ describe('what the operator writes', () => {
     const operator = await startOperator(env, {
       namespaces: [ns],
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer,
       seal,
       builderId: 'https://slsa-ml.dev/operator/test',

@@ -34,7 +34,7 @@ let keys: SigningKeys;
 function operatorConfig(gcsEndpoint: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-    storage: { gcs: { apiEndpoint: gcsEndpoint, projectId: 'slsa-ml-test' } },
+    storage: { gcs: { apiEndpoint: gcsEndpoint } },
     signer: { kind: 'key', keyPath: keys.privateKeyPath },
     builderId: 'https://slsa-ml.dev/operator/test',
     leaderElection: { enabled: false },

@@ -26,7 +26,7 @@ interface RunMeta { metadata: { name: string; uid: string; resourceVersion: stri
 function operatorConfig(keys: SigningKeys, builder: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
     signer: { kind: 'key', keyPath: keys.privateKeyPath },
     builderId: `https://slsa-ml.dev/operator/${builder}`,
     leaderElection: { enabled: false },

@@ -34,7 +34,7 @@ async function startOurOperator(extra: Record<string, unknown> = {}): Promise<Op
     ...extra,
     // Each namespace may only claim models under its own prefix.
     allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
-    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
     signer: { kind: 'key', keyPath: keys.privateKeyPath },
     builderId: 'https://slsa-ml.dev/operator/test',
     leaderElection: { enabled: false },

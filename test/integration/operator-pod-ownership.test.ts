@@ -182,7 +182,7 @@ describe('a run whose Pod is not its own', () => {
     const keys = generateSigningKeys();
     operator = await startOperator(env, {
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: 'https://slsa-ml.dev/operator/test',
       leaderElection: { enabled: false },

@@ -17,7 +17,7 @@ let keys: SigningKeys;
 function operatorConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
     signer: { kind: 'key', keyPath: keys.privateKeyPath },
     builderId: 'https://slsa-ml.dev/operator/test',
     leaderElection: { enabled: false },

@@ -41,7 +41,7 @@ function operatorConfig(namespace: string, extra: Record<string, unknown> = {}):
   return {
     namespaces: [namespace],
     allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
     signer: { kind: 'key', keyPath: keys.privateKeyPath },
     builderId: 'https://slsa-ml.dev/operator/test',
     leaderElection: { enabled: false },

@@ -95,7 +95,7 @@ describe('a hostile tenant against the operator', () => {
     keys = generateSigningKeys();
     operator = await startOperator(env, {
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/{namespace}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: 'https://slsa-ml.dev/operator/test',
       clockSkewSeconds: 2,

@@ -49,7 +49,7 @@ describe('verification summaries written by the operator', () => {
     other = generateSigningKeys();
     operator = await startOperator(env, {
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: BUILDER,
       leaderElection: { enabled: false },

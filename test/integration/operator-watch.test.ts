@@ -76,7 +76,7 @@ describe('operator watch', () => {
     operator = await startOperator(env, {
       namespaces: [ns],
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: 'https://slsa-ml.dev/operator/test',
       leaderElection: { enabled: false },

@@ -27,7 +27,7 @@ describe('the operator, running under its least-privilege identity', () => {
     keys = generateSigningKeys();
     operator = await startOperator(env, {
       allowedPrefixes: [allowed],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: 'https://slsa-ml.dev/operator/test',
       leaderElection: { enabled: true, namespace: 'slsa-ml-system', leaseName: 'slsa-ml-operator', leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 },
@@ -267,7 +267,7 @@ describe('the operator signing with the key of a Tekton Chains signing-secrets S
     await applyOperatorRbac(env);
     const operator = await startOperator(env, {
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer: { kind: 'key', keyPath: chainsSecret },
       builderId: 'https://slsa-ml.dev/operator/test',
       leaderElection: { enabled: false },

@@ -17,7 +17,7 @@ function setup(hint: string): { storage: Storage; base: string; raw: ReturnType<
   const env = testEnv();
   const prefix = uniqueName(hint);
   return {
-    storage: createStorage({ gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } }),
+    storage: createStorage({ gcs: { apiEndpoint: env.gcsEndpoint } }),
     base: `gs://${env.bucket}/${prefix}`,
     raw: env.storageClient(),
     prefix,
@@ -64,7 +64,7 @@ describe('when provenance is written to gs:// create-only', () => {
     try {
       const address = relay.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      const through = createStorage({ gcs: { apiEndpoint: `http://127.0.0.1:${port}`, projectId: 'slsa-ml-test' } });
+      const through = createStorage({ gcs: { apiEndpoint: `http://127.0.0.1:${port}` } });
       const uri = `${base}/model.pth.sigstore.json`;
       const data = Buffer.from('PAYLOAD-{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}');
       await assert.rejects(through.createOnly(uri, data, 'application/json'), (e) => storageCode('CORRUPTED_IN_TRANSIT')(e) && (e as StorageError).retryable);
@@ -172,7 +172,7 @@ describe('when a gs:// prefix is listed', () => {
     const env = testEnv();
     const { storage, base } = setup('pages');
     for (let i = 0; i < 5; i++) await storage.createOnly(`${base}/p/${i}`, Buffer.from(String(i)), 'text/plain');
-    const paged = new GcsStorage(createGcsClient({ apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' }), { pageSize: 2 });
+    const paged = new GcsStorage(createGcsClient({ apiEndpoint: env.gcsEndpoint }), { pageSize: 2 });
     assert.deepEqual((await collect(paged.list(`${base}/p/`))).map((o) => o.uri), [0, 1, 2, 3, 4].map((i) => `${base}/p/${i}`));
   });
 });
@@ -185,7 +185,7 @@ describe('when GCS cannot be reached', () => {
         server.close(() => resolve(port));
       });
     });
-    const storage = new GcsStorage(createGcsClient({ apiEndpoint: `http://127.0.0.1:${closed}`, projectId: 'p' }));
+    const storage = new GcsStorage(createGcsClient({ apiEndpoint: `http://127.0.0.1:${closed}` }));
     await assert.rejects(storage.stat('gs://some-bucket/m.bin'), (e) => storageCode('UNAVAILABLE')(e) && (e as StorageError).retryable);
     await assert.rejects(storage.createOnly('gs://some-bucket/m.bin', Buffer.from('x'), 'text/plain'), storageCode('UNAVAILABLE'));
   });

@@ -102,7 +102,7 @@ describe("a Task's metadata propagated by real Tekton onto its TaskRun", () => {
     keys = generateSigningKeys();
     operator = await startOperator(env, {
       allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-      storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+      storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
       signer: { kind: 'key', keyPath: keys.privateKeyPath },
       builderId: BUILDER_ID,
       leaderElection: { enabled: false },

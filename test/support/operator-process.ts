@@ -92,7 +92,7 @@ export async function startKeySignedOperator(env: TestEnv, prefix: string): Prom
   const keys = generateSigningKeys();
   const operator = await startOperator(env, {
     allowedPrefixes: [`gs://${env.bucket}/${prefix}/`],
-    storage: { gcs: { apiEndpoint: env.gcsEndpoint, projectId: 'slsa-ml-test' } },
+    storage: { gcs: { apiEndpoint: env.gcsEndpoint } },
     signer: { kind: 'key', keyPath: keys.privateKeyPath },
     builderId: 'https://slsa-ml.dev/operator/test',
     leaderElection: { enabled: false },

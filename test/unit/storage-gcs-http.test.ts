@@ -17,10 +17,10 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const servers: Server[] = [];
 after(() => { for (const s of servers) s.closeAllConnections(); return Promise.all(servers.map((s) => new Promise((r) => s.close(r)))); });
 
-interface ClientOptions { requestMs?: number; readStallMs?: number; retry?: RetryPolicy; projectId?: string }
+interface ClientOptions { requestMs?: number; readStallMs?: number; retry?: RetryPolicy; userProject?: string }
 
 async function gcs(handler: Handler, options: ClientOptions = {}): Promise<GcsStorage> {
-  return new GcsStorage(createGcsClient({ apiEndpoint: await serve(handler), ...(options.projectId ? { projectId: options.projectId } : {}) }, options.requestMs ?? 2000, options.retry), { readStallMs: options.readStallMs ?? 2000 });
+  return new GcsStorage(createGcsClient({ apiEndpoint: await serve(handler), ...(options.userProject ? { userProject: options.userProject } : {}) }, options.requestMs ?? 2000, options.retry), { readStallMs: options.readStallMs ?? 2000 });
 }
 
 async function serve(handler: Handler): Promise<string> {
@@ -287,7 +287,7 @@ describe('with a billing project', () => {
       if (req.url?.includes('/o?')) { status(200, '{"items":[]}')(req, res); return; }
       // After the lost create, the look at the name finds our copy of 'x'.
       status(200, posts === 0 ? META : JSON.stringify({ name: 'm', size: '1', generation: '7', md5Hash: createHash('md5').update('x').digest('base64'), crc32c: crc32cBase64(Buffer.from('x')) }))(req, res);
-    }, { projectId: 'billing-proj', retry: RETRY });
+    }, { userProject: 'billing-proj', retry: RETRY });
     await storage.read('gs://bucket/m', 100);
     for await (const o of storage.list('gs://bucket/p/')) void o;
     await storage.createOnly('gs://bucket/m', Buffer.from('x'), 'text/plain');
