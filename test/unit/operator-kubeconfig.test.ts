@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type RequestOptions } from 'node:https';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -16,6 +16,7 @@ import { ApiStatusError, KubeApi } from '../../operator/kube/api.ts';
 import { ExecCredentialSource } from '../../operator/kube/exec-credential.ts';
 import { fromKubeconfigFile, fromKubeconfigFiles, inCluster, loadKubeConfig } from '../../operator/kube/kubeconfig.ts';
 import { KubeListWatch } from '../../operator/kube/list.ts';
+import { connectProxy } from '../support/connect-proxy.ts';
 import { makeTestTls } from '../support/tls.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
@@ -310,19 +311,7 @@ describe('the operator\'s kubeconfig', () => {
 
     it('goes through proxy-url with CONNECT, TLS to the API server inside the tunnel', async () => {
       const { server, url } = await httpsServer();
-      const tunnels: string[] = [];
-      const proxy = createServer((_req, res) => res.writeHead(405).end());
-      proxy.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-        tunnels.push(req.url ?? '');
-        const [host, p] = (req.url ?? '').split(':');
-        const upstream = connect(Number(p), host ?? '', () => {
-          socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          upstream.write(head);
-          upstream.pipe(socket).pipe(upstream);
-        });
-        upstream.on('error', () => socket.destroy());
-        socket.on('error', () => upstream.destroy());
-      });
+      const { proxy, tunnels } = connectProxy();
       await listen(proxy);
       try {
         const access = fromKubeconfigFile(oneUser('proxy.yaml', url, { token: 't' }, { 'certificate-authority-data': Buffer.from(tls.caPem).toString('base64'), 'proxy-url': `http://127.0.0.1:${port(proxy)}` }));

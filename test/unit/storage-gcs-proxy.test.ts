@@ -2,11 +2,12 @@
 // through $HTTPS_PROXY with CONNECT, TLS to the endpoint inside the tunnel, unless $NO_PROXY names
 // it; a plain-http endpoint (an emulator) is always direct.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createServer as createHttpsServer, request, type Agent } from 'node:https';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { gcsAgent } from '../../src/storage/gcs-http.ts';
+import { connectProxy } from '../support/connect-proxy.ts';
 import { makeTestTls } from '../support/tls.ts';
 
 const tls = makeTestTls();
@@ -20,19 +21,7 @@ async function listen(server: Server): Promise<number> {
 }
 
 const endpointPort = await listen(createHttpsServer({ cert: tls.cert, key: tls.key }, (_req, res) => res.writeHead(200).end('{"name":"m"}')));
-const tunnels: string[] = [];
-const proxy = createServer((_req, res) => res.writeHead(405).end());
-proxy.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-  tunnels.push(req.url ?? '');
-  const [host, p] = (req.url ?? '').split(':');
-  const upstream = connect(Number(p), host ?? '', () => {
-    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    upstream.write(head);
-    upstream.pipe(socket).pipe(upstream);
-  });
-  upstream.on('error', () => socket.destroy());
-  socket.on('error', () => upstream.destroy());
-});
+const { proxy, tunnels } = connectProxy();
 const proxyUrl = `http://127.0.0.1:${await listen(proxy)}`;
 
 function get(agent: Agent): Promise<number> {
