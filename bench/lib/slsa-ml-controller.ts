@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../hack/env/ports.ts';
-import { BUCKET, BUCKETS } from './bench-env.ts';
+import { BUCKETS } from './bench-env.ts';
 import { Child, type ControllerSpec, type RunningController } from './controller.ts';
 
 const repo = join(import.meta.dirname, '..', '..');

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiStatusError, type ClusterAccess, type KubeApi } from '../../operator/kube/index.ts';
 import { KubeListWatch, type ObjectWithMeta } from '../../operator/kube/list.ts';
 import { createGcsClient } from '../../src/storage/index.ts';
-import { BUCKET, bucketFor } from './bench-env.ts';
+import { bucketFor } from './bench-env.ts';
 
 const TASKRUNS = (ns: string): string => `/apis/tekton.dev/v1/namespaces/${ns}/taskruns`;
 /** The image digest every step reports. */
