@@ -19,6 +19,8 @@ export interface ControllerOptions {
   readonly onWatchRestart: (reason: string) => void;
   /** A watch or list record that did not parse, by resource (taskruns, pipelineruns). */
   readonly onUnparseableRecord?: (resource: string) => void;
+  /** An object the controller threw on and skipped, by resource. */
+  readonly onHandlerError?: (resource: string) => void;
 }
 
 export class Controller {
@@ -45,6 +47,7 @@ export class Controller {
       onObject: (type, obj) => this.#onObject(kind, type, obj),
       onRestart: options.onWatchRestart,
       ...(options.onUnparseableRecord ? { onUnparseable: options.onUnparseableRecord } : {}),
+      ...(options.onHandlerError ? { onHandlerError: options.onHandlerError } : {}),
     }));
   }
 

@@ -69,6 +69,7 @@ export async function runOperator(args: OperatorArgs): Promise<void> {
     onQueueDepth: (depth) => metrics.queueDepth.set(depth),
     onWatchRestart: () => metrics.watchRestarts.inc(),
     onUnparseableRecord: (resource) => metrics.watchUnparseable.inc(resource),
+    onHandlerError: (resource) => metrics.watchHandlerErrors.inc(resource),
   });
 
   let leading = false;

@@ -120,6 +120,8 @@ export function stderrLine(stderr: string): string {
   const line = stderr.trim().split('\n')[0] ?? '';
   const redacted = line
     .replace(/\b(Bearer|Basic)\s+\S+/gi, '$1 [redacted]')
+    // key=value and key: value secrets, however short (password=hunter2, client_secret: abc)
+    .replace(/\b([\w-]*(?:token|secret|password|passwd|key))(\s*[=:]\s*)(?!\[redacted\])[^\s,;&]+/gi, '$1$2[redacted]')
     .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, '$1[redacted]@')
     // JWTs, and long base64 or hex runs (access tokens, keys, client secrets); a base64 run must
     // mix digits and both cases, so that a long path or plugin name is still shown.

@@ -32,6 +32,8 @@ export interface ReflectorOptions {
   readonly onRestart?: (reason: string) => void;
   /** A record skipped because it did not parse, or a response abandoned because it no longer split; `resource`: the path's last segment. */
   readonly onUnparseable?: (resource: string) => void;
+  /** An object onObject threw on (our bug, or an object our code cannot handle), skipped; `resource` as above. */
+  readonly onHandlerError?: (resource: string) => void;
   /** How to reach the API server; tests pass a fake. */
   readonly source?: ListWatchSource;
 }
@@ -147,9 +149,10 @@ export class Reflector {
   }
 
   /**
-   * Hands one object to onObject. A handler that throws skips that object like an unparseable
-   * record: thrown out of here it would end the list or watch, and the same object would come back
-   * (and throw) on every relist, so nothing else would ever be seen.
+   * Hands one object to onObject. A handler that throws skips that object: thrown out of here it
+   * would end the list or watch, and the same object would come back (and throw) on every relist,
+   * so nothing else would ever be seen. Its own count and an error line with the stack: this is
+   * our code failing, not the API server's bytes.
    */
   #deliver(type: ObjectEvent, obj: ObjectWithMeta, what: 'watch event' | 'list item'): void {
     try {
@@ -157,8 +160,8 @@ export class Reflector {
     } catch (err) {
       const meta = obj.metadata;
       const name = typeof meta?.name === 'string' ? `${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${meta.name}` : undefined;
-      this.#opts.onUnparseable?.(this.#resource());
-      this.#opts.logger.warn({ path: this.#opts.path, ...(name === undefined ? {} : { object: name.slice(0, 253) }), event: type, reason: String(err instanceof Error ? err.message : err).slice(0, 200), resourceVersion: this.#resourceVersion }, `skipped a ${what} its handler failed on`);
+      this.#opts.onHandlerError?.(this.#resource());
+      this.#opts.logger.error({ path: this.#opts.path, ...(name === undefined ? {} : { object: name.slice(0, 253) }), event: type, err, resourceVersion: this.#resourceVersion }, `skipped a ${what} its handler failed on`);
     }
   }
 

@@ -30,6 +30,8 @@ export interface Metrics {
   readonly watchRestarts: { inc(): void };
   /** Watch or list records skipped because they did not parse, and responses abandoned because they no longer split, by resource. */
   readonly watchUnparseable: { inc(resource: string): void };
+  /** Watched objects the operator's own handler threw on, skipped (a bug to report), by resource. */
+  readonly watchHandlerErrors: { inc(resource: string): void };
   /** Outcomes sealed by another installation (or a key no longer held), by what this one did. */
   readonly foreignOutcomes: { inc(decision: ForeignDecision): void };
   /** Reads attempts in flight and the oldest one's age (seconds) when scraped. */
@@ -47,6 +49,7 @@ export function createMetrics(): Metrics {
   const leader = registry.gauge('slsa_ml_leader', '1 while this replica holds the leader lease, else 0.');
   const watchRestarts = registry.counter('slsa_ml_watch_restarts_total', 'TaskRun watches restarted.');
   const watchUnparseable = registry.counter('slsa_ml_watch_unparseable_records_total', 'Watch events and list items from the API server that could not be parsed (skipped, or the watch relisted), by resource.', 'resource');
+  const watchHandlerErrors = registry.counter('slsa_ml_watch_handler_errors_total', 'Watched objects the operator failed to handle and skipped (an error line with the stack says why), by resource.', 'resource');
   const foreignOutcomes = registry.counter('slsa_ml_foreign_outcomes_total', 'Outcomes sealed by another installation or a key this one no longer holds, by decision (left, agreed, resealed, overruled).', 'decision');
   // Constant 1; the labels say which build runs, so dashboards can join on it and a rollout shows.
   registry.gauge('slsa_ml_build_info', 'Always 1; labels name the running slsa-ml version and Node.js version.', { read: () => 1, labels: { version: OPERATOR_VERSION, nodejs: process.version } });
@@ -58,7 +61,10 @@ export function createMetrics(): Metrics {
   for (const reason of FAILURE_REASONS) failures.inc(reason, 0);
   retries.inc('', 0);
   watchRestarts.inc('', 0);
-  for (const resource of WATCHED_RESOURCES) watchUnparseable.inc(resource, 0);
+  for (const resource of WATCHED_RESOURCES) {
+    watchUnparseable.inc(resource, 0);
+    watchHandlerErrors.inc(resource, 0);
+  }
   for (const decision of FOREIGN_DECISIONS) foreignOutcomes.inc(decision, 0);
   return {
     registry,
@@ -70,6 +76,7 @@ export function createMetrics(): Metrics {
     leader: { set: (leading) => leader.set(leading ? 1 : 0) },
     watchRestarts: { inc: () => watchRestarts.inc() },
     watchUnparseable: { inc: (resource) => watchUnparseable.inc(WATCHED_RESOURCES.includes(resource) ? resource : 'other') },
+    watchHandlerErrors: { inc: (resource) => watchHandlerErrors.inc(WATCHED_RESOURCES.includes(resource) ? resource : 'other') },
     foreignOutcomes: { inc: (decision) => foreignOutcomes.inc(decision) },
     attempts: { observe: (read) => { readAttempts = read; } },
   };

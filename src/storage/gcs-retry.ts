@@ -27,8 +27,9 @@ export async function withRetries<T>(policy: RetryPolicy | undefined, attempt: (
     } catch (err) {
       if (!(err instanceof StorageError) || !err.retryable || !TRANSIENT.has(err.code) || signal?.aborted) throw err;
       const wait = backoffMs(policy, n, err.retryAfterMs);
-      // A wait that would end past the budget is not started: the caller hears now, not later.
-      if (Date.now() - started + wait > policy.budgetMs) throw gaveUp(err, n, Date.now() - started);
+      // A wait that would leave the next attempt too little of the budget to be answered is not
+      // started: the caller hears the real fault now, not a doomed attempt's timeout later.
+      if (Date.now() - started + wait + minAttemptMs(policy) > policy.budgetMs) throw gaveUp(err, n, Date.now() - started);
       try {
         await sleep(wait, undefined, signal ? { signal } : undefined);
       } catch {
@@ -36,6 +37,11 @@ export async function withRetries<T>(policy: RetryPolicy | undefined, attempt: (
       }
     }
   }
+}
+
+/** The least of the budget an attempt is worth starting with: 1 s, or a quarter of a small budget. */
+function minAttemptMs(policy: RetryPolicy): number {
+  return Math.min(1_000, policy.budgetMs / 4);
 }
 
 /**

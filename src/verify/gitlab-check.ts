@@ -63,8 +63,12 @@ function compare(claims: GitlabStatementClaims, cert: GitlabCertificateFields, i
   // Fulcio forms these URLs from its own configured host; the issuer is the instance the user
   // pinned, so the statement's URLs must be on it, and only their paths are compared with the
   // certificate's.
+  // An instance under a relative URL root (https://example.com/gitlab) is its issuer; a private
+  // Fulcio configured with that URL repeats the root in the certificate's paths.
   const server = issuer?.replace(/\/+$/, '');
-  const onServer = (path: string | undefined): string | undefined => (server === undefined || path === undefined ? undefined : `${server}/${path}`);
+  const root = server === undefined ? '' : (URL.parse(server)?.pathname ?? '').replace(/^\/+|\/+$/g, '');
+  const belowRoot = (path: string | undefined): string | undefined => (root !== '' && path?.startsWith(`${root}/`) ? path.slice(root.length + 1) : path);
+  const onServer = (path: string | undefined): string | undefined => (server === undefined || path === undefined ? undefined : `${server}/${belowRoot(path) ?? ''}`);
   const project = onServer(projectPathOf(cert.sourceRepositoryURI));
   const job = onServer(pathOf(cert.runInvocationURI));
   return [

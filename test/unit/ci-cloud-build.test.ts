@@ -270,6 +270,14 @@ describe('Cloud Build platform with Cloud Build\'s record of the build', () => {
     await gone.close();
     await assert.rejects(cloudBuildPlatform.statement({ ...step(), SLSA_ML_CLOUD_BUILD_API: gone.url }, INPUT), { code: 'CLOUD_BUILD_API_UNAVAILABLE', message: /unreachable reading build .*ECONNREFUSED/ });
     await assert.rejects(cloudBuildPlatform.statement({ ...step(), SLSA_ML_CLOUD_BUILD_API: 'http://cloudbuild.example.com' }, INPUT), { code: 'CLOUD_BUILD_VARIABLE_INVALID', message: /^SLSA_ML_CLOUD_BUILD_API="http:\/\/cloudbuild\.example\.com" is not off or an https:\/\/ URL/ });
+    // The endpoint is published in the provenance: a key in its query (or a password) is refused, unquoted.
+    for (const secret of ['https://cloudbuild.example.com/?key=AIzaSECRET', 'https://user:SECRET@cloudbuild.example.com']) {
+      await assert.rejects(cloudBuildPlatform.statement({ ...step(), SLSA_ML_CLOUD_BUILD_API: secret }, INPUT), (err: Error) => {
+        assert.match(err.message, /^SLSA_ML_CLOUD_BUILD_API must be a base URL without user, password, query or fragment/);
+        assert.doesNotMatch(err.message, /SECRET/);
+        return true;
+      });
+    }
   });
 });
 

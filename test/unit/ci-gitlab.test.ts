@@ -176,6 +176,16 @@ describe('when the certificate check compares a GitLab statement with its certif
     assert.match(warned.ok ? warned.warning ?? '' : '', /self-managed runner \(runner_environment self-hosted\)/);
   });
 
+  it('passes an instance under a relative URL root, whose Fulcio names the root in every URL too', async () => {
+    const claims = gitlabClaims({ iss: 'https://example.com/gitlab', ci_config_ref_uri: 'example.com/gitlab/acme/models//.gitlab-ci.yml@refs/heads/main' });
+    const bundle = await bundleWith({ ...claims, url: 'https://example.com/gitlab' });
+    const gitlab = gitlabCertificateFields(bundle, 'https://example.com/gitlab');
+    assert.equal(gitlab?.sourceRepositoryURI, 'https://example.com/gitlab/acme/models');
+    const signer: SignerIdentity = { kind: 'certificate', subjectAlternativeName: gitlab?.buildSignerURI ?? '', issuer: 'https://example.com/gitlab', ...(gitlab ? { gitlab } : {}) };
+    const outcome = await gitlabCertificateCheck(signer).evaluate(statementFor(claims));
+    assert.equal(outcome.ok, true, reasonOf(outcome));
+  });
+
   it('a key-signed statement passes on the key holder\'s word', async () => {
     assert.deepEqual(await gitlabCertificateCheck({ kind: 'key', fingerprint: 'ab' }).evaluate(statementFor()), {
       ok: true, detail: 'signed by a key, not by a GitLab certificate: the job is as the key holder states it',

@@ -438,6 +438,9 @@ describe('the operator\'s kubeconfig', () => {
       assert.ok(err, 'the plugin failed');
       assert.match(err.message, /failed \(exit 4\): request failed: Authorization: Bearer \[redacted\] token \[redacted\] via https:\/\/\[redacted\]@proxy\.example at \/usr\/local\/google-cloud-sdk\/bin\/gke-gcloud-auth-plugin x+…$/);
       for (const leaked of ['a0AfH6', 'eyJhbGci', 'hunter2']) assert.ok(!err.message.includes(leaked), leaked);
+      const short = plugin('short', { before: 'echo "refresh failed: password=hunter2, client_secret: abc123; api-key=k1 (user bob)" >&2; exit 4' });
+      const shortErr = await applied(fromKubeconfigFile(oneUser('short.yaml', 'https://127.0.0.1:1', execUser(short.path)))).then(() => undefined, (e: unknown) => e as Error);
+      assert.match(shortErr?.message ?? '', /refresh failed: password=\[redacted\], client_secret: \[redacted\]; api-key=\[redacted\] \(user bob\)$/);
       assert.ok(err.message.length < 400, `${err.message.length} characters`);
     });
 

@@ -223,7 +223,8 @@ describe('the reflector', () => {
         if (obj.metadata?.name === 'bad') throw new Error('cannot classify');
         seen.push(`${type} ${obj.metadata?.name ?? ''}`);
       },
-      onUnparseable: (resource) => skipped.push(resource),
+      onUnparseable: () => assert.fail('a handler error is not an unparseable record'),
+      onHandlerError: (resource) => skipped.push(resource),
       source: server,
     });
     reflector.start();

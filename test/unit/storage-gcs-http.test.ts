@@ -213,6 +213,14 @@ describe('with a retry policy (the CLI and the action)', () => {
     await assert.rejects((await gcs(silent, { requestMs: 5000, retry: { budgetMs: 400, initialDelayMs: 10, maxDelayMs: 20 } })).stat('gs://bucket/m'), (e) => code('UNAVAILABLE', true)(e) && /no response within/.test((e as Error).message));
     assert.ok(Date.now() - t0 < 1500, `ended after ${Date.now() - t0} ms, not at the 5 s request deadline`);
   });
+
+  it('starts no attempt with too little of the budget left to be answered: the caller hears the real fault', async () => {
+    const slow503: Handler = (req, res) => { setTimeout(() => status(503)(req, res), 350); };
+    const server = flaky(Infinity, slow503, status(200, META));
+    await assert.rejects((await gcs(server, { requestMs: 5000, retry: { budgetMs: 400, initialDelayMs: 1, maxDelayMs: 2 } })).stat('gs://bucket/m'),
+      (e) => code('UNAVAILABLE', true)(e) && /HTTP 503/.test((e as Error).message));
+    assert.equal(server.urls.length, 1, 'no doomed second attempt with the budget\'s last 50 ms');
+  });
 });
 
 describe('an error answer with an endless body', () => {

@@ -18,5 +18,9 @@ export function cloudBuildApi(env: CiEnv): string | undefined {
   if (!url || (url.protocol !== 'https:' && !loopback)) {
     throw new CloudBuildError('CLOUD_BUILD_VARIABLE_INVALID', `${API_VARIABLE}=${JSON.stringify(value)} is not off or an https:// URL (http:// only to this machine)`);
   }
+  // The endpoint is recorded in the provenance, which is published: never a key or a password.
+  if ([url.search, url.hash, url.username, url.password].some((part) => part !== '')) {
+    throw new CloudBuildError('CLOUD_BUILD_VARIABLE_INVALID', `${API_VARIABLE} must be a base URL without user, password, query or fragment: it is recorded in the provenance`);
+  }
   return value;
 }
